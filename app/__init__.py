@@ -1,0 +1,89 @@
+"""Avertizor: an encrypted integrity-reporting portal for public institutions."""
+import io
+from pathlib import Path
+
+from flask import Flask, request, session
+from flask.wrappers import Request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import config_from_environment
+
+from .extensions import babel, csrf, db, limiter, mail, migrate
+
+SUPPORTED_LANGUAGES = ("ro", "en")
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+}
+
+
+class MemoryUploadRequest(Request):
+    """Uploads stay in memory (bounded by MAX_CONTENT_LENGTH) until they are encrypted:
+    the default would spool evidence to a temporary file in clear."""
+
+    def _get_file_stream(self, total_content_length, content_type, filename=None,
+                         content_length=None):
+        return io.BytesIO()
+
+
+def select_locale() -> str:
+    chosen = session.get("lang")
+    if chosen in SUPPORTED_LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(SUPPORTED_LANGUAGES) or "ro"
+
+
+def create_app(config_class=None) -> Flask:
+    config_class = config_class or config_from_environment()
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(config_class)
+    config_class.validate(app.config)
+    app.request_class = MemoryUploadRequest
+    # Room for the form fields beside the largest allowed set of files; the per-file and total
+    # limits themselves are checked with a clear message in the evidence service.
+    app.config.setdefault("MAX_CONTENT_LENGTH", app.config["UPLOAD_MAX_TOTAL_BYTES"] + 2**21)
+    if app.config["PROXY_FIX_HOPS"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_HOPS"],
+                                x_proto=app.config["PROXY_FIX_HOPS"])
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"),
+                     render_as_batch=True)
+    csrf.init_app(app)
+    mail.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+
+    from . import models  # noqa: F401  (registers the tables)
+    from .public import bp as public_bp
+
+    app.register_blueprint(public_bp)
+
+    from . import errors, i18n
+
+    errors.register(app)
+    i18n.register(app)
+
+    @app.after_request
+    def security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.endpoint != "static":
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    from .cli import register as register_cli
+
+    register_cli(app)
+    return app

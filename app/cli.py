@@ -1,0 +1,106 @@
+"""Commands for operators, `make run` and the tests: flask --app wsgi <command>."""
+import secrets
+import sys
+
+import click
+from flask import Flask, current_app
+
+from .crypto.kdf import KdfParams
+from .models import Role
+from .services import staff as staff_service
+from .services.errors import DomainError
+from .services.institutions import create_institution, default_institution
+from .services.transaction import unit_of_work
+
+DEMO_INSTITUTION = "Comuna Bălțați"
+DEMO_HANDLER = "persoana.desemnata@baltati.example"
+DEMO_ADMIN = "admin@baltati.example"
+
+
+def _read_password(prompt: str) -> str:
+    """From stdin when piped (scripts), else asked twice without echo."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt(prompt, hide_input=True, confirmation_prompt=True)
+
+
+def _kdf_params() -> KdfParams:
+    return KdfParams.from_config(current_app.config)
+
+
+def _print_recovery_code(code: str) -> None:
+    click.echo("\nInstitution recovery code (shown once, never stored). Print it, keep it in the")
+    click.echo("institution's safe: it opens every case when staff passwords are lost.\n")
+    click.echo(f"    {code}\n")
+
+
+@click.command("setup")
+@click.option("--institution", "name", required=True, help="Name of the institution.")
+@click.option("--admin-email", required=True, help="E-mail of the first administrator.")
+@click.option("--admin-name", default="Administrator", show_default=True)
+def setup_command(name: str, admin_email: str, admin_name: str):
+    """Create the institution, its recovery key pair and its first administrator."""
+    if default_institution() is not None:
+        raise click.ClickException("An institution is already set up.")
+    password = _read_password("Administrator password")
+    try:
+        with unit_of_work():
+            institution, code = create_institution(name)
+            staff_service.add_staff(institution, email=admin_email, name=admin_name,
+                                    roles=[Role.ADMIN], password=password,
+                                    kdf_params=_kdf_params())
+    except DomainError as error:
+        raise click.ClickException(str(error.message)) from error
+    click.echo(f"Institution “{name}” is set up; administrator {admin_email}.")
+    _print_recovery_code(code)
+
+
+staff_group = click.Group("staff", help="Staff accounts.")
+
+
+@staff_group.command("add")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--role", "roles", multiple=True, required=True,
+              type=click.Choice([role.value for role in Role]))
+def staff_add(email: str, name: str, roles: tuple[str, ...]):
+    """Create a staff account with its key pair (password from stdin or prompt)."""
+    institution = default_institution()
+    if institution is None:
+        raise click.ClickException("No institution yet: run `flask --app wsgi setup` first.")
+    password = _read_password(f"Password for {email}")
+    try:
+        with unit_of_work():
+            staff_service.add_staff(institution, email=email, name=name,
+                                    roles=[Role(role) for role in roles], password=password,
+                                    kdf_params=_kdf_params())
+    except DomainError as error:
+        raise click.ClickException(str(error.message)) from error
+    click.echo(f"Staff account {email} created ({', '.join(roles)}).")
+
+
+@click.command("demo")
+def demo_command():
+    """Create the demo institution with one handler, unless an institution exists."""
+    if default_institution() is not None:
+        click.echo("Demo institution already present.")
+        return
+    admin_password, handler_password = secrets.token_urlsafe(12), secrets.token_urlsafe(12)
+    with unit_of_work():
+        institution, code = create_institution(DEMO_INSTITUTION)
+        staff_service.add_staff(institution, email=DEMO_ADMIN, name="Administrator",
+                                roles=[Role.ADMIN], password=admin_password,
+                                kdf_params=_kdf_params())
+        staff_service.add_staff(institution, email=DEMO_HANDLER, name="Persoana desemnată",
+                                roles=[Role.HANDLER, Role.COORDINATOR],
+                                password=handler_password, kdf_params=_kdf_params())
+    click.echo(f"Demo institution “{DEMO_INSTITUTION}” created.")
+    click.echo(f"  handler: {DEMO_HANDLER}  password: {handler_password}")
+    click.echo(f"  admin:   {DEMO_ADMIN}  password: {admin_password}")
+    _print_recovery_code(code)
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(setup_command)
+    app.cli.add_command(staff_group)
+    app.cli.add_command(demo_command)

@@ -1,0 +1,35 @@
+"""Words people read for the plaintext enums, in their language."""
+from flask_babel import lazy_gettext as _l
+
+from .models import Category, Channel, Status
+
+CATEGORY = {
+    Category.BRIBERY: _l("Bribery"),
+    Category.CONFLICT_OF_INTEREST: _l("Conflict of interest"),
+    Category.ABUSE_OF_OFFICE: _l("Abuse of office"),
+    Category.PUBLIC_PROCUREMENT: _l("Public procurement"),
+    Category.MISUSE_OF_FUNDS: _l("Misuse of public funds or property"),
+    Category.FAVOURITISM_IN_HIRING: _l("Favouritism in hiring"),
+    Category.INCOMPATIBILITY: _l("Incompatibility"),
+    Category.OTHER: _l("Other"),
+}
+
+CHANNEL = {
+    Channel.WEB: _l("This portal"),
+    Channel.EMAIL: _l("E-mail"),
+    Channel.PHONE: _l("Phone"),
+    Channel.IN_PERSON: _l("In person"),
+    Channel.POST: _l("Post"),
+    Channel.SOCIAL_MEDIA: _l("Social media"),
+    Channel.BOX: _l("Report box"),
+    Channel.OTHER: _l("Other"),
+}
+
+# What a status means, said plainly to the reporter.
+STATUS_FOR_REPORTER = {
+    Status.RECEIVED: _l("Received: your report has arrived and waits to be read."),
+    Status.ACKNOWLEDGED: _l("Acknowledged: the designated staff have confirmed receipt."),
+    Status.ASSESSMENT: _l("Being assessed: the staff are checking what the report is about."),
+    Status.INVESTIGATION: _l("Under investigation: the facts are being looked into."),
+    Status.CLOSED: _l("Closed: the examination has ended; see the answer below."),
+}

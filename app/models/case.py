@@ -1,0 +1,117 @@
+"""A report and its plaintext metadata; everything the reporter typed is in `content`."""
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime, str_enum, utcnow
+
+
+class Channel(enum.Enum):
+    WEB = "web"
+    EMAIL = "email"
+    PHONE = "phone"
+    IN_PERSON = "in_person"
+    POST = "post"
+    SOCIAL_MEDIA = "social_media"
+    BOX = "box"
+    OTHER = "other"
+
+
+class Platform(enum.Enum):
+    FACEBOOK = "facebook"
+    INSTAGRAM = "instagram"
+    X = "x"
+    YOUTUBE = "youtube"
+    TIKTOK = "tiktok"
+    OTHER = "other"
+
+
+class Category(enum.Enum):
+    BRIBERY = "bribery"
+    CONFLICT_OF_INTEREST = "conflict_of_interest"
+    ABUSE_OF_OFFICE = "abuse_of_office"
+    PUBLIC_PROCUREMENT = "public_procurement"
+    MISUSE_OF_FUNDS = "misuse_of_funds"
+    FAVOURITISM_IN_HIRING = "favouritism_in_hiring"
+    INCOMPATIBILITY = "incompatibility"
+    OTHER = "other"
+
+
+class Regime(enum.Enum):
+    WHISTLEBLOWER = "whistleblower"  # Law 361/2022
+    PETITION = "petition"  # OG 27/2002
+    FORWARDED = "forwarded"
+
+
+class Status(enum.Enum):
+    RECEIVED = "received"
+    ACKNOWLEDGED = "acknowledged"
+    ASSESSMENT = "assessment"
+    INVESTIGATION = "investigation"
+    CLOSED = "closed"
+
+
+class Outcome(enum.Enum):
+    SUBSTANTIATED = "substantiated"
+    PARTIALLY_SUBSTANTIATED = "partially_substantiated"
+    UNSUBSTANTIATED = "unsubstantiated"
+    DISMISSED = "dismissed"
+    FORWARDED = "forwarded"
+
+
+class Case(db.Model):
+    __tablename__ = "case"
+    __table_args__ = (
+        UniqueConstraint("institution_id", "reference"),
+        Index("ix_case_institution_received", "institution_id", "received_at"),
+        Index("ix_case_institution_status", "institution_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid.uuid4()))
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"))
+    reference: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel))
+    platform: Mapped[Platform | None] = mapped_column(str_enum(Platform))
+    category: Mapped[Category] = mapped_column(str_enum(Category))
+    # The reporter's answer to "did you learn of it at work?": it suggests Law 361/2022 or
+    # OG 27/2002 at triage. A yes/no choice, not free text.
+    work_context: Mapped[bool]
+    regime: Mapped[Regime | None] = mapped_column(str_enum(Regime))
+    status: Mapped[Status] = mapped_column(str_enum(Status), default=Status.RECEIVED)
+    outcome: Mapped[Outcome | None] = mapped_column(str_enum(Outcome))
+    anonymous: Mapped[bool]
+    language: Mapped[str] = mapped_column(String(8))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    acknowledge_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    # AES-256-GCM under the case key (AAD case:<uuid>:report): the reporter's answers as JSON.
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    # AES-256-GCM under the identity key (AAD case:<uuid>:identity); None when anonymous.
+    identity: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    events: Mapped[list["CaseEvent"]] = relationship(
+        back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class CaseEvent(db.Model):
+    """Every transition of a case, with its time and actor (none for the reporter)."""
+
+    __tablename__ = "case_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    actor_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="events")

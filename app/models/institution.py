@@ -1,0 +1,33 @@
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+
+class Institution(db.Model):
+    __tablename__ = "institution"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    # Public half of the offline recovery key; the private half exists only on paper.
+    recovery_public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # Receipts are looked up by Argon2id(receipt, receipt_salt): one salt per institution.
+    receipt_salt: Mapped[bytes] = mapped_column(LargeBinary(16))
+    identity_policy: Mapped[str] = mapped_column(String(16), default="direct")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReferenceCounter(db.Model):
+    """Last reference number handed out per institution and year (SES-<year>-<seq>)."""
+
+    __tablename__ = "reference_counter"
+    __table_args__ = (UniqueConstraint("institution_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"))
+    year: Mapped[int]
+    last_value: Mapped[int] = mapped_column(default=0)

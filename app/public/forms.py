@@ -1,0 +1,91 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, MultipleFileField, RadioField, SelectMultipleField,
+                     StringField, TextAreaField)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..labels import CATEGORY
+from ..services.followup import MAX_MESSAGE
+from ..services.intake import MAX_DESCRIPTION, MAX_DETAIL, MAX_EMAIL, MAX_NAME, MAX_PHONE
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _too_long(limit: int):
+    return Length(max=limit, message=_l("Please keep this under %(max)d characters.", max=limit))
+
+
+class ReportForm(FlaskForm):
+    category = RadioField(
+        _l("What is it about?"),
+        choices=[(category.value, label) for category, label in CATEGORY.items()],
+        validators=[InputRequired(_l("Please choose what the report is about."))])
+    what_happened = TextAreaField(
+        _l("What happened?"),
+        validators=[DataRequired(_l("Please describe what happened.")),
+                    _too_long(MAX_DESCRIPTION)])
+    when_where = TextAreaField(_l("When and where did it happen?"),
+                               validators=[Optional(), _too_long(MAX_DETAIL)])
+    persons_involved = TextAreaField(_l("Who was involved?"),
+                                     validators=[Optional(), _too_long(MAX_DETAIL)])
+    how_known = TextAreaField(_l("How do you know?"),
+                              validators=[Optional(), _too_long(MAX_DETAIL)])
+    evidence = MultipleFileField(_l("Evidence files (optional)"))
+    work_context = RadioField(
+        _l("Did you learn of this through your work?"),
+        choices=[("yes", _l("Yes: I work (or worked) for, or with, the institution")),
+                 ("no", _l("No: I am a citizen reporting what I saw"))],
+        validators=[InputRequired(_l("Please tell us whether you learned of it at work."))])
+    identity_choice = RadioField(
+        _l("Do you want to give your name?"),
+        choices=[("anonymous", _l("No, report anonymously")),
+                 ("identified", _l("Yes, I give my name and a way to contact me"))],
+        default="anonymous",
+        validators=[InputRequired(_l("Please choose whether to report anonymously."))])
+    name = StringField(_l("Name"), validators=[Optional(), _too_long(MAX_NAME)])
+    email = StringField(_l("E-mail"), validators=[
+        Optional(), _too_long(MAX_EMAIL),
+        Email(_l("This does not look like an e-mail address."))])
+    phone = StringField(_l("Phone"), validators=[
+        Optional(), _too_long(MAX_PHONE),
+        Regexp(r"^\+?[0-9 ()./-]{6,}$", message=_l("Please write the phone number with digits."))])
+    excluded = MultiCheckboxField(_l("Staff who must not see your report (optional)"), coerce=int)
+    consent = BooleanField(
+        _l("I have read the privacy notice and agree that my report is processed as it says."),
+        validators=[DataRequired(_l("Please confirm that you have read the privacy notice."))])
+    # Honeypot: hidden from people, filled in by bots.
+    website = StringField(_l("Leave this field empty"))
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.identity_choice.data == "identified" and not (
+                (self.email.data or "").strip() or (self.phone.data or "").strip()):
+            self.email.errors.append(
+                _l("To report with your name, give at least an e-mail address or a phone "
+                   "number (or choose to report anonymously)."))
+            valid = False
+        if self.website.data:
+            self.form_errors.append(_l("Your report could not be accepted. Please clear the "
+                                       "field “Leave this field empty” and send again."))
+            valid = False
+        return valid
+
+
+class ReceiptLoginForm(FlaskForm):
+    receipt = StringField(
+        _l("Your 16-digit receipt"),
+        validators=[DataRequired(_l("Please enter your receipt.")), Length(max=64)])
+
+
+class ReporterMessageForm(FlaskForm):
+    body = TextAreaField(_l("Your message"), validators=[
+        DataRequired(_l("Please write a message.")), _too_long(MAX_MESSAGE)])
+    evidence = MultipleFileField(_l("Add files (optional)"))
+
+
+class LogoutForm(FlaskForm):
+    pass

@@ -1,0 +1,59 @@
+"""Who can open a case: sealing its keys to people, and opening them again."""
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from sqlalchemy import select
+
+from ..crypto import envelope
+from ..crypto.envelope import Recipient
+from ..crypto.keys import load_public
+from ..extensions import db
+from ..models import Case, Institution, KeyKind, KeyWrap, StaffMember
+from .errors import NotAuthorised
+from .staff import custodians, handlers
+
+
+def _recipients(members: list[StaffMember], institution: Institution) -> list[Recipient]:
+    people = [Recipient(member.id, load_public(member.public_key)) for member in members]
+    return people + [Recipient(None, load_public(institution.recovery_public_key))]
+
+
+def _store_wraps(case: Case, kind: KeyKind, key: bytes, to: list[Recipient]) -> None:
+    for recipient, sealed in envelope.seal_key(key, kind.value, case.uuid, to=to):
+        db.session.add(KeyWrap(institution_id=case.institution_id, case=case,
+                               staff_id=recipient.staff_id, kind=kind, sealed_key=sealed))
+
+
+def seal_new_case(case: Case, institution: Institution, *, case_key: bytes,
+                  identity_key: bytes | None, excluded_staff_ids: set[int]) -> list[StaffMember]:
+    """Seal the case key to every handler the reporter did not exclude, and to the recovery key.
+    The identity key goes to those handlers (policy `direct`) or to the custodians (policy
+    `custodian`). Returns the handlers who can read the case."""
+    eligible = [m for m in handlers(institution.id) if m.id not in excluded_staff_ids]
+    _store_wraps(case, KeyKind.CASE, case_key, to=_recipients(eligible, institution))
+    if identity_key is not None:
+        if institution.identity_policy == "custodian":
+            identity_readers = [m for m in custodians(institution.id)
+                                if m.id not in excluded_staff_ids]
+        else:
+            identity_readers = eligible
+        _store_wraps(case, KeyKind.IDENTITY, identity_key,
+                     to=_recipients(identity_readers, institution))
+    return eligible
+
+
+def open_case_key(case: Case, member: StaffMember, private_key: X25519PrivateKey,
+                  kind: KeyKind = KeyKind.CASE) -> bytes:
+    """The case (or identity) key for a staff member holding a wrap; NotAuthorised otherwise."""
+    wrap = db.session.scalar(select(KeyWrap).where(
+        KeyWrap.case_id == case.id, KeyWrap.staff_id == member.id, KeyWrap.kind == kind))
+    if wrap is None:
+        raise NotAuthorised("You do not hold a key for this case.")
+    return envelope.open_key(wrap.sealed_key, kind.value, case.uuid, private_key)
+
+
+def open_case_key_with_recovery(case: Case, recovery_key: X25519PrivateKey,
+                                kind: KeyKind = KeyKind.CASE) -> bytes:
+    wrap = db.session.scalar(select(KeyWrap).where(
+        KeyWrap.case_id == case.id, KeyWrap.staff_id.is_(None), KeyWrap.kind == kind))
+    if wrap is None:
+        raise NotAuthorised("No recovery wrap for this case.")
+    return envelope.open_key(wrap.sealed_key, kind.value, case.uuid, recovery_key)

@@ -1,0 +1,176 @@
+"""The reporter's way back: receipt login, a short split session, reading and answering.
+
+The session's secret is split: the database row holds the case key encrypted under a random
+key that exists only in the reporter's cookie. Neither half alone opens the case.
+"""
+import base64
+import binascii
+import hashlib
+import json
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, or_, select
+
+from ..crypto import DecryptionError, aead, envelope
+from ..crypto.kdf import KdfParams
+from ..extensions import db
+from ..models import FROM_REPORTER, Attachment, Case, CaseEvent, Institution, Message, \
+    ReporterSession
+from ..models.types import utcnow
+from . import receipts
+from .errors import InvalidReceipt, SessionExpired
+from .evidence import Evidence, attachment_meta, store_evidence
+
+MAX_MESSAGE = 10000
+WRONG_RECEIPT = _l("This receipt does not open any report. Check the 16 digits and try again.")
+
+
+@dataclass
+class ReporterAccess:
+    """An open follow-up session: the case and its key, for this request only."""
+
+    session: ReporterSession
+    case: Case
+    case_key: bytes
+
+
+def _token_hash(token: bytes) -> bytes:
+    return hashlib.sha256(token).digest()
+
+
+def _session_aad(token_hash: bytes) -> str:
+    return f"reporter-session:{token_hash.hex()}"
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def purge_expired_sessions(idle: timedelta) -> None:
+    now = utcnow()
+    db.session.execute(delete(ReporterSession).where(or_(
+        ReporterSession.expires_at < now, ReporterSession.last_seen_at < now - idle)))
+
+
+def log_in(institution: Institution, typed_receipt: str, *, kdf_params: KdfParams,
+           idle: timedelta, lifetime: timedelta) -> str:
+    """Open a session for the receipt's case; returns the cookie value. One generic error."""
+    purge_expired_sessions(idle)
+    receipt = receipts.normalise(typed_receipt)
+    if receipt is None:
+        raise InvalidReceipt(WRONG_RECEIPT)
+    found = receipts.find(institution, receipt, kdf_params)
+    if found is None:
+        raise InvalidReceipt(WRONG_RECEIPT)
+    row, derived = found
+    case_key = envelope.unwrap_with_receipt(row.wrapped_case_key, row.case.uuid, derived.key)
+    token, cookie_key = secrets.token_bytes(32), aead.new_key()
+    token_hash = _token_hash(token)
+    now = utcnow()
+    db.session.add(ReporterSession(
+        token_hash=token_hash, case_id=row.case_id, created_at=now, last_seen_at=now,
+        expires_at=now + lifetime,
+        sealed_case_key=aead.encrypt(cookie_key, case_key, _session_aad(token_hash))))
+    db.session.flush()
+    return f"{_b64(token)}.{_b64(cookie_key)}"
+
+
+def _parse(cookie_value: str | None) -> tuple[bytes, bytes] | None:
+    try:
+        token_text, key_text = (cookie_value or "").split(".")
+        token, key = _unb64(token_text), _unb64(key_text)
+    except (ValueError, binascii.Error):
+        return None
+    return (token, key) if len(token) == 32 and len(key) == 32 else None
+
+
+def resume(cookie_value: str | None, *, idle: timedelta) -> ReporterAccess:
+    """The open session behind a cookie, or SessionExpired."""
+    parsed = _parse(cookie_value)
+    if parsed is None:
+        raise SessionExpired(_l("Please enter your receipt to continue."))
+    token, cookie_key = parsed
+    token_hash = _token_hash(token)
+    session = db.session.scalar(select(ReporterSession).where(
+        ReporterSession.token_hash == token_hash))
+    now = utcnow()
+    if session is None or session.expires_at < now or session.last_seen_at < now - idle:
+        raise SessionExpired(_l("Your session has ended. Please enter your receipt again."))
+    try:
+        case_key = aead.decrypt(cookie_key, session.sealed_case_key, _session_aad(token_hash))
+    except DecryptionError as exc:
+        raise SessionExpired(_l("Please enter your receipt to continue.")) from exc
+    session.last_seen_at = now
+    case = db.session.get(Case, session.case_id)
+    return ReporterAccess(session=session, case=case, case_key=case_key)
+
+
+def log_out(cookie_value: str | None) -> None:
+    parsed = _parse(cookie_value)
+    if parsed is not None:
+        db.session.execute(delete(ReporterSession).where(
+            ReporterSession.token_hash == _token_hash(parsed[0])))
+
+
+@dataclass
+class ThreadEntry:
+    author: str
+    body: str
+    created_at: datetime
+    files: list[dict]
+
+
+@dataclass
+class CaseForReporter:
+    case: Case
+    content: dict
+    files: list[dict]  # the files sent with the report
+    thread: list[ThreadEntry]
+
+
+def read_case(access: ReporterAccess) -> CaseForReporter:
+    """What the reporter may see of their case: what they sent and the message thread."""
+    case, key = access.case, access.case_key
+    content = json.loads(envelope.decrypt_field(key, case.uuid, "report", case.content))
+    attachments = db.session.scalars(
+        select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id)).all()
+    files_by_message: dict[int | None, list[dict]] = {}
+    for attachment in attachments:
+        files_by_message.setdefault(attachment.message_id, []).append(
+            attachment_meta(attachment, key))
+    messages = db.session.scalars(
+        select(Message).where(Message.case_id == case.id).order_by(Message.id)).all()
+    thread = [
+        ThreadEntry(author=m.author, created_at=m.created_at,
+                    body=envelope.decrypt_message(key, m.uuid, m.body).decode(),
+                    files=files_by_message.get(m.id, []))
+        for m in messages
+    ]
+    return CaseForReporter(case=case, content=content, files=files_by_message.get(None, []),
+                           thread=thread)
+
+
+def send_message(access: ReporterAccess, body: str, evidence: list[Evidence]) -> Message:
+    """A message (and files) from the reporter to the handlers of their case."""
+    case = access.case
+    message = Message(institution_id=case.institution_id, case_id=case.id,
+                      author=FROM_REPORTER)
+    message.uuid = str(uuid.uuid4())
+    message.body = envelope.encrypt_message(access.case_key, message.uuid, body.encode())
+    db.session.add(message)
+    for item in evidence:
+        store_evidence(item, case=case, case_key=access.case_key, author=FROM_REPORTER,
+                       message=message)
+    db.session.add(CaseEvent(case_id=case.id, institution_id=case.institution_id,
+                             kind="reporter_message"))
+    case.updated_at = utcnow()
+    db.session.flush()
+    return message

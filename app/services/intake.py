@@ -1,0 +1,105 @@
+"""Receiving a report: encrypt everything the reporter gave, seal the keys, issue a receipt.
+
+The whole submission is one transaction (see transaction.unit_of_work): rows, key wraps and
+encrypted files are kept together or not at all.
+"""
+import json
+import uuid
+from dataclasses import dataclass, field
+
+from ..crypto import aead, envelope
+from ..crypto.kdf import KdfParams
+from ..extensions import db
+from ..models import Case, CaseEvent, Category, Channel, Institution, Platform, Receipt
+from ..models.types import utcnow
+from . import access, receipts, references
+from .deadlines import acknowledge_due
+from .evidence import Evidence, store_evidence
+
+# Lengths of what a reporter may type; forms and services share them.
+MAX_DESCRIPTION = 20000
+MAX_DETAIL = 4000
+MAX_NAME = 200
+MAX_EMAIL = 254
+MAX_PHONE = 40
+
+
+@dataclass
+class Report:
+    category: Category
+    what_happened: str
+    work_context: bool
+    language: str
+    when_where: str = ""
+    persons_involved: str = ""
+    how_known: str = ""
+    anonymous: bool = True
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    excluded_staff_ids: set[int] = field(default_factory=set)
+    channel: Channel = Channel.WEB
+    platform: Platform | None = None
+
+    def content(self) -> dict:
+        return {
+            "what_happened": self.what_happened,
+            "when_where": self.when_where,
+            "persons_involved": self.persons_involved,
+            "how_known": self.how_known,
+            # Kept inside the encrypted content: who was excluded is itself sensitive.
+            "excluded_staff_ids": sorted(self.excluded_staff_ids),
+        }
+
+    def identity(self) -> dict | None:
+        if self.anonymous:
+            return None
+        return {"name": self.name, "email": self.email, "phone": self.phone}
+
+
+@dataclass
+class Submitted:
+    case: Case
+    receipt: str  # shown to the reporter once, then forgotten
+
+
+def _encode(document: dict) -> bytes:
+    return json.dumps(document, ensure_ascii=False).encode()
+
+
+def submit_report(institution: Institution, report: Report, evidence: list[Evidence],
+                  kdf_params: KdfParams) -> Submitted:
+    case_key = aead.new_key()
+    identity = report.identity()
+    identity_key = aead.new_key() if identity else None
+    now = utcnow()
+
+    case = Case(
+        institution_id=institution.id, channel=report.channel, platform=report.platform,
+        category=report.category, work_context=report.work_context,
+        anonymous=identity is None, language=report.language,
+        received_at=now, acknowledge_due_at=acknowledge_due(now), updated_at=now,
+    )
+    case.uuid = str(uuid.uuid4())
+    case.content = envelope.encrypt_field(case_key, case.uuid, "report", _encode(report.content()))
+    if identity is not None:
+        case.identity = envelope.encrypt_field(identity_key, case.uuid, "identity",
+                                               _encode(identity))
+
+    receipt, derived = receipts.issue(institution, kdf_params)
+    # Files are encrypted before the reference is taken: the counter's row lock is held only
+    # for the short inserts that follow.
+    with db.session.no_autoflush:
+        for item in evidence:
+            store_evidence(item, case=case, case_key=case_key, author="reporter")
+        case.reference = references.next_reference(institution.id, now.year)
+    db.session.add(case)
+    db.session.add(CaseEvent(case=case, institution_id=institution.id, kind="received", at=now))
+    db.session.add(Receipt(
+        institution_id=institution.id, case=case, lookup_id=derived.public_part,
+        kdf_params=kdf_params.encode(),
+        wrapped_case_key=envelope.wrap_for_receipt(case_key, case.uuid, derived.key)))
+    access.seal_new_case(case, institution, case_key=case_key, identity_key=identity_key,
+                         excluded_staff_ids=report.excluded_staff_ids)
+    db.session.flush()
+    return Submitted(case=case, receipt=receipt)

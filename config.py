@@ -1,0 +1,126 @@
+"""Configuration classes. Every setting can come from the environment."""
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("AVERTIZOR_INSTANCE", BASE_DIR / "instance"))
+
+MIB = 1024 * 1024
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _bool(name: str, default: bool) -> bool:
+    return os.environ.get(name, str(default)).lower() in {"1", "true", "yes", "on"}
+
+
+def _development_secret() -> str:
+    """A secret generated once and kept under instance/, so sessions survive restarts."""
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'avertizor.db'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
+
+    # Evidence limits: per file, per submission, and which kinds of file are accepted.
+    UPLOAD_MAX_FILE_BYTES = _int("UPLOAD_MAX_FILE_MB", 20) * MIB
+    UPLOAD_MAX_TOTAL_BYTES = _int("UPLOAD_MAX_TOTAL_MB", 50) * MIB
+    UPLOAD_MAX_FILES = _int("UPLOAD_MAX_FILES", 10)
+    UPLOAD_ALLOWED_EXTENSIONS = frozenset(
+        os.environ.get(
+            "UPLOAD_ALLOWED_EXTENSIONS",
+            "pdf,jpg,jpeg,png,webp,txt,doc,docx,odt,xls,xlsx,ods,rtf,mp3,m4a,ogg,wav,mp4,zip",
+        ).split(",")
+    )
+
+    # Argon2id for receipts and staff passwords; raised later without breaking old secrets,
+    # because the parameters are stored beside every derived value.
+    KDF_MEMORY_KIB = _int("KDF_MEMORY_KIB", 65536)
+    KDF_ITERATIONS = _int("KDF_ITERATIONS", 2)
+    KDF_LANES = _int("KDF_LANES", 1)
+
+    REPORTER_SESSION_IDLE_MINUTES = _int("REPORTER_SESSION_IDLE_MINUTES", 15)
+    REPORTER_SESSION_MAX_MINUTES = _int("REPORTER_SESSION_MAX_MINUTES", 60)
+
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = False
+    RATELIMIT_SUBMIT = os.environ.get("RATELIMIT_SUBMIT", "10 per hour")
+    RATELIMIT_RECEIPT_LOGIN = os.environ.get("RATELIMIT_RECEIPT_LOGIN", "5 per minute;30 per hour")
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = _int("MAIL_PORT", 25)
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
+    MAIL_USE_SSL = _bool("MAIL_USE_SSL", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "avertizor@localhost")
+
+    BABEL_DEFAULT_LOCALE = "ro"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Bucharest"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+    LANGUAGES = ("ro", "en")
+
+    WTF_CSRF_TIME_LIMIT = 3600 * 4
+    SESSION_COOKIE_NAME = "avertizor"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Strict"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    PREFERRED_URL_SCHEME = "https"
+    # The portal sits behind one reverse proxy in production (see deploy/).
+    PROXY_FIX_HOPS = _int("PROXY_FIX_HOPS", 0)
+
+    @classmethod
+    def validate(cls, config: dict) -> None:
+        if not config.get("SECRET_KEY"):
+            raise RuntimeError(
+                "SECRET_KEY is not set. Generate one with "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'` "
+                "and put it in the environment."
+            )
+
+
+class DevelopmentConfig(Config):
+    SECRET_KEY = os.environ.get("SECRET_KEY") or _development_secret()
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    PREFERRED_URL_SCHEME = "http"
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "testing-only-" + secrets.token_hex(16)
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    SESSION_COOKIE_SECURE = False
+    PREFERRED_URL_SCHEME = "http"
+    # Cheap but real Argon2id: the cipher is never faked, only made fast.
+    KDF_MEMORY_KIB = 1024
+    KDF_ITERATIONS = 1
+    RATELIMIT_ENABLED = False
+
+
+class ProductionConfig(Config):
+    pass
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_environment():
+    """Production unless told otherwise: forgetting the variable must not weaken anything."""
+    return CONFIGS[os.environ.get("AVERTIZOR_ENV", "production")]
