@@ -25,7 +25,7 @@ install-dev: $(VENV)/.dev translations
 
 # Compiled catalogues are built, not committed.
 translations: $(VENV)/.runtime
-	$(BIN)/pybabel compile -q -d translations
+	$(BIN)/pybabel compile -d translations
 
 extract-messages: $(VENV)/.runtime
 	$(BIN)/pybabel extract -q -F babel.cfg -k _l -o translations/messages.pot .

@@ -100,14 +100,15 @@ class DevelopmentConfig(Config):
 
 class TestingConfig(Config):
     TESTING = True
-    SECRET_KEY = "testing-only-" + secrets.token_hex(16)
+    # Shared by every worker of a test server, hence from the environment when given.
+    SECRET_KEY = os.environ.get("SECRET_KEY") or "testing-only-" + secrets.token_hex(16)
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     SESSION_COOKIE_SECURE = False
     PREFERRED_URL_SCHEME = "http"
     # Cheap but real Argon2id: the cipher is never faked, only made fast.
-    KDF_MEMORY_KIB = 1024
-    KDF_ITERATIONS = 1
-    RATELIMIT_ENABLED = False
+    KDF_MEMORY_KIB = _int("KDF_MEMORY_KIB", 1024)
+    KDF_ITERATIONS = _int("KDF_ITERATIONS", 1)
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", False)
 
 
 class ProductionConfig(Config):

@@ -18,7 +18,6 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..crypto import aead
 from ..crypto import files as file_crypto
-from ..extensions import db
 from ..models import Attachment
 from .errors import EvidenceRejected, StorageFull
 from .transaction import stage_file
@@ -117,7 +116,8 @@ def _upload_path(storage_name: str) -> str:
 
 def store_evidence(evidence: Evidence, *, case, case_key: bytes, author: str,
                    message=None) -> Attachment:
-    """Encrypt one file under a fresh key (wrapped by the case key) to a random file name."""
+    """Encrypt one file under a fresh key (wrapped by the case key) to a random file name.
+    The returned row is not yet in the session: the caller adds it with its case."""
     attachment = Attachment(institution_id=case.institution_id, case=case, author=author,
                             message=message)
     attachment.uuid = str(uuid.uuid4())
@@ -138,7 +138,6 @@ def store_evidence(evidence: Evidence, *, case, case_key: bytes, author: str,
     attachment.wrapped_file_key = file_crypto.wrap_file_key(case_key, attachment.uuid, file_key)
     attachment.meta = file_crypto.encrypt_meta(case_key, attachment.uuid,
                                                json.dumps(meta).encode())
-    db.session.add(attachment)
     return attachment
 
 

@@ -166,9 +166,10 @@ def send_message(access: ReporterAccess, body: str, evidence: list[Evidence]) ->
     message.uuid = str(uuid.uuid4())
     message.body = envelope.encrypt_message(access.case_key, message.uuid, body.encode())
     db.session.add(message)
-    for item in evidence:
+    db.session.add_all([
         store_evidence(item, case=case, case_key=access.case_key, author=FROM_REPORTER,
                        message=message)
+        for item in evidence])
     db.session.add(CaseEvent(case_id=case.id, institution_id=case.institution_id,
                              kind="reporter_message"))
     case.updated_at = utcnow()

@@ -89,11 +89,11 @@ def submit_report(institution: Institution, report: Report, evidence: list[Evide
     receipt, derived = receipts.issue(institution, kdf_params)
     # Files are encrypted before the reference is taken: the counter's row lock is held only
     # for the short inserts that follow.
-    with db.session.no_autoflush:
-        for item in evidence:
-            store_evidence(item, case=case, case_key=case_key, author="reporter")
-        case.reference = references.next_reference(institution.id, now.year)
+    attachments = [store_evidence(item, case=case, case_key=case_key, author="reporter")
+                   for item in evidence]
+    case.reference = references.next_reference(institution.id, now.year)
     db.session.add(case)
+    db.session.add_all(attachments)
     db.session.add(CaseEvent(case=case, institution_id=institution.id, kind="received", at=now))
     db.session.add(Receipt(
         institution_id=institution.id, case=case, lookup_id=derived.public_part,

@@ -1,0 +1,161 @@
+"""Fixtures on real parts: a real database (SQLite file or PostgreSQL from TEST_DATABASE_URL),
+real Argon2id with cheap parameters, real AES-GCM and X25519, the real forms with CSRF on."""
+import os
+import re
+import secrets
+
+import flask_migrate
+import pytest
+from sqlalchemy import text
+
+from app import create_app
+from app.extensions import db
+from app.models import Role
+from app.services import staff as staff_service
+from app.services.institutions import create_institution
+from app.crypto.kdf import KdfParams
+from config import TestingConfig
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+RECEIPT_RE = re.compile(r'id="receipt-code">([0-9 ]+)<')
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: drives Debian's chromium through Playwright")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
+    if url in ("sqlite://", "sqlite:///:memory:"):
+        # A file, so that tests can read every byte the database holds.
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'avertizor-test.db'}"
+    return url
+
+
+def config_for(database_url: str, upload_folder: str, **overrides):
+    return type("TestConfig", (TestingConfig,), {
+        "SQLALCHEMY_DATABASE_URI": database_url, "UPLOAD_FOLDER": upload_folder, **overrides})
+
+
+@pytest.fixture(scope="session")
+def migrated_database(database_url, tmp_path_factory) -> str:
+    """The schema built by the migrations, exactly as production builds it."""
+    app = create_app(config_for(database_url, str(tmp_path_factory.mktemp("uploads"))))
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        flask_migrate.upgrade()
+        db.engine.dispose()
+    return database_url
+
+
+def empty_all_tables() -> None:
+    with db.engine.begin() as connection:
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.fixture
+def upload_folder(tmp_path) -> str:
+    path = tmp_path / "uploads"
+    path.mkdir()
+    return str(path)
+
+
+@pytest.fixture
+def app_config():
+    """Override in a test module to change settings (e.g. turn rate limiting on)."""
+    return {}
+
+
+@pytest.fixture
+def app(migrated_database, upload_folder, app_config):
+    app = create_app(config_for(migrated_database, upload_folder, **app_config))
+    with app.app_context():
+        yield app
+        db.session.remove()
+        empty_all_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def kdf_params(app) -> KdfParams:
+    return KdfParams.from_config(app.config)
+
+
+@pytest.fixture
+def institution(app):
+    """The institution with its recovery code (kept here only because tests need it)."""
+    institution, code = create_institution("Comuna Bălțați")
+    db.session.commit()
+    institution.recovery_code = code
+    return institution
+
+
+@pytest.fixture
+def make_handler(app, institution, kdf_params):
+    def make(name="Ana Popescu", email=None, roles=(Role.HANDLER,), password=None):
+        password = password or secrets.token_urlsafe(16)
+        member = staff_service.add_staff(
+            institution, email=email or f"{secrets.token_hex(4)}@baltati.example", name=name,
+            roles=list(roles), password=password, kdf_params=kdf_params)
+        db.session.commit()
+        member.password = password
+        return member
+    return make
+
+
+def csrf_token(client, url: str) -> str:
+    page = client.get(url)
+    match = CSRF_RE.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+def report_fields(**overrides) -> dict:
+    fields = {
+        "category": "bribery",
+        "what_happened": "The clerk asked for money to issue a building permit.",
+        "when_where": "",
+        "persons_involved": "",
+        "how_known": "",
+        "work_context": "no",
+        "identity_choice": "anonymous",
+        "name": "",
+        "email": "",
+        "phone": "",
+        "consent": "y",
+        "website": "",
+    }
+    fields.update(overrides)
+    return fields
+
+
+@pytest.fixture
+def submit(client, institution):
+    """Post the real report form (CSRF included); returns (response, receipt or None)."""
+    def post(files=None, **overrides):
+        data = report_fields(**overrides)
+        data["csrf_token"] = csrf_token(client, "/report")
+        if files:
+            data["evidence"] = files
+        response = client.post("/report", data=data, content_type="multipart/form-data")
+        match = RECEIPT_RE.search(response.get_data(as_text=True))
+        return response, (match.group(1).replace(" ", "") if match else None)
+    return post
+
+
+@pytest.fixture
+def follow_up(client):
+    """Log in at /follow-up with a receipt; returns the response (redirect on success)."""
+    def login(receipt: str):
+        token = csrf_token(client, "/follow-up")
+        return client.post("/follow-up", data={"receipt": receipt, "csrf_token": token})
+    return login
