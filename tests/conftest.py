@@ -65,9 +65,9 @@ def upload_folder(tmp_path) -> str:
 
 
 @pytest.fixture
-def app_config():
-    """Override in a test module to change settings (e.g. turn rate limiting on)."""
-    return {}
+def app_config(request):
+    """Settings for one test: `@pytest.mark.parametrize("app_config", [{...}], indirect=True)`."""
+    return getattr(request, "param", {})
 
 
 @pytest.fixture
@@ -82,7 +82,11 @@ def app(migrated_database, upload_folder, app_config):
 
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    """A browser that prefers English, so assertions read the msgids; tests of the Romanian
+    default make their own client."""
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, MultipleFileField, RadioField, SelectMultipleField,
+from wtforms import (BooleanField, SelectChoice, MultipleFileField, RadioField, SelectMultipleField,
                      StringField, TextAreaField)
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -22,7 +22,7 @@ def _too_long(limit: int):
 class ReportForm(FlaskForm):
     category = RadioField(
         _l("What is it about?"),
-        choices=[(category.value, label) for category, label in CATEGORY.items()],
+        choices=[SelectChoice(category.value, label) for category, label in CATEGORY.items()],
         validators=[InputRequired(_l("Please choose what the report is about."))])
     what_happened = TextAreaField(
         _l("What happened?"),
@@ -37,13 +37,13 @@ class ReportForm(FlaskForm):
     evidence = MultipleFileField(_l("Evidence files (optional)"))
     work_context = RadioField(
         _l("Did you learn of this through your work?"),
-        choices=[("yes", _l("Yes: I work (or worked) for, or with, the institution")),
-                 ("no", _l("No: I am a citizen reporting what I saw"))],
+        choices=[SelectChoice("yes", _l("Yes: I work (or worked) for, or with, the institution")),
+                 SelectChoice("no", _l("No: I am a citizen reporting what I saw"))],
         validators=[InputRequired(_l("Please tell us whether you learned of it at work."))])
     identity_choice = RadioField(
         _l("Do you want to give your name?"),
-        choices=[("anonymous", _l("No, report anonymously")),
-                 ("identified", _l("Yes, I give my name and a way to contact me"))],
+        choices=[SelectChoice("anonymous", _l("No, report anonymously")),
+                 SelectChoice("identified", _l("Yes, I give my name and a way to contact me"))],
         default="anonymous",
         validators=[InputRequired(_l("Please choose whether to report anonymously."))])
     name = StringField(_l("Name"), validators=[Optional(), _too_long(MAX_NAME)])
@@ -78,7 +78,7 @@ class ReportForm(FlaskForm):
 class ReceiptLoginForm(FlaskForm):
     receipt = StringField(
         _l("Your 16-digit receipt"),
-        validators=[DataRequired(_l("Please enter your receipt.")), Length(max=64)])
+        validators=[DataRequired(_l("Please enter your receipt."))])
 
 
 class ReporterMessageForm(FlaskForm):

@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from flask import abort, current_app, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from wtforms import SelectChoice
 
 from ..crypto.kdf import KdfParams
 from ..extensions import limiter
@@ -45,7 +46,8 @@ def privacy():
 
 def _report_form(institution) -> ReportForm:
     form = ReportForm()
-    form.excluded.choices = [(member.id, member.name) for member in staff.handlers(institution.id)]
+    form.excluded.choices = [SelectChoice(member.id, member.name)
+                             for member in staff.handlers(institution.id)]
     return form
 
 
