@@ -42,7 +42,7 @@ test: install-dev
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q $(PYTEST_ARGS)
 
 lint: install-dev
-	$(BIN)/ruff check app tests bench
+	$(BIN)/ruff check app tests bench config.py wsgi.py
 	$(BIN)/bandit -q -r app
 
 bench: install-dev

@@ -4,7 +4,7 @@ import secrets
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
-INSTANCE_DIR = Path(os.environ.get("AVERTIZOR_INSTANCE", BASE_DIR / "instance"))
+INSTANCE_PATH = Path(os.environ.get("AVERTIZOR_INSTANCE", BASE_DIR / "instance"))
 
 MIB = 1024 * 1024
 
@@ -19,21 +19,22 @@ def _bool(name: str, default: bool) -> bool:
 
 def _development_secret() -> str:
     """A secret generated once and kept under instance/, so sessions survive restarts."""
-    path = INSTANCE_DIR / "secret_key"
+    path = INSTANCE_PATH / "secret_key"
     if not path.exists():
-        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        INSTANCE_PATH.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
 
 
 class Config:
+    INSTANCE_DIR = str(INSTANCE_PATH)
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = os.environ.get(
-        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'avertizor.db'}"
+        "DATABASE_URL", f"sqlite:///{INSTANCE_PATH / 'avertizor.db'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-    UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
+    UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_PATH / "uploads"))
 
     # Evidence limits: per file, per submission, and which kinds of file are accepted.
     UPLOAD_MAX_FILE_BYTES = _int("UPLOAD_MAX_FILE_MB", 20) * MIB

@@ -1,6 +1,7 @@
 """Commands for operators, `make run` and the tests: flask --app wsgi <command>."""
 import secrets
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -79,11 +80,17 @@ def staff_add(email: str, name: str, roles: tuple[str, ...]):
     click.echo(f"Staff account {email} created ({', '.join(roles)}).")
 
 
+def _demo_credentials_path() -> Path:
+    return Path(current_app.config["INSTANCE_DIR"]) / "demo-credentials.txt"
+
+
 @click.command("demo")
 def demo_command():
     """Create the demo institution with one handler, unless an institution exists."""
     if default_institution() is not None:
         click.echo("Demo institution already present.")
+        if _demo_credentials_path().exists():
+            click.echo(f"Demo accounts: see {_demo_credentials_path()}")
         return
     admin_password, handler_password = secrets.token_urlsafe(12), secrets.token_urlsafe(12)
     with unit_of_work():
@@ -94,10 +101,17 @@ def demo_command():
         staff_service.add_staff(institution, email=DEMO_HANDLER, name="Persoana desemnată",
                                 roles=[Role.HANDLER, Role.COORDINATOR],
                                 password=handler_password, kdf_params=_kdf_params())
-    click.echo(f"Demo institution “{DEMO_INSTITUTION}” created.")
-    click.echo(f"  handler: {DEMO_HANDLER}  password: {handler_password}")
-    click.echo(f"  admin:   {DEMO_ADMIN}  password: {admin_password}")
-    _print_recovery_code(code)
+    credentials = (
+        f"Demo institution “{DEMO_INSTITUTION}” (demonstration only, not for real reports)\n"
+        f"  handler: {DEMO_HANDLER}  password: {handler_password}\n"
+        f"  admin:   {DEMO_ADMIN}  password: {admin_password}\n"
+        f"  recovery code: {code}\n")
+    click.echo(credentials)
+    path = _demo_credentials_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(credentials)
+    path.chmod(0o600)
+    click.echo(f"(kept in {path})")
 
 
 def register(app: Flask) -> None:

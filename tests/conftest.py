@@ -3,17 +3,18 @@ real Argon2id with cheap parameters, real AES-GCM and X25519, the real forms wit
 import os
 import re
 import secrets
+from pathlib import Path
 
 import flask_migrate
 import pytest
 from sqlalchemy import text
 
 from app import create_app
+from app.crypto.kdf import KdfParams
 from app.extensions import db
 from app.models import Role
 from app.services import staff as staff_service
 from app.services.institutions import create_institution
-from app.crypto.kdf import KdfParams
 from config import TestingConfig
 
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -35,7 +36,8 @@ def database_url(tmp_path_factory) -> str:
 
 def config_for(database_url: str, upload_folder: str, **overrides):
     return type("TestConfig", (TestingConfig,), {
-        "SQLALCHEMY_DATABASE_URI": database_url, "UPLOAD_FOLDER": upload_folder, **overrides})
+        "SQLALCHEMY_DATABASE_URI": database_url, "UPLOAD_FOLDER": upload_folder,
+        "INSTANCE_DIR": str(Path(upload_folder).parent / "instance"), **overrides})
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from ..services.evidence import prepare_evidence
 from ..services.institutions import default_institution
 from ..services.transaction import unit_of_work
 from . import bp
-from .forms import LogoutForm, ReceiptLoginForm, ReportForm, ReporterMessageForm
+from .forms import LogoutForm, ReceiptLoginForm, ReporterMessageForm, ReportForm
 
 FOLLOWUP_COOKIE = "avertizor_followup"
 

@@ -18,8 +18,15 @@ from sqlalchemy import delete, or_, select
 from ..crypto import DecryptionError, aead, envelope
 from ..crypto.kdf import KdfParams
 from ..extensions import db
-from ..models import FROM_REPORTER, Attachment, Case, CaseEvent, Institution, Message, \
-    ReporterSession
+from ..models import (
+    FROM_REPORTER,
+    Attachment,
+    Case,
+    CaseEvent,
+    Institution,
+    Message,
+    ReporterSession,
+)
 from ..models.types import utcnow
 from . import receipts
 from .errors import InvalidReceipt, SessionExpired
