@@ -1,14 +1,22 @@
 """Models, one module per aggregate. Importing this package registers every table."""
 from .attachment import Attachment
+from .audit import AuditEntry, AuditHead
 from .case import Case, CaseEvent, Category, Channel, Outcome, Platform, Regime, Status
+from .identity_request import IdentityRequest
 from .institution import Institution, ReferenceCounter
+from .invitation import Invitation
 from .keywrap import KeyKind, KeyWrap, Receipt
 from .message import FROM_REPORTER, FROM_STAFF, Message
+from .note import Note
+from .outbox import OutboxMail
 from .session import ReporterSession
 from .staff import Role, StaffMember
+from .staff_session import StaffSession
 
 __all__ = [
-    "Attachment", "Case", "CaseEvent", "Category", "Channel", "FROM_REPORTER", "FROM_STAFF",
-    "Institution", "KeyKind", "KeyWrap", "Message", "Outcome", "Platform", "Receipt",
-    "ReferenceCounter", "Regime", "ReporterSession", "Role", "StaffMember", "Status",
+    "Attachment", "AuditEntry", "AuditHead", "Case", "CaseEvent", "Category", "Channel",
+    "FROM_REPORTER", "FROM_STAFF", "IdentityRequest", "Institution", "Invitation", "KeyKind",
+    "KeyWrap", "Message", "Note", "Outcome", "OutboxMail", "Platform", "Receipt",
+    "ReferenceCounter", "Regime", "ReporterSession", "Role", "StaffMember", "StaffSession",
+    "Status",
 ]

@@ -69,6 +69,7 @@ class Case(db.Model):
         UniqueConstraint("institution_id", "reference"),
         Index("ix_case_institution_received", "institution_id", "received_at"),
         Index("ix_case_institution_status", "institution_id", "status"),
+        Index("ix_case_institution_deadline", "institution_id", "next_deadline_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -89,13 +90,34 @@ class Case(db.Model):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     acknowledge_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Law 361/2022: feedback within 3 months of acknowledgement (or of the 7 days' end).
+    feedback_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # OG 27/2002: answer within 30 days, once extended by 15 with a reason.
+    answer_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    extended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Not competent: forward within 5 days, and record where and when.
+    forward_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    forwarded_to: Mapped[str | None] = mapped_column(String(200))
+    forwarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The earliest open legal deadline, kept up to date by the workflow so the inbox can sort
+    # and filter 100,000 cases with an index instead of computing per row.
+    next_deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_deadline_kind: Mapped[str | None] = mapped_column(String(16))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    assigned_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
+    # Manual intake: who recorded it, and for oral reports whether the reporter checked and
+    # signed the transcript or minutes.
+    recorded_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
+    reporter_signed: Mapped[bool | None]
 
     # AES-256-GCM under the case key (AAD case:<uuid>:report): the reporter's answers as JSON.
     content: Mapped[bytes] = mapped_column(LargeBinary)
     # AES-256-GCM under the identity key (AAD case:<uuid>:identity); None when anonymous.
     identity: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The reporter's e-mail for "there is an update" notices, under the case key
+    # (AAD case:<uuid>:notify). Used by the mail service only; never shown.
+    notify: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     events: Mapped[list["CaseEvent"]] = relationship(
         back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan"
@@ -111,6 +133,8 @@ class CaseEvent(db.Model):
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"))
     kind: Mapped[str] = mapped_column(String(40))
+    # Plain metadata of the transition (statuses, regime, outcome, dates), never content.
+    detail: Mapped[str | None] = mapped_column(String(400))
     actor_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -17,7 +17,15 @@ class Institution(db.Model):
     recovery_public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
     # Receipts are looked up by Argon2id(receipt, receipt_salt): one salt per institution.
     receipt_salt: Mapped[bytes] = mapped_column(LargeBinary(16))
+    # `direct`: identity sealed to the case's handlers, shown after a reasoned, audited
+    # reveal. `custodian`: sealed to custodians, who approve a handler's request.
     identity_policy: Mapped[str] = mapped_column(String(16), default="direct")
+    retention_years: Mapped[int] = mapped_column(default=5)
+    acknowledge_reminder_days: Mapped[int] = mapped_column(default=2)
+    answer_reminder_days: Mapped[int] = mapped_column(default=14)
+    mail_sender: Mapped[str | None] = mapped_column(String(254))
+    # Categories of the fixed list that the report form does not offer (comma-separated).
+    disabled_categories: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

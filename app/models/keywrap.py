@@ -2,7 +2,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -18,11 +18,16 @@ class KeyWrap(db.Model):
     """A case or identity key sealed to a staff member, or (staff_id None) to the recovery key."""
 
     __tablename__ = "key_wrap"
+    __table_args__ = (
+        UniqueConstraint("case_id", "staff_id", "kind"),
+        # The inbox lists the cases a handler holds a key for.
+        Index("ix_key_wrap_staff_kind_case", "staff_id", "kind", "case_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"))
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
-    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
     kind: Mapped[KeyKind] = mapped_column(str_enum(KeyKind))
     sealed_key: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
