@@ -28,8 +28,8 @@ translations: $(VENV)/.runtime
 	$(BIN)/pybabel compile -d translations
 
 extract-messages: $(VENV)/.runtime
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -o translations/messages.pot .
-	$(BIN)/pybabel update -q -N -i translations/messages.pot -d translations
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -o translations/messages.pot .
+	$(BIN)/pybabel -q update -N -i translations/messages.pot -d translations
 
 run: install
 	$(RUN_ENV) $(BIN)/flask --app wsgi db upgrade

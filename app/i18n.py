@@ -1,6 +1,6 @@
 """Language choice: `?lang=ro|en` on any page is remembered in the session."""
 from flask import Flask, request, session
-from flask_babel import get_locale
+from flask_babel import get_locale, refresh
 
 from . import SUPPORTED_LANGUAGES
 from .labels import CATEGORY, STATUS_FOR_REPORTER
@@ -12,6 +12,7 @@ def register(app: Flask) -> None:
         chosen = request.args.get("lang")
         if chosen in SUPPORTED_LANGUAGES:
             session["lang"] = chosen
+            refresh()  # forget a locale resolved earlier in this context
 
     @app.context_processor
     def language():

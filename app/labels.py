@@ -19,7 +19,7 @@ CHANNEL = {
     Channel.EMAIL: _l("E-mail"),
     Channel.PHONE: _l("Phone"),
     Channel.IN_PERSON: _l("In person"),
-    Channel.POST: _l("Post"),
+    Channel.POST: _l("Postal mail"),
     Channel.SOCIAL_MEDIA: _l("Social media"),
     Channel.BOX: _l("Report box"),
     Channel.OTHER: _l("Other"),

@@ -38,10 +38,10 @@ def test_staff_add_makes_a_key_pair_locked_by_the_password(app, institution):
 
     duplicate = runner.invoke(args=["staff", "add", "ANA@baltati.example", "--name", "A",
                                     "--role", "handler"], input="parola foarte lunga\n")
-    assert duplicate.exit_code != 0 and "already has an account" in duplicate.output
+    assert duplicate.exit_code != 0 and "are deja un cont" in duplicate.output  # Romanian default
     weak = runner.invoke(args=["staff", "add", "ion@baltati.example", "--name", "Ion",
                                "--role", "handler"], input="short\n")
-    assert weak.exit_code != 0 and "at least 12 characters" in weak.output
+    assert weak.exit_code != 0 and "cel puțin 12 caractere" in weak.output
 
 
 def test_demo_is_idempotent(app):

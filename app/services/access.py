@@ -1,5 +1,6 @@
 """Who can open a case: sealing its keys to people, and opening them again."""
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..crypto import envelope
@@ -46,7 +47,7 @@ def open_case_key(case: Case, member: StaffMember, private_key: X25519PrivateKey
     wrap = db.session.scalar(select(KeyWrap).where(
         KeyWrap.case_id == case.id, KeyWrap.staff_id == member.id, KeyWrap.kind == kind))
     if wrap is None:
-        raise NotAuthorised("You do not hold a key for this case.")
+        raise NotAuthorised(_l("You do not hold a key for this case."))
     return envelope.open_key(wrap.sealed_key, kind.value, case.uuid, private_key)
 
 
@@ -55,5 +56,5 @@ def open_case_key_with_recovery(case: Case, recovery_key: X25519PrivateKey,
     wrap = db.session.scalar(select(KeyWrap).where(
         KeyWrap.case_id == case.id, KeyWrap.staff_id.is_(None), KeyWrap.kind == kind))
     if wrap is None:
-        raise NotAuthorised("No recovery wrap for this case.")
+        raise NotAuthorised(_l("This case has no key for the recovery code."))
     return envelope.open_key(wrap.sealed_key, kind.value, case.uuid, recovery_key)

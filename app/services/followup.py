@@ -3,11 +3,7 @@
 The session's secret is split: the database row holds the case key encrypted under a random
 key that exists only in the reporter's cookie. Neither half alone opens the case.
 """
-import base64
-import binascii
-import hashlib
 import json
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,7 +11,7 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, or_, select
 
-from ..crypto import DecryptionError, aead, envelope
+from ..crypto import DecryptionError, envelope
 from ..crypto.kdf import KdfParams
 from ..extensions import db
 from ..models import (
@@ -28,11 +24,12 @@ from ..models import (
     ReporterSession,
 )
 from ..models.types import utcnow
-from . import receipts
+from . import receipts, split_session
 from .errors import InvalidReceipt, SessionExpired
 from .evidence import Evidence, attachment_meta, store_evidence
 
 MAX_MESSAGE = 10000
+PURPOSE = "reporter"
 WRONG_RECEIPT = _l("This receipt does not open any report. Check the 16 digits and try again.")
 
 
@@ -43,22 +40,6 @@ class ReporterAccess:
     session: ReporterSession
     case: Case
     case_key: bytes
-
-
-def _token_hash(token: bytes) -> bytes:
-    return hashlib.sha256(token).digest()
-
-
-def _session_aad(token_hash: bytes) -> str:
-    return f"reporter-session:{token_hash.hex()}"
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def purge_expired_sessions(idle: timedelta) -> None:
@@ -79,40 +60,27 @@ def log_in(institution: Institution, typed_receipt: str, *, kdf_params: KdfParam
         raise InvalidReceipt(WRONG_RECEIPT)
     row, derived = found
     case_key = envelope.unwrap_with_receipt(row.wrapped_case_key, row.case.uuid, derived.key)
-    token, cookie_key = secrets.token_bytes(32), aead.new_key()
-    token_hash = _token_hash(token)
+    cookie, secret = split_session.new_cookie()
     now = utcnow()
     db.session.add(ReporterSession(
-        token_hash=token_hash, case_id=row.case_id, created_at=now, last_seen_at=now,
-        expires_at=now + lifetime,
-        sealed_case_key=aead.encrypt(cookie_key, case_key, _session_aad(token_hash))))
+        token_hash=secret.token_hash, case_id=row.case_id, created_at=now, last_seen_at=now,
+        expires_at=now + lifetime, sealed_case_key=secret.seal(case_key, PURPOSE)))
     db.session.flush()
-    return f"{_b64(token)}.{_b64(cookie_key)}"
-
-
-def _parse(cookie_value: str | None) -> tuple[bytes, bytes] | None:
-    try:
-        token_text, key_text = (cookie_value or "").split(".")
-        token, key = _unb64(token_text), _unb64(key_text)
-    except (ValueError, binascii.Error):
-        return None
-    return (token, key) if len(token) == 32 and len(key) == 32 else None
+    return cookie
 
 
 def resume(cookie_value: str | None, *, idle: timedelta) -> ReporterAccess:
     """The open session behind a cookie, or SessionExpired."""
-    parsed = _parse(cookie_value)
-    if parsed is None:
+    secret = split_session.parse_cookie(cookie_value)
+    if secret is None:
         raise SessionExpired(_l("Please enter your receipt to continue."))
-    token, cookie_key = parsed
-    token_hash = _token_hash(token)
     session = db.session.scalar(select(ReporterSession).where(
-        ReporterSession.token_hash == token_hash))
+        ReporterSession.token_hash == secret.token_hash))
     now = utcnow()
     if session is None or session.expires_at < now or session.last_seen_at < now - idle:
         raise SessionExpired(_l("Your session has ended. Please enter your receipt again."))
     try:
-        case_key = aead.decrypt(cookie_key, session.sealed_case_key, _session_aad(token_hash))
+        case_key = secret.open(session.sealed_case_key, PURPOSE)
     except DecryptionError as exc:
         raise SessionExpired(_l("Please enter your receipt to continue.")) from exc
     session.last_seen_at = now
@@ -121,10 +89,10 @@ def resume(cookie_value: str | None, *, idle: timedelta) -> ReporterAccess:
 
 
 def log_out(cookie_value: str | None) -> None:
-    parsed = _parse(cookie_value)
-    if parsed is not None:
+    secret = split_session.parse_cookie(cookie_value)
+    if secret is not None:
         db.session.execute(delete(ReporterSession).where(
-            ReporterSession.token_hash == _token_hash(parsed[0])))
+            ReporterSession.token_hash == secret.token_hash))
 
 
 @dataclass

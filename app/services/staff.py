@@ -1,5 +1,6 @@
 """Staff accounts and their key pairs."""
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..crypto.kdf import KdfParams
@@ -24,10 +25,11 @@ def add_staff(institution: Institution, *, email: str, name: str, roles: list[Ro
     """A new staff account; its key pair is made now so reports can be sealed to it."""
     email = email.strip().lower()
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise WeakPassword(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
+        raise WeakPassword(_l("The password needs at least %(count)d characters.",
+                              count=MIN_PASSWORD_LENGTH), field="password")
     if db.session.scalar(select(StaffMember.id).where(
             StaffMember.institution_id == institution.id, StaffMember.email == email)):
-        raise StaffExists(f"{email} already has an account.")
+        raise StaffExists(_l("%(email)s already has an account.", email=email), field="email")
     locked = PasswordLockedKey.create(password, kdf_params)
     member = StaffMember(
         institution_id=institution.id, email=email, name=name.strip(),

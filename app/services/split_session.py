@@ -1,0 +1,57 @@
+"""Sessions whose secret is split between a database row and the user's cookie.
+
+The cookie carries a random id and a random key; the row, found by a hash of the id, holds the
+secret (a case key, a private key) encrypted under that key. A stolen database lacks the key; a
+stolen cookie is useless once the row is deleted at logout or expiry.
+"""
+import base64
+import binascii
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from ..crypto import aead
+
+
+@dataclass(frozen=True)
+class CookieSecret:
+    token_hash: bytes  # stored, to find the row
+    key: bytes  # never stored
+
+    def seal(self, secret: bytes, purpose: str) -> bytes:
+        return aead.encrypt(self.key, secret, self._aad(purpose))
+
+    def open(self, sealed: bytes, purpose: str) -> bytes:
+        return aead.decrypt(self.key, sealed, self._aad(purpose))
+
+    def _aad(self, purpose: str) -> str:
+        return f"{purpose}-session:{self.token_hash.hex()}"
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def token_hash(token: bytes) -> bytes:
+    return hashlib.sha256(token).digest()
+
+
+def new_cookie() -> tuple[str, CookieSecret]:
+    """A fresh cookie value and the secret it stands for."""
+    token, key = secrets.token_bytes(32), aead.new_key()
+    return f"{_b64(token)}.{_b64(key)}", CookieSecret(token_hash(token), key)
+
+
+def parse_cookie(value: str | None) -> CookieSecret | None:
+    try:
+        token_text, key_text = (value or "").split(".")
+        token, key = _unb64(token_text), _unb64(key_text)
+    except (ValueError, binascii.Error):
+        return None
+    if len(token) != 32 or len(key) != 32:
+        return None
+    return CookieSecret(token_hash(token), key)

@@ -1,0 +1,82 @@
+"""Second factor: TOTP codes (RFC 6238, 6 digits, 30 s), with the QR code drawn as SVG here."""
+import base64
+import hmac
+import os
+import time
+
+import segno
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
+from cryptography.hazmat.primitives.twofactor import InvalidToken
+from cryptography.hazmat.primitives.twofactor.totp import TOTP
+
+from ..crypto import aead
+
+DIGITS = 6
+STEP_SECONDS = 30
+# A code is accepted one step early or late, to forgive clocks that drift a little.
+WINDOW = 1
+ISSUER = "Avertizor"
+
+
+def new_secret() -> bytes:
+    return os.urandom(20)
+
+
+def secret_text(secret: bytes) -> str:
+    """The secret as people type it into an authenticator app: base32 in groups of four."""
+    text = base64.b32encode(secret).decode().rstrip("=")
+    return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
+
+
+def _totp(secret: bytes) -> TOTP:
+    return TOTP(secret, DIGITS, hashes.SHA1(), STEP_SECONDS, enforce_key_length=False)  # noqa: S303 (RFC 6238 default, what authenticator apps expect)
+
+
+def provisioning_uri(secret: bytes, account: str) -> str:
+    return _totp(secret).get_provisioning_uri(account, ISSUER)
+
+
+def qr_svg(uri: str) -> str:
+    return segno.make(uri, error="m").svg_inline(scale=4, dark="#000", light="#fff",
+                                                  title="TOTP QR code")
+
+
+def code_at(secret: bytes, when: float) -> str:
+    return _totp(secret).generate(int(when)).decode()
+
+
+def accepted_step(secret: bytes, code: str, last_step: int | None,
+                  now: float | None = None) -> int | None:
+    """The time step the code belongs to, if valid and newer than the last one accepted."""
+    code = "".join(code.split())
+    if len(code) != DIGITS or not code.isdigit():
+        return None
+    now = time.time() if now is None else now
+    current = int(now) // STEP_SECONDS
+    totp = _totp(secret)
+    for step in range(current - WINDOW, current + WINDOW + 1):
+        try:
+            totp.verify(code.encode(), step * STEP_SECONDS)
+        except InvalidToken:
+            continue
+        if last_step is not None and step <= last_step:
+            return None  # replay of a code already used
+        return step
+    return None
+
+
+def _storage_key(app_secret: str) -> bytes:
+    return HKDFExpand(algorithm=hashes.SHA256(), length=32,
+                      info=b"avertizor-totp-storage-v1").derive(
+        hmac.new(b"avertizor", app_secret.encode(), "sha256").digest())
+
+
+def seal_secret(app_secret: str, staff_id: int, secret: bytes) -> bytes:
+    """TOTP secrets are stored encrypted under a key derived from SECRET_KEY: a stolen
+    database alone does not yield anyone's second factor."""
+    return aead.encrypt(_storage_key(app_secret), secret, f"staff:{staff_id}:totp")
+
+
+def open_secret(app_secret: str, staff_id: int, sealed: bytes) -> bytes:
+    return aead.decrypt(_storage_key(app_secret), sealed, f"staff:{staff_id}:totp")
