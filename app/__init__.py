@@ -2,7 +2,7 @@
 import io
 from pathlib import Path
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask.wrappers import Request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -38,6 +38,8 @@ class MemoryUploadRequest(Request):
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        return "ro"  # commands and jobs speak the institution's language
     chosen = session.get("lang")
     if chosen in SUPPORTED_LANGUAGES:
         return chosen
