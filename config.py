@@ -60,6 +60,7 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_SUBMIT = os.environ.get("RATELIMIT_SUBMIT", "10 per hour")
     RATELIMIT_RECEIPT_LOGIN = os.environ.get("RATELIMIT_RECEIPT_LOGIN", "5 per minute;30 per hour")
+    RATELIMIT_STAFF_LOGIN = os.environ.get("RATELIMIT_STAFF_LOGIN", "10 per minute;60 per hour")
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
     MAIL_PORT = _int("MAIL_PORT", 25)
@@ -68,6 +69,8 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "avertizor@localhost")
+    # The address people reach the portal at; mail links point here (jobs run outside requests).
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
 
     BABEL_DEFAULT_LOCALE = "ro"
     BABEL_DEFAULT_TIMEZONE = "Europe/Bucharest"

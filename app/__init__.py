@@ -68,9 +68,20 @@ def create_app(config_class=None) -> Flask:
     limiter.init_app(app)
 
     from . import models  # noqa: F401  (registers the tables)
+    from .auth import bp as auth_bp
+    from .auth.session import login_manager, staff_context
+    from .backoffice import bp as backoffice_bp
     from .public import bp as public_bp
+    from .sessions import AudienceSessionInterface, is_staff_request
 
+    app.session_interface = AudienceSessionInterface()
+    login_manager.init_app(app)
     app.register_blueprint(public_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(backoffice_bp)
+    app.context_processor(staff_context)
+    app.context_processor(lambda: {"is_staff_page": is_staff_request(),
+                                   "extra_staff_links": app.extensions.get("staff_links", [])})
 
     from . import errors, i18n
 

@@ -114,7 +114,30 @@ def demo_command():
     click.echo(f"(kept in {path})")
 
 
+jobs_group = click.Group("jobs", help="Background work for cron or a systemd timer.")
+
+
+@jobs_group.command("run")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(min=1),
+              help="Most mails to send in this run.")
+def jobs_run(limit: int):
+    """Purge expired sessions, queue deadline reminders, deliver the outbox. Safe to run on
+    several nodes at once; an SMTP outage is not an error (mails wait for the next run)."""
+    from .services import jobs
+
+    report = jobs.run_all(limit=limit)
+    delivery = report.delivery
+    click.echo(f"Reminders queued: {report.reminders_queued}")
+    click.echo(f"Mails sent: {delivery.sent}, failed: {delivery.failed}, "
+               f"waiting: {delivery.remaining}")
+    if report.undeliverable:
+        click.echo(f"Warning: {report.undeliverable} mail(s) could not be delivered for "
+                   f"{jobs.GIVE_UP_AFTER.days} days and were set aside; see the outbox_mail "
+                   "table (last_error).", err=True)
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(setup_command)
     app.cli.add_command(staff_group)
     app.cli.add_command(demo_command)
+    app.cli.add_command(jobs_group)

@@ -2,8 +2,7 @@
 from flask import Flask, request, session
 from flask_babel import get_locale, refresh
 
-from . import SUPPORTED_LANGUAGES
-from .labels import CATEGORY, STATUS_FOR_REPORTER
+from . import SUPPORTED_LANGUAGES, labels
 
 
 def register(app: Flask) -> None:
@@ -19,6 +18,13 @@ def register(app: Flask) -> None:
         return {
             "current_language": str(get_locale()),
             "languages": SUPPORTED_LANGUAGES,
-            "category_label": CATEGORY.get,
-            "status_label": STATUS_FOR_REPORTER.get,
+            "category_label": labels.CATEGORY.get,
+            "status_label": labels.STATUS_FOR_REPORTER.get,
+            "status_name": labels.STATUS.get,
+            "channel_label": labels.CHANNEL.get,
+            "platform_label": labels.PLATFORM.get,
+            "regime_label": labels.REGIME.get,
+            "outcome_label": labels.OUTCOME.get,
+            "deadline_label": labels.DEADLINE.get,
+            "event_label": lambda kind: labels.EVENT.get(kind, kind),
         }

@@ -1,7 +1,7 @@
 """Words people read for the plaintext enums, in their language."""
 from flask_babel import lazy_gettext as _l
 
-from .models import Category, Channel, Status
+from .models import Category, Channel, Outcome, Platform, Regime, Status
 
 CATEGORY = {
     Category.BRIBERY: _l("Bribery"),
@@ -32,4 +32,55 @@ STATUS_FOR_REPORTER = {
     Status.ASSESSMENT: _l("Being assessed: the staff are checking what the report is about."),
     Status.INVESTIGATION: _l("Under investigation: the facts are being looked into."),
     Status.CLOSED: _l("Closed: the examination has ended; see the answer below."),
+}
+
+STATUS = {
+    Status.RECEIVED: _l("Received"),
+    Status.ACKNOWLEDGED: _l("Acknowledged"),
+    Status.ASSESSMENT: _l("Assessment"),
+    Status.INVESTIGATION: _l("Investigation"),
+    Status.CLOSED: _l("Closed"),
+}
+
+REGIME = {
+    Regime.WHISTLEBLOWER: _l("Whistleblower report (Law 361/2022)"),
+    Regime.PETITION: _l("Petition (OG 27/2002)"),
+    Regime.FORWARDED: _l("Not competent: forward to another authority"),
+}
+
+OUTCOME = {
+    Outcome.SUBSTANTIATED: _l("Substantiated"),
+    Outcome.PARTIALLY_SUBSTANTIATED: _l("Partially substantiated"),
+    Outcome.UNSUBSTANTIATED: _l("Unsubstantiated"),
+    Outcome.DISMISSED: _l("Dismissed (manifestly unfounded, minor or repeated)"),
+    Outcome.FORWARDED: _l("Forwarded to another authority"),
+}
+
+PLATFORM = {
+    Platform.FACEBOOK: "Facebook",
+    Platform.INSTAGRAM: "Instagram",
+    Platform.X: "X (Twitter)",
+    Platform.YOUTUBE: "YouTube",
+    Platform.TIKTOK: "TikTok",
+    Platform.OTHER: _l("Other platform"),
+}
+
+DEADLINE = {
+    "acknowledge": _l("acknowledgement"),
+    "feedback": _l("feedback"),
+    "answer": _l("answer"),
+    "forward": _l("forwarding"),
+}
+
+EVENT = {
+    "received": _l("Received"),
+    "triaged": _l("Triaged"),
+    "acknowledged": _l("Acknowledged"),
+    "status_changed": _l("Status changed"),
+    "closed": _l("Closed"),
+    "forwarded": _l("Forwarded"),
+    "extended": _l("Deadline extended"),
+    "reopened": _l("Reopened"),
+    "assigned": _l("Assigned"),
+    "reporter_message": _l("Message from the reporter"),
 }

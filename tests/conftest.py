@@ -7,6 +7,7 @@ from pathlib import Path
 
 import flask_migrate
 import pytest
+from flask import g
 from sqlalchemy import text
 
 from app import create_app
@@ -72,9 +73,18 @@ def app_config(request):
     return getattr(request, "param", {})
 
 
+def _fresh_g_per_request() -> None:
+    """Tests keep one app context open (to share the database session with the test), so
+    Flask's `g` would outlive a request, which never happens in production: start each
+    request with an empty `g` (CSRF token, locale and staff session caches live there)."""
+    for name in list(vars(g)):
+        delattr(g, name)
+
+
 @pytest.fixture
 def app(migrated_database, upload_folder, app_config):
     app = create_app(config_for(migrated_database, upload_folder, **app_config))
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g_per_request)
     with app.app_context():
         yield app
         db.session.remove()
@@ -164,4 +174,41 @@ def follow_up(client):
     def login(receipt: str):
         token = csrf_token(client, "/follow-up")
         return client.post("/follow-up", data={"receipt": receipt, "csrf_token": token})
+    return login
+
+
+TOTP_SECRET_RE = re.compile(r'id="totp-secret">([A-Z2-7 ]+)<')
+
+
+@pytest.fixture
+def sign_in(app):
+    """A new browser for a staff member, signed in through the real forms: password, then a
+    TOTP code (enrolling at the first sign-in). The TOTP secret is kept on the member."""
+    import base64
+    import time
+
+    from app.services import totp
+
+    def login(member, password=None):
+        staff_client = app.test_client()
+        staff_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+        token = csrf_token(staff_client, "/staff/login")
+        response = staff_client.post("/staff/login", data={
+            "email": member.email, "password": password or member.password,
+            "csrf_token": token})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        page = staff_client.get("/staff/login/code").get_data(as_text=True)
+        match = TOTP_SECRET_RE.search(page)
+        if match:
+            text = match.group(1).replace(" ", "")
+            member.totp_secret_raw = base64.b32decode(text + "=" * (-len(text) % 8))
+        # A used code is refused (replay): a second sign-in takes the next 30-second step, as
+        # a person waiting for the next code would. (A third within 30 s would be refused.)
+        member.sign_ins = getattr(member, "sign_ins", 0) + 1
+        code = totp.code_at(member.totp_secret_raw, time.time() + 30 * (member.sign_ins - 1))
+        token = CSRF_RE.search(page).group(1)
+        response = staff_client.post("/staff/login/code", data={"code": code,
+                                                                "csrf_token": token})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return staff_client
     return login

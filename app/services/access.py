@@ -51,6 +51,12 @@ def open_case_key(case: Case, member: StaffMember, private_key: X25519PrivateKey
     return envelope.open_key(wrap.sealed_key, kind.value, case.uuid, private_key)
 
 
+def holds_identity_key(case: Case, member: StaffMember) -> bool:
+    return db.session.scalar(select(KeyWrap.id).where(
+        KeyWrap.case_id == case.id, KeyWrap.staff_id == member.id,
+        KeyWrap.kind == KeyKind.IDENTITY)) is not None
+
+
 def open_case_key_with_recovery(case: Case, recovery_key: X25519PrivateKey,
                                 kind: KeyKind = KeyKind.CASE) -> bytes:
     wrap = db.session.scalar(select(KeyWrap).where(
@@ -58,3 +64,26 @@ def open_case_key_with_recovery(case: Case, recovery_key: X25519PrivateKey,
     if wrap is None:
         raise NotAuthorised(_l("This case has no key for the recovery code."))
     return envelope.open_key(wrap.sealed_key, kind.value, case.uuid, recovery_key)
+
+
+def holders(case: Case) -> list[StaffMember]:
+    """Staff who hold the case key, in name order."""
+    return list(db.session.scalars(
+        select(StaffMember).join(KeyWrap, KeyWrap.staff_id == StaffMember.id)
+        .where(KeyWrap.case_id == case.id, KeyWrap.kind == KeyKind.CASE)
+        .order_by(StaffMember.name)))
+
+
+def grantable(case: Case, excluded_staff_ids: set[int],
+              current_holders: list[StaffMember]) -> list[StaffMember]:
+    """Handlers who could be given access: never one the reporter excluded."""
+    holding = {member.id for member in current_holders}
+    return [member for member in handlers(case.institution_id)
+            if member.id not in holding and member.id not in excluded_staff_ids]
+
+
+def reseal(case: Case, kind: KeyKind, key: bytes, to: StaffMember) -> None:
+    if db.session.scalar(select(KeyWrap.id).where(
+            KeyWrap.case_id == case.id, KeyWrap.staff_id == to.id, KeyWrap.kind == kind)):
+        return
+    _store_wraps(case, kind, key, to=[Recipient(to.id, load_public(to.public_key))])

@@ -1,8 +1,84 @@
-"""Legal clocks. Law 361/2022: acknowledge a whistleblower report within 7 calendar days."""
+"""Legal clocks, in calendar days.
+
+- Law 361/2022 (whistleblower report): acknowledge within 7 days; feedback within 3 months of
+  the acknowledgement, or of the end of the 7 days when none was sent.
+- OG 27/2002 (petition): answer within 30 days, extendable once by 15 days.
+- Not competent: forward within 5 days.
+"""
+import calendar
 from datetime import datetime, timedelta
 
+from ..models import Case, Regime, Status
+from ..models.types import utcnow
+
 ACKNOWLEDGE_WITHIN = timedelta(days=7)
+FEEDBACK_MONTHS = 3
+ANSWER_WITHIN = timedelta(days=30)
+EXTENSION = timedelta(days=15)
+FORWARD_WITHIN = timedelta(days=5)
+
+ACKNOWLEDGE, FEEDBACK, ANSWER, FORWARD = "acknowledge", "feedback", "answer", "forward"
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """Same day of the month `months` later; the month's last day when that day is missing
+    (30 November + 3 months = 28 or 29 February)."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
 
 
 def acknowledge_due(received_at: datetime) -> datetime:
     return received_at + ACKNOWLEDGE_WITHIN
+
+
+def feedback_due(received_at: datetime, acknowledged_at: datetime | None) -> datetime:
+    start = acknowledged_at or acknowledge_due(received_at)
+    return add_months(start, FEEDBACK_MONTHS)
+
+
+def answer_due(received_at: datetime, extended: bool) -> datetime:
+    return received_at + ANSWER_WITHIN + (EXTENSION if extended else timedelta(0))
+
+
+def forward_due(received_at: datetime) -> datetime:
+    return received_at + FORWARD_WITHIN
+
+
+def refresh(case: Case) -> None:
+    """Recompute the case's deadlines and its next open one from its regime and history."""
+    case.acknowledge_due_at = acknowledge_due(case.received_at)
+    case.feedback_due_at = (feedback_due(case.received_at, case.acknowledged_at)
+                            if case.regime in (None, Regime.WHISTLEBLOWER) else None)
+    case.answer_due_at = (answer_due(case.received_at, case.extended_at is not None)
+                          if case.regime is Regime.PETITION else None)
+    case.forward_due_at = (forward_due(case.received_at)
+                           if case.regime is Regime.FORWARDED else None)
+    kind, due = _next_deadline(case)
+    case.next_deadline_kind, case.next_deadline_at = kind, due
+
+
+def _next_deadline(case: Case) -> tuple[str | None, datetime | None]:
+    if case.status is Status.CLOSED:
+        return None, None
+    if case.regime is Regime.PETITION:
+        return ANSWER, case.answer_due_at
+    if case.regime is Regime.FORWARDED:
+        return FORWARD, case.forward_due_at
+    # Whistleblower reports, and reports not yet triaged (the strictest clock applies).
+    if case.acknowledged_at is None:
+        return ACKNOWLEDGE, case.acknowledge_due_at
+    return FEEDBACK, case.feedback_due_at
+
+
+def days_left(case: Case, now: datetime | None = None) -> int | None:
+    """Whole days until the next deadline (negative when overdue), or None when none is open."""
+    if case.next_deadline_at is None:
+        return None
+    # timedelta.days floors: due in 20 hours is 0 ("today"), 1 hour late is -1.
+    return (case.next_deadline_at - (now or utcnow())).days
+
+
+def is_overdue(case: Case, now: datetime | None = None) -> bool:
+    return case.next_deadline_at is not None and case.next_deadline_at < (now or utcnow())

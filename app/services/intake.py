@@ -6,14 +6,24 @@ encrypted files are kept together or not at all.
 import json
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from ..crypto import aead, envelope
 from ..crypto.kdf import KdfParams
 from ..extensions import db
-from ..models import Case, CaseEvent, Category, Channel, Institution, Platform, Receipt
+from ..models import (
+    Case,
+    CaseEvent,
+    Category,
+    Channel,
+    Institution,
+    Platform,
+    Receipt,
+    StaffMember,
+    Status,
+)
 from ..models.types import utcnow
-from . import access, receipts, references
-from .deadlines import acknowledge_due
+from . import access, audit, deadlines, notify, receipts, references
 from .evidence import Evidence, store_evidence
 
 # Lengths of what a reporter may type; forms and services share them.
@@ -40,6 +50,12 @@ class Report:
     excluded_staff_ids: set[int] = field(default_factory=set)
     channel: Channel = Channel.WEB
     platform: Platform | None = None
+    # Manual intake by staff: when it really arrived, who recorded it, and for oral reports
+    # the transcript or minutes and whether the reporter checked and signed them.
+    received_at: datetime | None = None
+    recorded_by: StaffMember | None = None
+    transcript: str = ""
+    reporter_signed: bool | None = None
 
     def content(self) -> dict:
         return {
@@ -47,6 +63,7 @@ class Report:
             "when_where": self.when_where,
             "persons_involved": self.persons_involved,
             "how_known": self.how_known,
+            "transcript": self.transcript,
             # Kept inside the encrypted content: who was excluded is itself sensitive.
             "excluded_staff_ids": sorted(self.excluded_staff_ids),
         }
@@ -60,7 +77,7 @@ class Report:
 @dataclass
 class Submitted:
     case: Case
-    receipt: str  # shown to the reporter once, then forgotten
+    receipt: str | None  # shown to the reporter once, then forgotten
 
 
 def _encode(document: dict) -> bytes:
@@ -68,38 +85,51 @@ def _encode(document: dict) -> bytes:
 
 
 def submit_report(institution: Institution, report: Report, evidence: list[Evidence],
-                  kdf_params: KdfParams) -> Submitted:
+                  kdf_params: KdfParams, *, issue_receipt: bool = True) -> Submitted:
     case_key = aead.new_key()
     identity = report.identity()
     identity_key = aead.new_key() if identity else None
     now = utcnow()
+    received_at = report.received_at or now
 
     case = Case(
         institution_id=institution.id, channel=report.channel, platform=report.platform,
         category=report.category, work_context=report.work_context,
-        anonymous=identity is None, language=report.language,
-        received_at=now, acknowledge_due_at=acknowledge_due(now), updated_at=now,
+        anonymous=identity is None, language=report.language, status=Status.RECEIVED,
+        received_at=received_at, updated_at=now, reporter_signed=report.reporter_signed,
+        recorded_by_staff_id=report.recorded_by.id if report.recorded_by else None,
     )
+    deadlines.refresh(case)
     case.uuid = str(uuid.uuid4())
     case.content = envelope.encrypt_field(case_key, case.uuid, "report", _encode(report.content()))
     if identity is not None:
         case.identity = envelope.encrypt_field(identity_key, case.uuid, "identity",
                                                _encode(identity))
 
-    receipt, derived = receipts.issue(institution, kdf_params)
+    if identity is not None and report.email:
+        case.notify = envelope.encrypt_field(case_key, case.uuid, "notify", report.email.encode())
+    receipt, derived = receipts.issue(institution, kdf_params) if issue_receipt else (None, None)
     # Files are encrypted before the reference is taken: the counter's row lock is held only
     # for the short inserts that follow.
     attachments = [store_evidence(item, case=case, case_key=case_key, author="reporter")
                    for item in evidence]
-    case.reference = references.next_reference(institution.id, now.year)
+    case.reference = references.next_reference(institution.id, received_at.year)
     db.session.add(case)
     db.session.add_all(attachments)
-    db.session.add(CaseEvent(case=case, institution_id=institution.id, kind="received", at=now))
-    db.session.add(Receipt(
-        institution_id=institution.id, case=case, lookup_id=derived.public_part,
-        kdf_params=kdf_params.encode(),
-        wrapped_case_key=envelope.wrap_for_receipt(case_key, case.uuid, derived.key)))
-    access.seal_new_case(case, institution, case_key=case_key, identity_key=identity_key,
-                         excluded_staff_ids=report.excluded_staff_ids)
+    db.session.add(CaseEvent(case=case, institution_id=institution.id, kind="received", at=now,
+                             actor_staff_id=case.recorded_by_staff_id,
+                             detail=f'{{"channel": "{case.channel.value}"}}'))
+    if derived is not None:
+        db.session.add(Receipt(
+            institution_id=institution.id, case=case, lookup_id=derived.public_part,
+            kdf_params=kdf_params.encode(),
+            wrapped_case_key=envelope.wrap_for_receipt(case_key, case.uuid, derived.key)))
+    readers = access.seal_new_case(case, institution, case_key=case_key,
+                                   identity_key=identity_key,
+                                   excluded_staff_ids=report.excluded_staff_ids)
     db.session.flush()
+    if report.recorded_by is not None:
+        audit.record("case_recorded", institution_id=institution.id, actor=report.recorded_by,
+                     case=case, detail={"channel": case.channel.value})
+    notify.new_report(case, readers)
     return Submitted(case=case, receipt=receipt)

@@ -65,3 +65,10 @@ def custodians(institution_id: int) -> list[StaffMember]:
         select(StaffMember).where(StaffMember.institution_id == institution_id,
                                   StaffMember.active.is_(True)))
     return [member for member in members if member.has_role(Role.CUSTODIAN)]
+
+
+def names(institution_id: int) -> dict[int, str]:
+    """Staff names by id, to label assignments and events without a query per row."""
+    return dict(db.session.execute(
+        select(StaffMember.id, StaffMember.name).where(
+            StaffMember.institution_id == institution_id)).all())

@@ -1,0 +1,116 @@
+from flask import current_app, redirect, render_template, request, url_for
+from markupsafe import Markup
+
+from ..crypto.kdf import KdfParams
+from ..extensions import limiter
+from ..services import staff_auth, totp
+from ..services.errors import DomainError
+from ..services.institutions import default_institution
+from ..services.transaction import unit_of_work
+from . import bp
+from .forms import CodeForm, LoginForm, PasswordChangeForm, SignOutForm
+from .session import (
+    STAFF_COOKIE,
+    clear_staff_cookie,
+    current_access,
+    set_staff_cookie,
+    staff_required,
+)
+
+
+def _kdf_params() -> KdfParams:
+    return KdfParams.from_config(current_app.config)
+
+
+def _safe_next(default: str) -> str:
+    """Only a path inside the back office: never an open redirect."""
+    target = request.args.get("next", "")
+    if target.startswith("/staff") and "//" not in target and "\\" not in target:
+        return target
+    return default
+
+
+def _show_error(form, error: DomainError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    (field.errors if field is not None else form.form_errors).append(error.message)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_STAFF_LOGIN"], methods=["POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        institution = default_institution()
+        cookie = None
+        # Failures are committed too: they count towards the lockout and the audit log.
+        with unit_of_work():
+            try:
+                member, private_key = staff_auth.check_password(
+                    institution, form.email.data, form.password.data, _kdf_params())
+                cookie = staff_auth.open_session(member, private_key)
+            except DomainError as error:
+                _show_error(form, error)
+        if cookie:
+            response = redirect(url_for(".second_factor", next=_safe_next("")))
+            return set_staff_cookie(response, cookie)
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_STAFF_LOGIN"], methods=["POST"])
+def second_factor():
+    form = CodeForm()
+    with unit_of_work():
+        access = current_access(allow_pending=True)
+        if access is None:
+            return redirect(url_for(".login"))
+        if access.second_factor_done:
+            return redirect(_safe_next(url_for("backoffice.home")))
+        secret = staff_auth.enrolment_secret(access.member, current_app.config["SECRET_KEY"])
+        enrolling = staff_auth.needs_enrolment(access.member)
+        done = False
+        if form.validate_on_submit():
+            try:
+                staff_auth.complete_second_factor(access, form.code.data,
+                                                  current_app.config["SECRET_KEY"])
+                done = True
+            except DomainError as error:
+                _show_error(form, error)
+    if done:
+        return redirect(_safe_next(url_for("backoffice.home")))
+    context = {}
+    if enrolling:
+        uri = totp.provisioning_uri(secret, access.member.email)
+        context = {"secret_text": totp.secret_text(secret),
+                   "qr_svg": Markup(totp.qr_svg(uri))}  # noqa: S704 (SVG made here by segno, no user input)
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/code.html", form=form, enrolling=enrolling, **context), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    SignOutForm().validate_on_submit()  # CSRF is checked globally; nothing else to read
+    with unit_of_work():
+        access = current_access(allow_pending=True)
+        if access is not None:
+            staff_auth.record_sign_out(access)
+        staff_auth.sign_out(request.cookies.get(STAFF_COOKIE))
+    return clear_staff_cookie(redirect(url_for(".login", signed_out=1)))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@staff_required()
+def change_password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                staff_auth.change_password(current_access(), form.current_password.data,
+                                           form.new_password.data, _kdf_params())
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            return redirect(url_for("backoffice.home", password_changed=1))
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/password.html", form=form), status

@@ -1,0 +1,66 @@
+"""Who is signed in on the staff side, for views: Flask-Login over the split staff session."""
+from functools import wraps
+
+from flask import abort, current_app, g, redirect, request, url_for
+from flask_login import LoginManager, current_user
+
+from ..models import Role
+from ..services import staff_auth
+from ..services.errors import SessionExpired
+
+STAFF_COOKIE = "avertizor_staff"
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.session_protection = None  # the split session below is the only state
+
+
+@login_manager.request_loader
+def load_staff_from_cookie(_request):
+    """A fully signed-in staff member (both factors), or None."""
+    access = current_access(allow_pending=False)
+    return access.member if access else None
+
+
+def current_access(allow_pending: bool = False):
+    """The StaffAccess of this request (member, private key, session), or None."""
+    if "staff_access" not in g:
+        try:
+            g.staff_access = staff_auth.resume(request.cookies.get(STAFF_COOKIE))
+        except SessionExpired:
+            g.staff_access = None
+    access = g.staff_access
+    if access is None or (not allow_pending and not access.second_factor_done):
+        return None
+    return access
+
+
+def set_staff_cookie(response, value: str):
+    response.set_cookie(STAFF_COOKIE, value, path="/staff", httponly=True, samesite="Strict",
+                        secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
+
+
+def clear_staff_cookie(response):
+    response.delete_cookie(STAFF_COOKIE, path="/staff")
+    return response
+
+
+def staff_required(*roles: Role):
+    """Signed in with both factors and holding one of `roles` (any role when none given).
+    Services check again: this only spares a round trip for the obvious cases."""
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            access = current_access()
+            if access is None:
+                return redirect(url_for("auth.login", next=request.path))
+            if roles and not any(access.member.has_role(role) for role in roles):
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+def staff_context():
+    return {"staff_member": current_user if current_user.is_authenticated else None,
+            "Role": Role}

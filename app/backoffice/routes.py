@@ -1,0 +1,327 @@
+"""Back-office views: parse the form, call one service, render. Roles and keys are checked in
+the services; the decorators only send the obviously lost elsewhere early."""
+from datetime import UTC, date, datetime, time
+from urllib.parse import quote
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+from ..auth.session import current_access, staff_required
+from ..crypto.kdf import KdfParams
+from ..models import Category, Channel, Outcome, Platform, Regime, Role, Status
+from ..services import casework, deadlines, grants, identity, intake, receipts, workflow
+from ..services import staff as staff_service
+from ..services.errors import DomainError, NotAuthorised
+from ..services.evidence import prepare_evidence
+from ..services.inbox import InboxFilters
+from ..services.inbox import inbox as inbox_page
+from ..services.institutions import default_institution
+from ..services.transaction import unit_of_work
+from . import bp
+from .forms import (
+    AcknowledgeForm,
+    CloseForm,
+    DecisionForm,
+    ExtendForm,
+    ForwardForm,
+    InboxFilterForm,
+    ManualIntakeForm,
+    MemberForm,
+    MemberIdForm,
+    MessageForm,
+    NoteForm,
+    ReasonForm,
+    StepForm,
+    TriageForm,
+)
+
+
+def _show_error(form, error: DomainError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    (field.errors if field is not None else form.form_errors).append(error.message)
+
+
+@bp.app_errorhandler(NotAuthorised)
+def not_authorised(error):
+    return render_template("errors/error.html", status=403), 403
+
+
+@bp.route("/")
+@staff_required()
+def home():
+    member = current_access().member
+    if member.has_role(Role.HANDLER):
+        return redirect(url_for(".inbox"))
+    if member.has_role(Role.CUSTODIAN):
+        return redirect(url_for(".identity_requests"))
+    return render_template("backoffice/home.html")
+
+
+def _enum_or_none(enum_class, value):
+    try:
+        return enum_class(value) if value else None
+    except ValueError:
+        return None
+
+
+@bp.route("/cases")
+@staff_required(Role.HANDLER)
+def inbox():
+    form = InboxFilterForm(request.args)
+    filters = InboxFilters(
+        status=_enum_or_none(Status, form.status.data),
+        channel=_enum_or_none(Channel, form.channel.data),
+        regime=_enum_or_none(Regime, form.regime.data),
+        overdue=bool(form.overdue.data), page=request.args.get("page", 1, type=int))
+    member = current_access().member
+    page = inbox_page(member, filters)
+    return render_template("backoffice/inbox.html", form=form, page=page,
+                           staff_names=staff_service.names(member.institution_id),
+                           days_left=deadlines.days_left, now=datetime.now(UTC))
+
+
+def _case_forms(view) -> dict:
+    grant_form, revoke_form = MemberForm(prefix="grant"), MemberForm(prefix="revoke")
+    grant_form.member.choices = [(m.id, m.name) for m in view.grantable]
+    revoke_form.member.choices = [(m.id, m.name) for m in view.holders]
+    triage = TriageForm(prefix="triage", formdata=None)
+    triage.regime.data = view.case.regime.value if view.case.regime else None
+    triage.category.data = view.case.category.value
+    return {
+        "triage_form": triage, "acknowledge_form": AcknowledgeForm(prefix="ack"),
+        "close_form": CloseForm(prefix="close"), "forward_form": ForwardForm(prefix="fwd"),
+        "extend_form": ExtendForm(prefix="ext"), "message_form": MessageForm(prefix="msg"),
+        "note_form": NoteForm(prefix="note"), "reveal_form": ReasonForm(prefix="reveal"),
+        "grant_form": grant_form, "revoke_form": revoke_form, "step_form": StepForm(),
+    }
+
+
+def _render_case(case_id: int, status: int = 200, identity_shown=None, **bound_forms):
+    view = casework.read_case(current_access(), case_id)
+    forms = _case_forms(view)
+    forms.update(bound_forms)
+    return render_template("backoffice/case.html", view=view, identity=identity_shown,
+                           deadline_days=deadlines.days_left(view.case),
+                           overdue=deadlines.is_overdue(view.case), **forms), status
+
+
+@bp.route("/cases/<int:case_id>")
+@staff_required(Role.HANDLER)
+def case(case_id: int):
+    with unit_of_work():
+        return _render_case(case_id)
+
+
+# One POST endpoint per action; each maps its form to one service call.
+def _triage(form, access, case_id):
+    return workflow.triage(access, case_id, regime=Regime(form.regime.data),
+                           category=Category(form.category.data),
+                           examine_anonymous=form.examine_anonymous.data)
+
+
+def _with_key(service):
+    def call(form, access, case_id):
+        _, case_key = casework.open_case_key(access, case_id)
+        return service(form, access, case_id, case_key)
+    return call
+
+
+ACTIONS = {
+    "triage": ("triage_form", lambda: TriageForm(prefix="triage"), _triage),
+    "acknowledge": ("acknowledge_form", lambda: AcknowledgeForm(prefix="ack"), _with_key(
+        lambda f, a, c, k: workflow.acknowledge(a, c, k, f.message.data))),
+    "assess": ("step_form", StepForm, lambda f, a, c: workflow.start_assessment(a, c)),
+    "investigate": ("step_form", StepForm, lambda f, a, c: workflow.start_investigation(a, c)),
+    "reopen": ("step_form", StepForm, lambda f, a, c: workflow.reopen(a, c)),
+    "close": ("close_form", lambda: CloseForm(prefix="close"), _with_key(
+        lambda f, a, c, k: workflow.close(a, c, k, Outcome(f.outcome.data), f.message.data))),
+    "forward": ("forward_form", lambda: ForwardForm(prefix="fwd"), _with_key(
+        lambda f, a, c, k: workflow.forward(a, c, k, f.authority.data, f.forwarded_on.data,
+                                            f.message.data))),
+    "extend": ("extend_form", lambda: ExtendForm(prefix="ext"), _with_key(
+        lambda f, a, c, k: workflow.extend(a, c, k, f.message.data))),
+    "message": ("message_form", lambda: MessageForm(prefix="msg"), lambda f, a, c:
+                casework.message_reporter(a, c, f.body.data, prepare_evidence(
+                    f.evidence.data or []))),
+    "note": ("note_form", lambda: NoteForm(prefix="note"),
+             lambda f, a, c: casework.add_note(a, c, f.body.data)),
+    "assign-me": ("step_form", StepForm, lambda f, a, c: workflow.assign(a, c, a.member.id)),
+    "identity-request": ("reveal_form", lambda: ReasonForm(prefix="reveal"),
+                         lambda f, a, c: identity.request_access(a, c, f.reason.data)),
+}
+MEMBER_ACTIONS = {"grant": grants.grant, "revoke": grants.revoke}
+DONE = {
+    "triage": _l("The triage is recorded."), "acknowledge": _l("Acknowledgement sent."),
+    "assess": _l("The case is in assessment."), "investigate": _l("The case is under "
+                                                                  "investigation."),
+    "reopen": _l("The case is reopened."), "close": _l("The case is closed."),
+    "forward": _l("The case is forwarded."), "extend": _l("The deadline is extended."),
+    "message": _l("Message sent."), "note": _l("Note saved."),
+    "assign-me": _l("The case is assigned to you."), "grant": _l("Access granted."),
+    "revoke": _l("Access removed."), "identity-request": _l("Your request was sent to the "
+                                                            "custodians."),
+}
+
+
+@bp.route("/cases/<int:case_id>/access/<action>", methods=["POST"])
+@staff_required(Role.HANDLER)
+def case_access(case_id: int, action: str):
+    """Grant or revoke a colleague's key: one choice, nothing typed, so errors are flashed."""
+    if action not in MEMBER_ACTIONS:
+        abort(404)
+    form = MemberIdForm(prefix=action)
+    if not form.validate_on_submit():
+        flash(_l("Choose a colleague."))
+        return redirect(url_for(".case", case_id=case_id))
+    try:
+        with unit_of_work():
+            MEMBER_ACTIONS[action](current_access(), case_id, form.member.data)
+    except NotAuthorised:
+        raise
+    except DomainError as error:
+        flash(error.message)
+    else:
+        flash(DONE[action])
+    return redirect(url_for(".case", case_id=case_id))
+
+
+@bp.route("/cases/<int:case_id>/<action>", methods=["POST"])
+@staff_required(Role.HANDLER)
+def case_action(case_id: int, action: str):
+    access = current_access()
+    if action not in ACTIONS:
+        abort(404)
+    form_name, make_form, call = ACTIONS[action]
+    form = make_form()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                call(form, access, case_id)
+        except NotAuthorised:
+            raise
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            flash(DONE[action])
+            return redirect(url_for(".case", case_id=case_id))
+    with unit_of_work():
+        return _render_case(case_id, 400, **{form_name: form})
+
+
+@bp.route("/cases/<int:case_id>/identity", methods=["POST"])
+@staff_required(Role.HANDLER)
+def reveal_identity(case_id: int):
+    form = ReasonForm(prefix="reveal")
+    shown = None
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                shown = identity.reveal(current_access(), case_id, form.reason.data)
+        except NotAuthorised:
+            raise
+        except DomainError as error:
+            _show_error(form, error)
+    with unit_of_work():
+        return _render_case(case_id, 200 if shown else 400, identity_shown=shown,
+                            reveal_form=form)
+
+
+@bp.route("/cases/<int:case_id>/files/<int:file_id>")
+@staff_required(Role.HANDLER)
+def download(case_id: int, file_id: int):
+    with unit_of_work():
+        meta, chunks = casework.download(current_access(), case_id, file_id)
+    response = Response(stream_with_context(chunks), mimetype="application/octet-stream")
+    # Always a download, never rendered: evidence may be hostile HTML or SVG.
+    response.headers["Content-Disposition"] = _attachment_header(meta.name)
+    response.headers["Content-Length"] = str(meta.size)
+    return response
+
+
+def _attachment_header(name: str) -> str:
+    fallback = "".join(ch if ch.isascii() and ch.isalnum() or ch in "._-" else "_"
+                       for ch in name) or "file"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
+
+
+@bp.route("/intake", methods=["GET", "POST"])
+@staff_required(Role.HANDLER)
+def intake_form():
+    form = ManualIntakeForm()
+    if request.method == "GET":
+        form.received_on.data = date.today()
+    if form.validate_on_submit():
+        if form.received_on.data > date.today():
+            form.received_on.errors.append(_l("The date cannot be in the future."))
+        else:
+            try:
+                with unit_of_work():
+                    submitted = intake.submit_report(
+                        default_institution(), _manual_report(form),
+                        prepare_evidence(form.evidence.data or []),
+                        KdfParams.from_config(current_app.config),
+                        issue_receipt=form.issue_receipt.data)
+            except DomainError as error:
+                _show_error(form, error)
+            else:
+                return render_template(
+                    "backoffice/intake_done.html", case=submitted.case,
+                    receipt=receipts.display(submitted.receipt) if submitted.receipt else None)
+    status = 400 if form.is_submitted() else 200
+    return render_template("backoffice/intake.html", form=form), status
+
+
+def _manual_report(form: ManualIntakeForm) -> intake.Report:
+    member = current_access().member
+    channel = Channel(form.channel.data)
+    received = datetime.combine(form.received_on.data, time(12), tzinfo=UTC)
+    if form.received_on.data == date.today():
+        received = datetime.now(UTC)
+    anonymous = bool(form.anonymous.data)
+    oral = channel in (Channel.PHONE, Channel.IN_PERSON)
+    return intake.Report(
+        category=Category(form.category.data), what_happened=form.what_happened.data.strip(),
+        when_where=(form.when_where.data or "").strip(),
+        persons_involved=(form.persons_involved.data or "").strip(),
+        work_context=bool(form.work_context.data), language=str(get_locale()),
+        anonymous=anonymous, name="" if anonymous else (form.name.data or "").strip(),
+        email="" if anonymous else (form.email.data or "").strip(),
+        phone="" if anonymous else (form.phone.data or "").strip(),
+        channel=channel,
+        platform=Platform(form.platform.data) if channel is Channel.SOCIAL_MEDIA else None,
+        received_at=received, recorded_by=member,
+        transcript=(form.transcript.data or "").strip(),
+        reporter_signed=bool(form.reporter_signed.data) if oral else None)
+
+
+@bp.route("/identity-requests", methods=["GET", "POST"])
+@staff_required(Role.CUSTODIAN)
+def identity_requests():
+    form = DecisionForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                identity.decide(current_access(), request.form.get("request_id", type=int),
+                                form.decision.data == "approve", form.reason.data)
+        except NotAuthorised:
+            raise
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            return redirect(url_for(".identity_requests", decided=1))
+    with unit_of_work():
+        pending = identity.pending_requests(current_access().member)
+    status = 400 if form.is_submitted() else 200
+    return render_template("backoffice/identity_requests.html", pending=pending,
+                           form=form), status

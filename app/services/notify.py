@@ -1,0 +1,74 @@
+"""Mail, through the outbox table. No mail carries report content, names or receipts: only
+"something happened, sign in to see it". Delivery is `flask jobs run` (see app.services.jobs)."""
+from flask import current_app
+from flask_babel import force_locale
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..crypto import DecryptionError, envelope
+from ..extensions import db
+from ..models import Case, OutboxMail, StaffMember
+
+MAIL_LANGUAGE = "ro"
+
+
+def enqueue(institution_id: int, kind: str, recipient: str, subject: str, body: str,
+            dedupe_key: str | None = None) -> OutboxMail | None:
+    """Queue one mail; with a dedupe key, at most once ever (safe on concurrent runs)."""
+    if dedupe_key and db.session.scalar(
+            select(OutboxMail.id).where(OutboxMail.dedupe_key == dedupe_key)):
+        return None
+    mail = OutboxMail(institution_id=institution_id, kind=kind, recipient=recipient,
+                      subject=subject, body=body, dedupe_key=dedupe_key)
+    try:
+        with db.session.begin_nested():
+            db.session.add(mail)
+    except IntegrityError:
+        return None
+    return mail
+
+
+def _render(kind: str, **context) -> tuple[str, str]:
+    with force_locale(MAIL_LANGUAGE):
+        # Straight from the Jinja environment: the app's context processors are for pages
+        # (they read the request and the signed-in user), and mail is rendered by jobs too.
+        template = current_app.jinja_env.get_template(f"mail/{kind}.txt")
+        body = template.render(portal=current_app.config["PUBLIC_URL"], **context)
+        subject = body.splitlines()[0].removeprefix("Subject: ").strip()
+        return subject, body.split("\n", 2)[2] if body.count("\n") >= 2 else body
+
+
+def new_report(case: Case, readers: list[StaffMember]) -> None:
+    """Tell each handler who can read it that a report arrived (reference only)."""
+    subject, body = _render("new_report", case=case)
+    for member in readers:
+        enqueue(case.institution_id, "new_report", member.email, subject, body)
+
+
+def reporter_update(case: Case, case_key: bytes) -> None:
+    """For reporters who left an e-mail: "there is an update; log in with your receipt"."""
+    if case.notify is None:
+        return
+    try:
+        address = envelope.decrypt_field(case_key, case.uuid, "notify", case.notify).decode()
+    except DecryptionError:
+        return
+    subject, body = _render("reporter_update", case=case)
+    enqueue(case.institution_id, "reporter_update", address, subject, body)
+
+
+def invitation(institution_id: int, email: str, link: str) -> None:
+    subject, body = _render("invitation", link=link)
+    enqueue(institution_id, "invitation", email, subject, body)
+
+
+def deadline_notice(case: Case, member: StaffMember, kind: str,
+                    dedupe_key: str) -> OutboxMail | None:
+    """`deadline_near` or `deadline_overdue`, to one handler, at most once per deadline.
+    Returns the queued mail, or None when that key was queued before."""
+    subject, body = _render(kind, case=case)
+    return enqueue(case.institution_id, kind, member.email, subject, body,
+                   dedupe_key=dedupe_key)
+
+
+
