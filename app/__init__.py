@@ -68,6 +68,7 @@ def create_app(config_class=None) -> Flask:
     limiter.init_app(app)
 
     from . import models  # noqa: F401  (registers the tables)
+    from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .auth.session import login_manager, staff_context
     from .backoffice import bp as backoffice_bp
@@ -79,6 +80,7 @@ def create_app(config_class=None) -> Flask:
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(backoffice_bp)
+    app.register_blueprint(admin_bp)  # also adds its link to app.extensions["staff_links"]
     app.context_processor(staff_context)
     app.context_processor(lambda: {"is_staff_page": is_staff_request(),
                                    "extra_staff_links": app.extensions.get("staff_links", [])})

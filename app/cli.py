@@ -5,9 +5,12 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from sqlalchemy import func, select
 
 from .crypto.kdf import KdfParams
-from .models import Role
+from .extensions import db
+from .models import AuditEntry, Role
+from .services import audit, recovery
 from .services import staff as staff_service
 from .services.errors import DomainError
 from .services.institutions import create_institution, default_institution
@@ -134,6 +137,91 @@ def jobs_run(limit: int):
         click.echo(f"Warning: {report.undeliverable} mail(s) could not be delivered for "
                    f"{jobs.GIVE_UP_AFTER.days} days and were set aside; see the outbox_mail "
                    "table (last_error).", err=True)
+    if report.errors:
+        # A bug or a database problem, not an SMTP outage: cron should tell someone.
+        raise click.ClickException("; ".join(report.errors) + " (see the log)")
+
+
+# --- the recovery code and the audit chain -------------------------------------------------------
+
+def _read_secret(prompt: str) -> str:
+    """One line from stdin when piped, else asked once without echo."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().strip()
+    return click.prompt(prompt, hide_input=True)
+
+
+def _institution_or_fail():
+    institution = default_institution()
+    if institution is None:
+        raise click.ClickException("No institution yet: run `flask --app wsgi setup` first.")
+    return institution
+
+
+recovery_group = click.Group("recovery", help="Use the institution's offline recovery code.")
+
+
+@recovery_group.command("grant")
+@click.argument("email")
+def recovery_grant(email: str):
+    """Give a handler every existing case (recovery code from stdin or prompt), except the
+    cases whose reporter excluded them."""
+    institution = _institution_or_fail()
+    code = _read_secret("Institution recovery code")
+    try:
+        with unit_of_work():
+            recovery_key = recovery.recovery_key(institution, code)
+            member = recovery.staff_by_email(institution, email)
+            result = recovery.grant_all(institution, member, recovery_key)
+    except DomainError as error:
+        raise click.ClickException(str(error.message)) from error
+    click.echo(f"Cases granted to {member.email}: {result.granted}")
+    click.echo(f"Skipped (the reporter excluded this person): {result.skipped_excluded}")
+    if result.already_held:
+        click.echo(f"Already held: {result.already_held}")
+
+
+@staff_group.command("reset-password")
+@click.argument("email")
+def staff_reset_password(email: str):
+    """Give a staff member who lost their password a new one and a new key pair, with their
+    cases sealed again from the recovery code (code, then password, from stdin or prompt).
+    Their second factor is reset: they enrol again at the next sign-in."""
+    institution = _institution_or_fail()
+    code = _read_secret("Institution recovery code")
+    try:
+        recovery_key = recovery.recovery_key(institution, code)
+        member = recovery.staff_by_email(institution, email)
+    except DomainError as error:
+        raise click.ClickException(str(error.message)) from error
+    password = _read_password(f"New password for {member.email}")
+    try:
+        with unit_of_work():
+            result = recovery.reset_password(institution, member, recovery_key, password,
+                                             _kdf_params())
+    except DomainError as error:
+        raise click.ClickException(str(error.message)) from error
+    click.echo(f"New password and key pair set for {member.email}; cases restored: "
+               f"{result.restored}.")
+    if result.skipped_excluded:
+        click.echo(f"Not restored (the reporter excluded this person): "
+                   f"{result.skipped_excluded}")
+    click.echo("Their sessions have ended; they set up the authenticator app again at the next "
+               "sign-in.")
+
+
+audit_group = click.Group("audit", help="The hash-chained audit log.")
+
+
+@audit_group.command("verify")
+def audit_verify():
+    """Recompute the hash chain; exit status 1 at the first broken link."""
+    chain_break = audit.verify()
+    if chain_break is not None:
+        click.echo(f"audit chain BROKEN at {chain_break}", err=True)
+        sys.exit(1)
+    count = db.session.scalar(select(func.count(AuditEntry.id)))
+    click.echo(f"audit chain intact: {count} entries")
 
 
 def register(app: Flask) -> None:
@@ -141,3 +229,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(staff_group)
     app.cli.add_command(demo_command)
     app.cli.add_command(jobs_group)
+    app.cli.add_command(recovery_group)
+    app.cli.add_command(audit_group)

@@ -62,5 +62,6 @@ def staff_required(*roles: Role):
 
 
 def staff_context():
-    return {"staff_member": current_user if current_user.is_authenticated else None,
+    signed_in = current_user is not None and current_user.is_authenticated
+    return {"staff_member": current_user if signed_in else None,
             "Role": Role}

@@ -69,7 +69,8 @@ class Case(db.Model):
         UniqueConstraint("institution_id", "reference"),
         Index("ix_case_institution_received", "institution_id", "received_at"),
         Index("ix_case_institution_status", "institution_id", "status"),
-        Index("ix_case_institution_deadline", "institution_id", "next_deadline_at"),
+        # The inbox walks this index in order and stops after one page.
+        Index("ix_case_institution_deadline", "institution_id", "next_deadline_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

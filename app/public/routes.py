@@ -8,7 +8,7 @@ from wtforms import SelectChoice
 from ..crypto.kdf import KdfParams
 from ..extensions import limiter
 from ..models import Category
-from ..services import followup, intake, receipts, staff
+from ..services import followup, intake, receipts, settings, staff
 from ..services.errors import DomainError, InvalidReceipt, SessionExpired
 from ..services.evidence import prepare_evidence
 from ..services.institutions import default_institution
@@ -46,6 +46,7 @@ def privacy():
 
 def _report_form(institution) -> ReportForm:
     form = ReportForm()
+    form.category.choices = settings.report_category_choices(institution)
     form.excluded.choices = [SelectChoice(member.id, member.name)
                              for member in staff.handlers(institution.id)]
     return form

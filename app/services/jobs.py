@@ -67,6 +67,7 @@ class RunReport:
     reminders_queued: int
     delivery: DeliveryReport
     undeliverable: int  # mails set aside after GIVE_UP_AFTER; need an operator's attention
+    errors: list[str]  # steps that failed with an exception (logged with their traceback)
 
 
 @dataclass
@@ -123,7 +124,7 @@ class _Smtp:
         if connection is not None and connection.host is not None:
             try:
                 connection.host.quit()
-            except (OSError, smtplib.SMTPException):
+            except OSError:  # smtplib's errors are OSErrors too
                 connection.host.close()
 
 
@@ -362,9 +363,23 @@ def purge_expired_sessions() -> None:
 
 def run_all(now: datetime | None = None, limit: int = 100) -> RunReport:
     """Everything a cron run does, in order: sessions, reminders, then delivery (so that the
-    reminders just queued go out in the same run)."""
-    purge_expired_sessions()
-    queued = queue_deadline_reminders(now)
-    delivery = deliver_outbox(limit=limit, now=now)
+    reminders just queued go out in the same run). A step that fails is logged and reported,
+    and the others still run: a broken reminder must not hold back the mail already queued."""
+    errors: list[str] = []
+
+    def step(name: str, work: Callable, default):
+        try:
+            return work()
+        except Exception as error:
+            db.session.rollback()
+            current_app.logger.exception("jobs: %s failed", name)
+            errors.append(f"{name}: {type(error).__name__}")
+            return default
+
+    step("purge sessions", purge_expired_sessions, None)
+    queued = step("deadline reminders", lambda: queue_deadline_reminders(now), 0)
+    delivery = step("outbox delivery", lambda: deliver_outbox(limit=limit, now=now), None)
+    if delivery is None:
+        delivery = DeliveryReport(sent=0, failed=0, remaining=pending_count())
     return RunReport(reminders_queued=queued, delivery=delivery,
-                     undeliverable=undeliverable_count())
+                     undeliverable=undeliverable_count(), errors=errors)

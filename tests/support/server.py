@@ -35,7 +35,9 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30) -> N
 @contextmanager
 def gunicorn_server(database_url: str, upload_folder: str, *, workers: int = 4,
                     environment: str = "testing", extra_env: dict | None = None):
-    """Serve wsgi:app on a free port; yields (base_url, process). The schema must exist."""
+    """Serve wsgi:app on a free port; yields (base_url, process). The schema must exist.
+    gunicorn's output is a pipe: the caller must read it (an unread pipe fills and stalls
+    the server) — e.g. a thread over process.stdout, or communicate() after terminate()."""
     port = free_port()
     env = {
         **os.environ,

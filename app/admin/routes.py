@@ -1,0 +1,262 @@
+"""Administration views: parse the form, call one service, render. The services check the
+admin role again; nothing here reads or shows case content or identities."""
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+
+from ..auth.session import current_access, staff_required
+from ..crypto.kdf import KdfParams
+from ..extensions import limiter
+from ..models import Category, Role
+from ..services import accounts, invitations, settings, totp
+from ..services.audit_log import audit_page
+from ..services.errors import DomainError, NotAuthorised
+from ..services.staff import MIN_PASSWORD_LENGTH
+from ..services.transaction import unit_of_work
+from . import bp
+from .forms import (
+    ROLE_NAMES,
+    ActionForm,
+    ActivationForm,
+    AuditFilterForm,
+    InviteForm,
+    RolesForm,
+    SettingsForm,
+)
+
+
+def _show_error(form, error: DomainError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    (field.errors if field is not None else form.form_errors).append(error.message)
+
+
+def _admin():
+    return current_access().member
+
+
+def _roles(values) -> list[Role]:
+    return [Role(value) for value in values or [] if value in {r.value for r in Role}]
+
+
+# --- staff accounts ------------------------------------------------------------------------------
+
+@bp.route("/admin/")
+@staff_required(Role.ADMIN)
+def staff_list():
+    with unit_of_work():
+        rows = accounts.staff_list(_admin())
+        pending = invitations.pending(_admin().institution_id)
+    return render_template("admin/staff.html", rows=rows, pending=pending,
+                           roles_of=invitations.invited_roles, role_names=ROLE_NAMES,
+                           action_form=ActionForm())
+
+
+@bp.route("/admin/invite", methods=["GET", "POST"])
+@staff_required(Role.ADMIN)
+def invite():
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                invitation, link = invitations.invite(
+                    _admin(), name=form.name.data, email=form.email.data,
+                    roles=_roles(form.roles.data), public_url=current_app.config["PUBLIC_URL"])
+        except NotAuthorised:
+            raise
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            # The link is in this response and the queued e-mail only: shown once, no redirect.
+            return render_template("admin/invited.html", invitation=invitation, link=link,
+                                   roles=invitations.invited_roles(invitation),
+                                   role_names=ROLE_NAMES)
+    status = 400 if form.is_submitted() else 200
+    return render_template("admin/invite.html", form=form), status
+
+
+@bp.route("/admin/invitations/<int:invitation_id>/cancel", methods=["POST"])
+@staff_required(Role.ADMIN)
+def cancel_invitation(invitation_id: int):
+    ActionForm().validate_on_submit()  # CSRF is checked globally; nothing else to read
+    try:
+        with unit_of_work():
+            invitation = invitations.cancel(_admin(), invitation_id)
+    except NotAuthorised:
+        raise
+    except DomainError as error:
+        flash(error.message)
+    else:
+        flash(_l("The invitation for %(email)s is cancelled; its link no longer works.",
+                 email=invitation.email))
+    return redirect(url_for(".staff_list"))
+
+
+def _render_member(member_id: int, roles_form=None, status: int = 200):
+    try:
+        member = accounts.staff_member(_admin(), member_id)
+    except accounts.NoSuchAccount:
+        abort(404)
+    if roles_form is None:
+        roles_form = RolesForm(formdata=None)
+        roles_form.roles.data = [role.value for role in member.role_list]
+    return render_template("admin/member.html", member=member, roles_form=roles_form,
+                           action_form=ActionForm(), locked=accounts.is_locked(member),
+                           role_names=ROLE_NAMES, is_self=member.id == _admin().id), status
+
+
+@bp.route("/admin/staff/<int:member_id>")
+@staff_required(Role.ADMIN)
+def member(member_id: int):
+    with unit_of_work():
+        return _render_member(member_id)
+
+
+@bp.route("/admin/staff/<int:member_id>/roles", methods=["POST"])
+@staff_required(Role.ADMIN)
+def change_roles(member_id: int):
+    form = RolesForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                accounts.change_roles(_admin(), member_id, _roles(form.roles.data))
+        except accounts.NoSuchAccount:
+            abort(404)
+        except NotAuthorised:
+            raise
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            flash(_l("The roles are saved."))
+            return redirect(url_for(".member", member_id=member_id))
+    with unit_of_work():
+        return _render_member(member_id, roles_form=form, status=400)
+
+
+STATE_ACTIONS = {
+    "deactivate": (accounts.deactivate, _l("The account is deactivated and its sessions have "
+                                           "ended.")),
+    "reactivate": (accounts.reactivate, _l("The account is active again.")),
+    "unlock": (accounts.unlock, _l("The account is unlocked.")),
+}
+
+
+@bp.route("/admin/staff/<int:member_id>/<action>", methods=["POST"])
+@staff_required(Role.ADMIN)
+def member_action(member_id: int, action: str):
+    """Deactivate, reactivate or unlock: one button, nothing typed, so errors are flashed."""
+    if action not in STATE_ACTIONS:
+        abort(404)
+    ActionForm().validate_on_submit()  # CSRF is checked globally; nothing else to read
+    service, done = STATE_ACTIONS[action]
+    try:
+        with unit_of_work():
+            service(_admin(), member_id)
+    except accounts.NoSuchAccount:
+        abort(404)
+    except NotAuthorised:
+        raise
+    except DomainError as error:
+        flash(error.message)
+    else:
+        flash(done)
+    return redirect(url_for(".member", member_id=member_id))
+
+
+# --- settings ------------------------------------------------------------------------------------
+
+@bp.route("/admin/settings", methods=["GET", "POST"])
+@staff_required(Role.ADMIN)
+def institution_settings():
+    with unit_of_work():
+        _institution, current = settings.for_admin(_admin())
+    form = SettingsForm()
+    if request.method == "GET":
+        form.identity_policy.data = current.identity_policy
+        form.retention_years.data = current.retention_years
+        form.acknowledge_reminder_days.data = current.acknowledge_reminder_days
+        form.answer_reminder_days.data = current.answer_reminder_days
+        form.mail_sender.data = current.mail_sender or ""
+        form.categories.data = [category.value for category in current.enabled_categories]
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                changes = settings.update(_admin(), settings.InstitutionSettings(
+                    identity_policy=form.identity_policy.data,
+                    retention_years=form.retention_years.data,
+                    acknowledge_reminder_days=form.acknowledge_reminder_days.data,
+                    answer_reminder_days=form.answer_reminder_days.data,
+                    mail_sender=form.mail_sender.data,
+                    enabled_categories=[Category(value) for value in form.categories.data]))
+        except NotAuthorised:
+            raise
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            flash(_l("The settings are saved.") if changes else _l("Nothing was changed."))
+            return redirect(url_for(".institution_settings"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("admin/settings.html", form=form,
+                           default_sender=current_app.config["MAIL_DEFAULT_SENDER"]), status
+
+
+# --- audit log -----------------------------------------------------------------------------------
+
+@bp.route("/admin/audit")
+@staff_required(Role.ADMIN)
+def audit_log():
+    form = AuditFilterForm(request.args)
+    with unit_of_work():
+        page = audit_page(_admin(), action=request.args.get("action") or None,
+                          page=request.args.get("page", 1, type=int))
+    form.action.choices = [("", _l("All"))] + [(action, action) for action in page.actions]
+    return render_template("admin/audit.html", form=form, page=page)
+
+
+# --- activation (no sign-in: the link is the invitation) -----------------------------------------
+
+def _render_activation(invitation, form, secret: bytes, status: int = 200):
+    uri = totp.provisioning_uri(secret, invitation.email)
+    return render_template(
+        "admin/activate.html", invitation=invitation, form=form,
+        roles=invitations.invited_roles(invitation), role_names=ROLE_NAMES,
+        min_password=MIN_PASSWORD_LENGTH, secret_text=totp.secret_text(secret),
+        qr_svg=Markup(totp.qr_svg(uri))), status  # noqa: S704 (SVG made by segno, no user input)
+
+
+@bp.route("/activate/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_STAFF_LOGIN"], methods=["POST"])
+def activate(token: str):
+    app_secret = current_app.config["SECRET_KEY"]
+    form = ActivationForm()
+    with unit_of_work():
+        try:
+            invitation = invitations.valid_invitation(token)
+        except invitations.InvitationInvalid as error:
+            return render_template("admin/activate_invalid.html", message=error.message), 404
+    secret = invitations.open_enrolment(app_secret, invitation, form.enrolment.data) \
+        if form.is_submitted() else None
+    key_lost = form.is_submitted() and secret is None
+    secret = secret or totp.new_secret()
+    form.enrolment.data = invitations.seal_enrolment(app_secret, invitation, secret)
+    valid = form.validate_on_submit()
+    if key_lost:  # a forged or damaged field: enrol again with the new key shown below
+        form.code.errors.append(_l("The key was not received intact. Add the account to your "
+                                   "authenticator app again with the code below, then enter "
+                                   "its 6-digit code."))
+    elif valid:
+        try:
+            with unit_of_work():
+                invitations.activate(
+                    token, password=form.password.data, totp_secret=secret,
+                    code=form.code.data, app_secret=app_secret,
+                    kdf_params=KdfParams.from_config(current_app.config))
+        except invitations.InvitationInvalid as error:
+            return render_template("admin/activate_invalid.html", message=error.message), 404
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            flash(_l("Your account is active. Sign in with your e-mail, your password and the "
+                     "next code from your authenticator app."))
+            return redirect(url_for("auth.login"))
+    status = 400 if form.is_submitted() else 200
+    return _render_activation(invitation, form, secret, status)
