@@ -155,7 +155,7 @@ def upgrade():
         batch_op.add_column(sa.Column('recorded_by_staff_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('reporter_signed', sa.Boolean(), nullable=True))
         batch_op.add_column(sa.Column('notify', sa.LargeBinary(), nullable=True))
-        batch_op.create_index('ix_case_institution_deadline', ['institution_id', 'next_deadline_at'], unique=False)
+        batch_op.create_index('ix_case_institution_deadline', ['institution_id', 'next_deadline_at', 'id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_case_assigned_staff_id_staff_member'), 'staff_member', ['assigned_staff_id'], ['id'])
         batch_op.create_foreign_key(batch_op.f('fk_case_recorded_by_staff_id_staff_member'), 'staff_member', ['recorded_by_staff_id'], ['id'])
 
