@@ -9,6 +9,7 @@ from .keywrap import KeyKind, KeyWrap, Receipt
 from .message import FROM_REPORTER, FROM_STAFF, Message
 from .note import Note
 from .outbox import OutboxMail
+from .outreach import OutreachItem, OutreachKind, OutreachPlatform, UsageCounter
 from .session import ReporterSession
 from .staff import Role, StaffMember
 from .staff_session import StaffSession
@@ -16,7 +17,8 @@ from .staff_session import StaffSession
 __all__ = [
     "Attachment", "AuditEntry", "AuditHead", "Case", "CaseEvent", "Category", "Channel",
     "FROM_REPORTER", "FROM_STAFF", "IdentityRequest", "Institution", "Invitation", "KeyKind",
-    "KeyWrap", "Message", "Note", "Outcome", "OutboxMail", "Platform", "Receipt",
+    "KeyWrap", "Message", "Note", "Outcome", "OutboxMail", "OutreachItem", "OutreachKind",
+    "OutreachPlatform", "Platform", "Receipt", "UsageCounter",
     "ReferenceCounter", "Regime", "ReporterSession", "Role", "StaffMember", "StaffSession",
     "Status",
 ]

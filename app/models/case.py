@@ -67,6 +67,7 @@ class Case(db.Model):
     __tablename__ = "case"
     __table_args__ = (
         UniqueConstraint("institution_id", "reference"),
+        # Statistics aggregate one institution's cases by received date (see services/stats).
         Index("ix_case_institution_received", "institution_id", "received_at"),
         Index("ix_case_institution_status", "institution_id", "status"),
         # The inbox walks this index in order and stops after one page.

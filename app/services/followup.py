@@ -24,7 +24,7 @@ from ..models import (
     ReporterSession,
 )
 from ..models.types import utcnow
-from . import receipts, split_session
+from . import receipts, split_session, usage
 from .errors import InvalidReceipt, SessionExpired
 from .evidence import Evidence, attachment_meta, store_evidence
 
@@ -65,6 +65,7 @@ def log_in(institution: Institution, typed_receipt: str, *, kdf_params: KdfParam
     db.session.add(ReporterSession(
         token_hash=secret.token_hash, case_id=row.case_id, created_at=now, last_seen_at=now,
         expires_at=now + lifetime, sealed_case_key=secret.seal(case_key, PURPOSE)))
+    usage.count(row.institution_id, usage.FOLLOW_UP_LOGIN)
     db.session.flush()
     return cookie
 

@@ -131,5 +131,7 @@ def submit_report(institution: Institution, report: Report, evidence: list[Evide
     if report.recorded_by is not None:
         audit.record("case_recorded", institution_id=institution.id, actor=report.recorded_by,
                      case=case, detail={"channel": case.channel.value})
+    if case.channel is Channel.WEB:
+        usage.count(institution.id, usage.REPORT_SUBMITTED)
     notify.new_report(case, readers)
     return Submitted(case=case, receipt=receipt)

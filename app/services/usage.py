@@ -1,0 +1,26 @@
+"""Counting portal use per day (measure 2.3), without recording anything about who."""
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import UsageCounter
+from ..models.types import utcnow
+
+REPORT_SUBMITTED = "report_submitted"
+FOLLOW_UP_LOGIN = "follow_up_login"
+
+
+def count(institution_id: int, kind: str) -> None:
+    day = utcnow().date()
+    statement = (update(UsageCounter)
+                 .where(UsageCounter.institution_id == institution_id,
+                        UsageCounter.day == day, UsageCounter.kind == kind)
+                 .values(count=UsageCounter.count + 1))
+    if db.session.execute(statement).rowcount:
+        return
+    try:
+        with db.session.begin_nested():
+            db.session.add(UsageCounter(institution_id=institution_id, day=day, kind=kind,
+                                        count=1))
+    except IntegrityError:
+        db.session.execute(statement)
