@@ -23,7 +23,7 @@ from ..models import (
     Status,
 )
 from ..models.types import utcnow
-from . import access, audit, deadlines, notify, receipts, references
+from . import access, audit, deadlines, notify, receipts, references, usage
 from .evidence import Evidence, store_evidence
 
 # Lengths of what a reporter may type; forms and services share them.
