@@ -106,6 +106,8 @@ class Case(db.Model):
     next_deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_deadline_kind: Mapped[str | None] = mapped_column(String(16))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Retention: content, keys, files and identity deleted; the metadata stays for statistics.
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     assigned_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
     # Manual intake: who recorded it, and for oral reports whether the reporter checked and
@@ -114,7 +116,8 @@ class Case(db.Model):
     reporter_signed: Mapped[bool | None]
 
     # AES-256-GCM under the case key (AAD case:<uuid>:report): the reporter's answers as JSON.
-    content: Mapped[bytes] = mapped_column(LargeBinary)
+    # None once the retention period has passed and the case was purged.
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
     # AES-256-GCM under the identity key (AAD case:<uuid>:identity); None when anonymous.
     identity: Mapped[bytes | None] = mapped_column(LargeBinary)
     # The reporter's e-mail for "there is an update" notices, under the case key
