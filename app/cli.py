@@ -1,4 +1,5 @@
 """Commands for operators, `make run` and the tests: flask --app wsgi <command>."""
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from .services import audit, recovery
 from .services import staff as staff_service
 from .services.errors import DomainError
 from .services.institutions import create_institution, default_institution
+from .services.preflight import ERROR, run_checks
 from .services.transaction import unit_of_work
 
 DEMO_INSTITUTION = "Comuna Bălțați"
@@ -224,10 +226,24 @@ def audit_verify():
     click.echo(f"audit chain intact: {count} entries")
 
 
+@click.command("check")
+def check_command():
+    """Tell what is misconfigured for production (exit 1 on errors)."""
+    findings = run_checks(os.environ.get("AVERTIZOR_ENV", "production"))
+    for finding in findings:
+        click.echo(f"{finding.level.upper():8} {finding.message}")
+    errors = sum(1 for finding in findings if finding.level == ERROR)
+    if not findings:
+        click.echo("No problems found.")
+    if errors:
+        raise click.exceptions.Exit(1)
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(setup_command)
     app.cli.add_command(staff_group)
     app.cli.add_command(demo_command)
+    app.cli.add_command(check_command)
     app.cli.add_command(jobs_group)
     app.cli.add_command(recovery_group)
     app.cli.add_command(audit_group)
