@@ -74,6 +74,7 @@ def create_app(config_class=None) -> Flask:
     from .backoffice import bp as backoffice_bp
     from .public import bp as public_bp
     from .sessions import AudienceSessionInterface, is_staff_request
+    from .stats import bp as stats_bp
 
     app.session_interface = AudienceSessionInterface()
     login_manager.init_app(app)
@@ -81,6 +82,7 @@ def create_app(config_class=None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(backoffice_bp)
     app.register_blueprint(admin_bp)  # also adds its link to app.extensions["staff_links"]
+    app.register_blueprint(stats_bp)  # coordinator: indicators, exports, outreach log (+ links)
     app.context_processor(staff_context)
     app.context_processor(lambda: {"is_staff_page": is_staff_request(),
                                    "extra_staff_links": app.extensions.get("staff_links", [])})

@@ -239,6 +239,85 @@ def check_command():
         raise click.exceptions.Exit(1)
 
 
+backup_group = click.Group("backup", help="Encrypted backups, opened only with the recovery "
+                                          "code.")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+@backup_group.command("create")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+def backup_create(path: str):
+    """Write an encrypted backup of the database and the evidence files to PATH. Needs no
+    secret (the archive key is sealed to the recovery public key), so cron can run it."""
+    from .services import backup
+
+    try:
+        report = backup.create(path)
+    except DomainError as error:
+        raise click.ClickException(str(error.message)) from error
+    click.echo(f"Backup written to {path} ({_megabytes(report.size)}): "
+               f"{sum(report.rows.values())} rows in {len(report.rows)} tables, "
+               f"{report.files} files.")
+    if report.missing_files:
+        click.echo(f"Note: {report.missing_files} file(s) were deleted (purge or redaction) "
+                   "while the backup ran; their rows are in the backup without them.", err=True)
+
+
+@backup_group.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--accept-broken-audit-chain", is_flag=True,
+              help="Restore even if the audit chain in the backup does not verify.")
+def backup_restore(path: str, accept_broken_audit_chain: bool):
+    """Restore a backup into an empty, freshly migrated database and an empty upload folder
+    (recovery code from stdin or prompt). All or nothing."""
+    from .services import backup
+
+    code = _read_secret("Institution recovery code")
+    try:
+        report = backup.restore(path, code, accept_broken_audit_chain=accept_broken_audit_chain)
+    except DomainError as error:
+        raise click.ClickException(str(error.message)) from error
+    for table, count in report.rows.items():
+        click.echo(f"  {table}: {count}")
+    click.echo(f"Restored {sum(report.rows.values())} rows and {report.files} files.")
+    if report.audit_chain is None:
+        click.echo("Audit chain intact.")
+    else:
+        click.echo(f"Warning: audit chain BROKEN at {report.audit_chain}", err=True)
+    if report.missing_files:
+        click.echo(f"Note: {report.missing_files} file(s) referred to by the restored rows are "
+                   "not in the backup (deleted while it was made).", err=True)
+
+
+stats_group = click.Group("stats", help="Integrity-plan indicators (measure 2.2) and open data.")
+
+
+@stats_group.command("export")
+@click.option("--year", type=click.IntRange(2000, 9998), required=True)
+@click.option("--format", "kind", type=click.Choice(["csv", "json", "metadata"]),
+              default="csv", show_default=True,
+              help="csv: the data; metadata: its JSON description; json: both in one file.")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write to this file instead of standard output.")
+def stats_export(year: int, kind: str, output: str | None):
+    """The open-data export of one year, small counts suppressed as on the public page.
+    Recorded in the audit log (without a staff member)."""
+    from .services import exports
+    from .services.periods import Period
+
+    institution = _institution_or_fail()
+    with unit_of_work():
+        made = exports.export(institution, Period.year(year), kind, actor=None)
+    if output:
+        Path(output).write_text(made.body, encoding="utf-8")
+        click.echo(f"Written {output} ({made.filename})", err=True)
+    else:
+        click.echo(made.body, nl=False)
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(setup_command)
     app.cli.add_command(staff_group)
@@ -247,3 +326,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(jobs_group)
     app.cli.add_command(recovery_group)
     app.cli.add_command(audit_group)
+    app.cli.add_command(stats_group)
+    app.cli.add_command(backup_group)

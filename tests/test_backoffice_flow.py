@@ -102,3 +102,18 @@ def test_download_streams_the_decrypted_file(client, submit, make_handler, sign_
     assert response.headers["Content-Disposition"].startswith("attachment;")
     assert response.mimetype == "application/octet-stream"
     assert CSRF_RE  # forms on the page carry CSRF tokens
+
+
+def test_inbox_pages(client, submit, make_handler, sign_in, monkeypatch):
+    from app.services import inbox
+
+    monkeypatch.setattr(inbox, "PAGE_SIZE", 1)
+    handler = make_handler()
+    submit(what_happened="first")
+    submit(what_happened="second")
+    staff = sign_in(handler)
+    first = staff.get("/staff/cases").get_data(as_text=True)
+    assert "Page 1 of 2" in first and "Next" in first
+    second = staff.get("/staff/cases?page=2")
+    assert second.status_code == 200
+    assert "Page 2 of 2" in second.get_data(as_text=True)

@@ -174,3 +174,34 @@ def followup_logout():
     response = redirect(url_for(".index", logged_out=1))
     response.delete_cookie(FOLLOWUP_COOKIE, path="/follow-up")
     return response
+
+
+# --- transparency: the integrity indicators for everyone, small counts suppressed ----------------
+
+@bp.route("/transparency")
+def transparency():
+    from ..stats.public import public_years, tables, year_views
+
+    institution = _institution()
+    years = sorted(public_years(institution))
+    views = year_views(institution, years)
+    return render_template("public/transparency.html", institution=institution, years=years,
+                           tables=tables(views), threshold=views[0].threshold if views else None)
+
+
+@bp.route("/transparency/<int:year>.<any(csv, json):kind>")
+@bp.route("/transparency/<int:year>-metadata.json", defaults={"kind": "metadata"})
+def transparency_data(year: int, kind: str):
+    """The open-data files of a completed year: the same suppressed figures as the page."""
+    from ..services import exports
+    from ..services.periods import Period
+    from ..stats.public import public_years
+
+    institution = _institution()
+    if year not in public_years(institution):
+        abort(404)
+    made = exports.public_export(institution, Period.year(year), kind)
+    response = make_response(made.body)
+    response.mimetype = made.mimetype
+    response.headers["Content-Disposition"] = f'attachment; filename="{made.filename}"'
+    return response
