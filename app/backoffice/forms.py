@@ -18,6 +18,8 @@ from ..models import Channel, Outcome
 from ..services.casework import MAX_NOTE
 from ..services.followup import MAX_MESSAGE
 from ..services.intake import MAX_DESCRIPTION, MAX_DETAIL, MAX_EMAIL, MAX_NAME, MAX_PHONE
+from ..services.redaction import MAX_REASON as MAX_REDACTION_REASON
+from ..services.redaction import MIN_REASON as MIN_REDACTION_REASON
 
 
 def _choices(labels: dict, blank=None) -> list[SelectChoice]:
@@ -86,6 +88,27 @@ class NoteForm(FlaskForm):
 class ReasonForm(FlaskForm):
     reason = TextAreaField(_l("Why do you need the reporter's identity?"), validators=[
         DataRequired(_l("Write why you need the identity.")), Length(max=1000)])
+
+
+def _redaction_reason():
+    return TextAreaField(_l("Why is it manifestly irrelevant personal data?"), validators=[
+        DataRequired(_l("Write why this is manifestly irrelevant personal data (at least "
+                        "%(count)d characters).", count=MIN_REDACTION_REASON)),
+        Length(max=MAX_REDACTION_REASON)])
+
+
+class RedactForm(FlaskForm):
+    """The choices (report fields and messages of the case) are filled in by the view."""
+
+    target = SelectField(_l("Where is the passage?"), validate_choice=False)
+    passage = TextAreaField(_l("The exact passage to remove"), validators=[
+        DataRequired(_l("Copy the exact passage to remove.")), Length(max=MAX_DESCRIPTION)])
+    reason = _redaction_reason()
+
+
+class DeleteFileForm(FlaskForm):
+    file = SelectField(_l("File"), coerce=int, validate_choice=False)
+    reason = _redaction_reason()
 
 
 class MemberForm(FlaskForm):

@@ -14,13 +14,23 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 
 from ..auth.session import current_access, staff_required
 from ..crypto.kdf import KdfParams
 from ..models import Category, Channel, Outcome, Platform, Regime, Role, Status
-from ..services import casework, deadlines, grants, identity, intake, receipts, workflow
+from ..services import (
+    casework,
+    deadlines,
+    grants,
+    identity,
+    intake,
+    receipts,
+    redaction,
+    retention,
+    workflow,
+)
 from ..services import staff as staff_service
 from ..services.errors import DomainError, NotAuthorised
 from ..services.evidence import prepare_evidence
@@ -33,6 +43,7 @@ from .forms import (
     AcknowledgeForm,
     CloseForm,
     DecisionForm,
+    DeleteFileForm,
     ExtendForm,
     ForwardForm,
     InboxFilterForm,
@@ -42,6 +53,7 @@ from .forms import (
     MessageForm,
     NoteForm,
     ReasonForm,
+    RedactForm,
     StepForm,
     TriageForm,
 )
@@ -87,6 +99,7 @@ def inbox():
     member = current_access().member
     page = inbox_page(member, filters)
     return render_template("backoffice/inbox.html", form=form, page=page,
+                           purge_soon=retention.approaching_purge(member),
                            staff_names=staff_service.names(member.institution_id),
                            days_left=deadlines.days_left, now=datetime.now(UTC))
 
@@ -104,13 +117,43 @@ def _case_forms(view) -> dict:
         "extend_form": ExtendForm(prefix="ext"), "message_form": MessageForm(prefix="msg"),
         "note_form": NoteForm(prefix="note"), "reveal_form": ReasonForm(prefix="reveal"),
         "grant_form": grant_form, "revoke_form": revoke_form, "step_form": StepForm(),
+        "redact_form": RedactForm(prefix="redact"), "delete_file_form": DeleteFileForm(
+            prefix="delfile"),
     }
+
+
+REPORT_FIELD_LABELS = {
+    "what_happened": _l("What happened"), "when_where": _l("When and where"),
+    "persons_involved": _l("Persons involved"), "how_known": _l("How the reporter knows"),
+    "transcript": _l("Transcript or minutes"),
+}
+
+
+def _redaction_choices(forms: dict, view) -> None:
+    """What can be redacted or deleted: the report's filled-in fields, the messages, the
+    files (set on whichever form instance is rendered, fresh or bound)."""
+    if view.content is None:
+        return
+    targets = [(f"report:{name}", REPORT_FIELD_LABELS[name]) for name in redaction.REPORT_FIELDS
+               if view.content.get(name)]
+    for item in view.thread:
+        if item.message_id is not None:
+            when = format_datetime(item.created_at, "d MMM yyyy, HH:mm")
+            label = (_l("Message from the reporter, %(date)s", date=when)
+                     if item.kind == "reporter" else
+                     _l("Message from %(name)s, %(date)s", name=item.staff_name or "—", date=when))
+            targets.append((f"message:{item.message_id}", label))
+    forms["redact_form"].target.choices = targets
+    files = view.files + [f for item in view.thread for f in item.files]
+    forms["delete_file_form"].file.choices = [
+        (f.id, f"{f.name} ({format_datetime(f.created_at, 'd MMM yyyy')})") for f in files]
 
 
 def _render_case(case_id: int, status: int = 200, identity_shown=None, **bound_forms):
     view = casework.read_case(current_access(), case_id)
     forms = _case_forms(view)
     forms.update(bound_forms)
+    _redaction_choices(forms, view)
     return render_template("backoffice/case.html", view=view, identity=identity_shown,
                            deadline_days=deadlines.days_left(view.case),
                            overdue=deadlines.is_overdue(view.case), **forms), status
@@ -128,6 +171,15 @@ def _triage(form, access, case_id):
     return workflow.triage(access, case_id, regime=Regime(form.regime.data),
                            category=Category(form.category.data),
                            examine_anonymous=form.examine_anonymous.data)
+
+
+def _redact(form, access, case_id):
+    kind, _, place = (form.target.data or "").partition(":")
+    if kind == "message" and place.isdigit():
+        return redaction.redact_message(access, case_id, int(place), form.passage.data,
+                                        form.reason.data)
+    return redaction.redact_report(access, case_id, place if kind == "report" else "",
+                                   form.passage.data, form.reason.data)
 
 
 def _with_key(service):
@@ -159,6 +211,9 @@ ACTIONS = {
     "assign-me": ("step_form", StepForm, lambda f, a, c: workflow.assign(a, c, a.member.id)),
     "identity-request": ("reveal_form", lambda: ReasonForm(prefix="reveal"),
                          lambda f, a, c: identity.request_access(a, c, f.reason.data)),
+    "redact": ("redact_form", lambda: RedactForm(prefix="redact"), _redact),
+    "delete-file": ("delete_file_form", lambda: DeleteFileForm(prefix="delfile"),
+                    lambda f, a, c: redaction.delete_file(a, c, f.file.data, f.reason.data)),
 }
 MEMBER_ACTIONS = {"grant": grants.grant, "revoke": grants.revoke}
 DONE = {
@@ -171,6 +226,8 @@ DONE = {
     "assign-me": _l("The case is assigned to you."), "grant": _l("Access granted."),
     "revoke": _l("Access removed."), "identity-request": _l("Your request was sent to the "
                                                             "custodians."),
+    "redact": _l("The passage was replaced by “[redacted]”."), "delete-file": _l("The file was "
+                                                                             "deleted."),
 }
 
 

@@ -14,7 +14,7 @@ from ..extensions import db
 from ..models import FROM_STAFF, Attachment, AuditEntry, Case, CaseEvent, Message, Note, StaffMember
 from ..models.types import utcnow
 from . import access as key_access
-from . import audit, notify
+from . import audit, notify, retention
 from .authz import case_for_handler
 from .errors import DomainError, NotAuthorised
 from .evidence import Evidence, attachment_chunks, attachment_meta, store_evidence
@@ -41,12 +41,13 @@ class ThreadItem:
     created_at: datetime
     staff_name: str | None = None
     files: list[FileView] = field(default_factory=list)
+    message_id: int | None = None  # None for notes
 
 
 @dataclass
 class StaffCaseView:
     case: Case
-    content: dict
+    content: dict | None  # None once the case was purged (retention)
     files: list[FileView]
     thread: list[ThreadItem]
     events: list[CaseEvent]
@@ -72,7 +73,16 @@ def _file_view(attachment: Attachment, case_key: bytes) -> FileView:
 
 
 def read_case(access: StaffAccess, case_id: int) -> StaffCaseView:
-    """Everything a handler sees on the case page, decrypted for this request; audited."""
+    """Everything a handler sees on the case page, decrypted for this request; audited.
+    A purged case shows its metadata only: no key opens it any more."""
+    purged = retention.purged_case_for_handler(access.member, case_id)
+    if purged is not None:
+        audit.record("case_opened", institution_id=purged.institution_id, actor=access.member,
+                     case=purged)
+        return StaffCaseView(
+            case=purged, content=None, files=[], thread=[], events=list(purged.events),
+            audit_entries=audit.entries_for_case(purged.id), holders=[], grantable=[],
+            staff_names=staff_names(purged.institution_id))
     case, case_key = open_case_key(access, case_id)
     content = _content(case, case_key)
     attachments = db.session.scalars(
@@ -84,7 +94,7 @@ def read_case(access: StaffAccess, case_id: int) -> StaffCaseView:
     thread = [
         ThreadItem(kind=m.author, created_at=m.created_at, staff_name=names.get(m.staff_id),
                    body=envelope.decrypt_message(case_key, m.uuid, m.body).decode(),
-                   files=by_message.get(m.id, []))
+                   files=by_message.get(m.id, []), message_id=m.id)
         for m in db.session.scalars(select(Message).where(Message.case_id == case.id))
     ] + [
         ThreadItem(kind="note", created_at=n.created_at, staff_name=names.get(n.staff_id),

@@ -32,7 +32,7 @@ from sqlalchemy.orm import load_only
 from ..extensions import db
 from ..models import Case, Institution, KeyKind, KeyWrap, OutboxMail, Role, StaffMember, Status
 from ..models.types import utcnow
-from . import deadlines, followup, notify, staff_auth
+from . import deadlines, followup, notify, retention, staff_auth
 
 # A claimed mail is retried by another run if its sender has not recorded a result by then.
 # Far longer than one send may take (see MAIL_TIMEOUT), so a live sender never loses its claim.
@@ -68,6 +68,8 @@ class RunReport:
     delivery: DeliveryReport
     undeliverable: int  # mails set aside after GIVE_UP_AFTER; need an operator's attention
     errors: list[str]  # steps that failed with an exception (logged with their traceback)
+    cases_purged: int = 0  # retention period over (see app.services.retention)
+    purge_notices_queued: int = 0
 
 
 @dataclass
@@ -362,9 +364,10 @@ def purge_expired_sessions() -> None:
 
 
 def run_all(now: datetime | None = None, limit: int = 100) -> RunReport:
-    """Everything a cron run does, in order: sessions, reminders, then delivery (so that the
-    reminders just queued go out in the same run). A step that fails is logged and reported,
-    and the others still run: a broken reminder must not hold back the mail already queued."""
+    """Everything a cron run does, in order: sessions, retention (purges and their notices),
+    reminders, then delivery (so that the notices just queued go out in the same run). A step
+    that fails is logged and reported, and the others still run: a broken reminder must not
+    hold back the mail already queued."""
     errors: list[str] = []
 
     def step(name: str, work: Callable, default):
@@ -377,9 +380,12 @@ def run_all(now: datetime | None = None, limit: int = 100) -> RunReport:
             return default
 
     step("purge sessions", purge_expired_sessions, None)
+    purging = step("retention", lambda: retention.run(now), None)
     queued = step("deadline reminders", lambda: queue_deadline_reminders(now), 0)
     delivery = step("outbox delivery", lambda: deliver_outbox(limit=limit, now=now), None)
     if delivery is None:
         delivery = DeliveryReport(sent=0, failed=0, remaining=pending_count())
     return RunReport(reminders_queued=queued, delivery=delivery,
-                     undeliverable=undeliverable_count(), errors=errors)
+                     undeliverable=undeliverable_count(), errors=errors,
+                     cases_purged=purging.purged if purging else 0,
+                     purge_notices_queued=purging.notices_queued if purging else 0)

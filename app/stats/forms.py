@@ -1,0 +1,65 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from ..models import OutreachKind
+from ..services.outreach import MAX_COUNT, MAX_LINK, MAX_TITLE
+from ..services.periods import MONTH, QUARTER, RANGE, YEAR
+from .labels import OUTREACH_KIND, OUTREACH_PLATFORM
+
+PERIOD_KINDS = [SelectChoice(YEAR, _l("Year")), SelectChoice(QUARTER, _l("Quarter")),
+                SelectChoice(MONTH, _l("Month")), SelectChoice(RANGE, _l("Dates from … to …"))]
+
+
+class PeriodForm(FlaskForm):
+    """The dashboard's period selector: a GET form that changes nothing."""
+
+    class Meta:
+        csrf = False
+
+    period = SelectField(_l("Period"), choices=PERIOD_KINDS, default=YEAR)
+    year = IntegerField(_l("Year"), validators=[Optional()])
+    quarter = SelectField(_l("Quarter"), choices=[
+        SelectChoice(str(n), _l("Quarter %(number)d", number=n)) for n in range(1, 5)],
+        default="1")
+    # Month names in the reader's language are set by the view (month_choices).
+    month = SelectField(_l("Month"), choices=[SelectChoice(str(n), str(n)) for n in range(1, 13)],
+                        default="1")
+    start = DateField(_l("From"), validators=[Optional()])
+    end = DateField(_l("To"), validators=[Optional()])
+
+
+class OutreachForm(FlaskForm):
+    kind = RadioField(_l("What was it?"), choices=[
+        SelectChoice(kind.value, label) for kind, label in OUTREACH_KIND.items()],
+        default=OutreachKind.POST.value,
+        validators=[InputRequired(_l("Choose a post or an awareness activity."))])
+    platform = SelectField(_l("Channel or place"), choices=[
+        SelectChoice(platform.value, label) for platform, label in OUTREACH_PLATFORM.items()])
+    published_on = DateField(_l("Published or held on"), validators=[
+        InputRequired(_l("Give the date it was published or held."))])
+    title = StringField(_l("Title or subject"), validators=[
+        DataRequired(_l("Give the title of the post or activity.")),
+        Length(max=MAX_TITLE, message=_l("Keep the title under %(max)d characters.",
+                                         max=MAX_TITLE))])
+    link = StringField(_l("Link (optional)"), validators=[
+        Optional(), Length(max=MAX_LINK, message=_l("Keep the link under %(max)d characters.",
+                                                    max=MAX_LINK))])
+    audience = IntegerField(_l("People reached (optional)"), validators=[
+        Optional(), NumberRange(min=0, max=MAX_COUNT, message=_l(
+            "Give a whole number from 0 to %(max)d, or leave it empty.", max=MAX_COUNT))])
+    participants = IntegerField(_l("Participants (awareness activities)"), validators=[
+        Optional(), NumberRange(min=0, max=MAX_COUNT, message=_l(
+            "Give a whole number from 0 to %(max)d, or leave it empty.", max=MAX_COUNT))])
+
+
+class ConfirmForm(FlaskForm):
+    """A button with nothing to type (delete)."""

@@ -1,0 +1,99 @@
+"""Words for the indicators' dimensions, in the reader's language (shared with /transparency)."""
+from datetime import date
+
+from flask_babel import format_date
+from flask_babel import lazy_gettext as _l
+
+from .. import labels
+from ..models import (
+    Category,
+    Channel,
+    Outcome,
+    OutreachKind,
+    OutreachPlatform,
+    Platform,
+    Regime,
+    Status,
+)
+from ..services import stats
+
+OUTREACH_PLATFORM = {
+    OutreachPlatform.FACEBOOK: "Facebook",
+    OutreachPlatform.INSTAGRAM: "Instagram",
+    OutreachPlatform.X: "X (Twitter)",
+    OutreachPlatform.YOUTUBE: "YouTube",
+    OutreachPlatform.TIKTOK: "TikTok",
+    OutreachPlatform.WEBSITE: _l("Institution's website"),
+    OutreachPlatform.NEWSLETTER: _l("Newsletter"),
+    OutreachPlatform.LEAFLET: _l("Leaflet or poster"),
+    OutreachPlatform.PUBLIC_MEETING: _l("Public meeting"),
+    OutreachPlatform.OTHER: _l("Other"),
+}
+
+OUTREACH_KIND = {
+    OutreachKind.POST: _l("Preventive message or post"),
+    OutreachKind.ACTIVITY: _l("Awareness activity"),
+}
+
+CLOCK = {
+    "acknowledgement_7_days": _l("Acknowledgement within 7 days (Law 361/2022)"),
+    "feedback_3_months": _l("Feedback within 3 months (Law 361/2022)"),
+    "petition_answer_30_45_days": _l("Answer to petitions within 30 days, 45 if extended "
+                                     "(OG 27/2002)"),
+}
+
+CLOCK_CELL = {
+    stats.MET: _l("Met"),
+    stats.MET_EXTENDED: _l("Met within the extended 45 days"),
+    stats.LATE: _l("Late or missed"),
+    stats.PENDING: _l("Not yet due"),
+}
+
+USAGE = {
+    "report_submitted": _l("Reports sent through the portal"),
+    "follow_up_login": _l("Follow-up sign-ins with a receipt"),
+}
+
+_EXTRA = {
+    stats.UNTRIAGED: _l("Not yet triaged"),
+    stats.NOT_CONCLUDED: _l("Not concluded yet"),
+    stats.ANONYMOUS: _l("Anonymous"),
+    stats.IDENTIFIED: _l("With identity"),
+    stats.WEB: _l("Sent through this portal"),
+    stats.RECORDED_BY_STAFF: _l("Recorded by staff"),
+}
+
+_ENUMS = {
+    "channel": (Channel, labels.CHANNEL),
+    "platform": (Platform, labels.PLATFORM),
+    "category": (Category, labels.CATEGORY),
+    "regime": (Regime, labels.REGIME),
+    "status": (Status, labels.STATUS),
+    "outcome": (Outcome, labels.OUTCOME),
+    "outreach_platform": (OutreachPlatform, OUTREACH_PLATFORM),
+}
+
+
+def dimension(kind: str, key: str):
+    """The label of one cell: dimension("channel", "social_media/facebook") and so on."""
+    if key in _EXTRA:
+        return _EXTRA[key]
+    if kind == "channel" and "/" in key:
+        _, platform = key.split("/", 1)
+        return _l("Social media: %(platform)s", platform=labels.PLATFORM[Platform(platform)])
+    if kind == "month":
+        year, month = key.split("-")
+        return format_date(date(int(year), int(month), 1), "LLLL yyyy")
+    if kind == "overdue":
+        return labels.DEADLINE.get(key, key)
+    if kind == "clock":
+        return CLOCK_CELL.get(key, key)
+    if kind == "usage":
+        return USAGE.get(key, key)
+    enum_class, names = _ENUMS[kind]
+    return names[enum_class(key)]
+
+
+def short_month(key: str) -> str:
+    year, month = key.split("-")
+    return format_date(date(int(year), int(month), 1), "MMM")
