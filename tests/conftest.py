@@ -8,6 +8,7 @@ from pathlib import Path
 import flask_migrate
 import pytest
 from flask import g
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from app import create_app
@@ -81,9 +82,19 @@ def _fresh_g_per_request() -> None:
         delattr(g, name)
 
 
+class EnglishPreferringClient(FlaskClient):
+    """Test browsers prefer English, so assertions read the msgids; the Romanian default is
+    tested by clients that drop the header (tests/test_i18n.py)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.environ_base.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
+
+
 @pytest.fixture
 def app(migrated_database, upload_folder, app_config):
     app = create_app(config_for(migrated_database, upload_folder, **app_config))
+    app.test_client_class = EnglishPreferringClient
     app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g_per_request)
     with app.app_context():
         yield app

@@ -181,7 +181,9 @@ class Browser:
 
 @pytest.fixture
 def browser(app):
-    return Browser(app.test_client())
+    client = app.test_client()
+    client.environ_base.pop("HTTP_ACCEPT_LANGUAGE", None)  # no preference: the default
+    return Browser(client)
 
 
 def test_romanian_is_the_default(browser, ro_catalog):

@@ -353,7 +353,7 @@ def test_two_runs_at_once_send_every_mail_exactly_once(app, institution, smtp):
 def test_a_refused_address_waits_without_holding_up_the_others(app, institution, smtp):
     good, bad = "ana@baltati.example", f"typo-{secrets.token_hex(4)}@example.org"
     for address in (good, bad, "ion@baltati.example"):
-        notify.enqueue(institution.id, "reporter_update", address, "Subject", "Body")
+        notify.enqueue(institution.id, "new_report", address, "Subject", "Body")
     db.session.commit()
     smtp.inbox.refuse.add(bad)
     now = utcnow()
@@ -368,7 +368,7 @@ def test_a_refused_address_waits_without_holding_up_the_others(app, institution,
 
 def test_retries_back_off_and_a_mail_is_set_aside_only_after_a_month(app, institution,
                                                                        smtp_port):
-    notify.enqueue(institution.id, "reporter_update", "someone@example.org", "Subject", "Body")
+    notify.enqueue(institution.id, "new_report", "someone@example.org", "Subject", "Body")
     db.session.commit()
     [mail] = outbox()
     moment, delays = utcnow(), []
@@ -421,3 +421,32 @@ def test_a_failing_step_does_not_hold_back_the_mail_and_is_not_silent(
     assert "deadline reminders: RuntimeError" in result.output
     assert "Mails sent: 1, failed: 0, waiting: 0" in result.output
     assert [m.recipients for m in smtp.inbox.messages] == [[handler.email]]
+
+
+def test_a_reporter_address_does_not_wait_in_clear_for_the_mail_server(
+        app, submit, make_handler, sign_in, smtp_port):
+    """SMTP down: the reporter's address is erased after the failed attempt; it comes back,
+    from the encrypted case, when a handler opens the case, and the notice then goes out."""
+    handler = make_handler()
+    address = f"reporter-{secrets.token_hex(4)}@example.org"
+    submit(identity_choice="identified", email=address)
+    case = db.session.scalar(select(Case))
+    case_key = access.open_case_key(case, handler, unlock_private_key(handler, handler.password))
+    notify.reporter_update(case, case_key)
+    db.session.commit()
+    now = utcnow()
+    # Nothing listens on the port; a run stops at the first unreachable server, so the second
+    # run reaches the reporter's notice (the handler's "new report" mail went first).
+    jobs.deliver_outbox(now=now)
+    jobs.deliver_outbox(now=now)
+    [parked] = [row for row in outbox() if row.kind == "reporter_update"]
+    assert parked.recipient == "" and parked.sent_at is None
+    assert jobs.parked_reporter_updates() == 1 and jobs.undeliverable_count() == 0
+    assert address.encode() not in b"".join(
+        str(value).encode() for row in outbox() for value in vars(row).values())
+
+    staff = sign_in(handler)
+    assert staff.get(f"/staff/cases/{case.id}").status_code == 200
+    db.session.expire_all()
+    [requeued] = [row for row in outbox() if row.kind == "reporter_update"]
+    assert requeued.recipient == address and requeued.next_attempt_at <= utcnow()

@@ -32,11 +32,12 @@ from ..services import (
     workflow,
 )
 from ..services import staff as staff_service
+from ..services.authz import case_for_handler
 from ..services.errors import DomainError, NotAuthorised
 from ..services.evidence import prepare_evidence
 from ..services.inbox import InboxFilters
 from ..services.inbox import inbox as inbox_page
-from ..services.institutions import default_institution
+from ..services.institutions import default_institution, institution_of
 from ..services.transaction import unit_of_work
 from . import bp
 from .forms import (
@@ -153,10 +154,13 @@ def _render_case(case_id: int, status: int = 200, identity_shown=None, **bound_f
     view = casework.read_case(current_access(), case_id)
     forms = _case_forms(view)
     forms.update(bound_forms)
+    refusals = [error for form in bound_forms.values() for error in form.form_errors]
     _redaction_choices(forms, view)
     return render_template("backoffice/case.html", view=view, identity=identity_shown,
                            deadline_days=deadlines.days_left(view.case),
-                           overdue=deadlines.is_overdue(view.case), **forms), status
+                           overdue=deadlines.is_overdue(view.case), refusals=refusals,
+                           identity_policy=institution_of(view.case).identity_policy,
+                           **forms), status
 
 
 @bp.route("/cases/<int:case_id>")
@@ -237,6 +241,7 @@ def case_access(case_id: int, action: str):
     """Grant or revoke a colleague's key: one choice, nothing typed, so errors are flashed."""
     if action not in MEMBER_ACTIONS:
         abort(404)
+    case_for_handler(current_access().member, case_id)  # 403 before anything else
     form = MemberIdForm(prefix=action)
     if not form.validate_on_submit():
         flash(_l("Choose a colleague."))

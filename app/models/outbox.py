@@ -17,6 +17,10 @@ class OutboxMail(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"))
     kind: Mapped[str] = mapped_column(String(40))
+    # For notices to a reporter: the case whose notify address the recipient came from. The
+    # address is erased after a failed attempt and filled in again, from the encrypted case,
+    # when a handler next opens the case (see notify.requeue_reporter_updates).
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
     recipient: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)

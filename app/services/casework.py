@@ -104,6 +104,7 @@ def read_case(access: StaffAccess, case_id: int) -> StaffCaseView:
     thread.sort(key=lambda item: item.created_at)
     audit.record("case_opened", institution_id=case.institution_id, actor=access.member,
                  case=case)
+    notify.requeue_reporter_updates(case, case_key)
     holders = key_access.holders(case)
     return StaffCaseView(
         case=case, content=content, files=by_message.get(None, []), thread=thread,

@@ -16,7 +16,7 @@ from ..models.identity_request import APPROVED, DENIED, PENDING
 from ..models.types import utcnow
 from . import access as key_access
 from . import audit
-from .authz import case_for_handler, require_role
+from .authz import case_for_handler, holds_case_key, require_role
 from .errors import DomainError, NotAuthorised
 from .staff_auth import StaffAccess
 
@@ -62,6 +62,9 @@ def request_access(access: StaffAccess, case_id: int, reason: str) -> IdentityRe
     case = case_for_handler(access.member, case_id)
     if case.identity is None:
         raise IdentityRefused(_l("This report is anonymous: there is no identity to show."))
+    if _policy(case) != "custodian" or key_access.holds_identity_key(case, access.member):
+        raise IdentityRefused(_l("You can already reveal the identity yourself, with a "
+                                 "written reason; no custodian's approval is needed."))
     if db.session.scalar(select(IdentityRequest.id).where(
             IdentityRequest.case_id == case.id, IdentityRequest.status == PENDING,
             IdentityRequest.requested_by_staff_id == access.member.id)):
@@ -94,6 +97,9 @@ def decide(access: StaffAccess, request_id: int, approve: bool, reason: str) -> 
     case = db.session.get(Case, request.case_id)
     requester = db.session.get(StaffMember, request.requested_by_staff_id)
     if approve:
+        if not holds_case_key(requester, case) or not requester.active:
+            raise IdentityRefused(_l("The person who asked no longer has access to this "
+                                     "case; deny the request."))
         if not key_access.holds_identity_key(case, access.member):
             raise NotAuthorised(_l("You do not hold the key to this reporter's identity."))
         identity_key = key_access.open_case_key(case, access.member, access.private_key,

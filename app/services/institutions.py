@@ -34,3 +34,8 @@ def create_institution(name: str) -> tuple[Institution, str]:
 def default_institution() -> Institution | None:
     """The institution this deployment serves (the first one set up)."""
     return db.session.scalar(select(Institution).order_by(Institution.id).limit(1))
+
+
+def institution_of(row) -> Institution:
+    """The institution a tenant-owned row (case, staff member...) belongs to."""
+    return db.session.get(Institution, row.institution_id)

@@ -81,6 +81,7 @@ class _Claimed:
     body: str
     attempts: int
     created_at: datetime
+    kind: str
 
 
 def _clock(now: datetime | None) -> Callable[[], datetime]:
@@ -147,7 +148,8 @@ def _claim(now: datetime) -> _Claimed | None:
 
 def _try_claim(now: datetime) -> _Claimed | None:
     columns = (OutboxMail.id, OutboxMail.institution_id, OutboxMail.recipient,
-               OutboxMail.subject, OutboxMail.body, OutboxMail.attempts, OutboxMail.created_at)
+               OutboxMail.subject, OutboxMail.body, OutboxMail.attempts, OutboxMail.created_at,
+               OutboxMail.kind)
     for _ in range(10):  # a lost race (SQLite, or PostgreSQL without the lock) tries again
         row = db.session.execute(
             select(*columns)
@@ -165,7 +167,7 @@ def _try_claim(now: datetime) -> _Claimed | None:
             .execution_options(synchronize_session=False)).rowcount
         if won == 1:
             return _Claimed(row.id, row.institution_id, row.recipient, row.subject, row.body,
-                            row.attempts + 1, row.created_at)
+                            row.attempts + 1, row.created_at, row.kind)
     return None
 
 
@@ -204,7 +206,12 @@ def _record_sent(mail: _Claimed, at: datetime) -> None:
 def _record_failure(mail: _Claimed, error: BaseException, at: datetime) -> None:
     reason = _short_error(error, mail.recipient)
     values = {"last_error": reason, "next_attempt_at": at + _retry_delay(mail.attempts)}
-    if mail.attempts >= FAST_ATTEMPTS and at - mail.created_at >= GIVE_UP_AFTER:
+    if mail.kind == notify.REPORTER_UPDATE:
+        # A reporter's address does not wait in clear for the mail server to come back: it is
+        # erased now and filled in again when a handler next opens the case.
+        values.update(next_attempt_at=NEVER, recipient=ERASED,
+                      last_error=f"waiting for a handler to open the case; {reason}"[:300])
+    elif mail.attempts >= FAST_ATTEMPTS and at - mail.created_at >= GIVE_UP_AFTER:
         # Set aside, not deleted: the row, its kind, subject and error stay for the operator;
         # the address does not stay in clear for ever.
         values.update(next_attempt_at=NEVER, recipient=ERASED,
@@ -233,7 +240,16 @@ def pending_count() -> int:
 
 def undeliverable_count() -> int:
     return db.session.scalar(select(func.count()).select_from(OutboxMail).where(
-        OutboxMail.sent_at.is_(None), OutboxMail.next_attempt_at >= NEVER))
+        OutboxMail.sent_at.is_(None), OutboxMail.next_attempt_at >= NEVER,
+        OutboxMail.kind != notify.REPORTER_UPDATE))
+
+
+def parked_reporter_updates() -> int:
+    """Reporter notices whose address was erased after a failed attempt, waiting for a handler
+    to open their case."""
+    return db.session.scalar(select(func.count()).select_from(OutboxMail).where(
+        OutboxMail.sent_at.is_(None), OutboxMail.kind == notify.REPORTER_UPDATE,
+        OutboxMail.recipient == ERASED))
 
 
 def deliver_outbox(limit: int = 100, now: datetime | None = None) -> DeliveryReport:

@@ -8,18 +8,19 @@ from sqlalchemy.exc import IntegrityError
 from ..crypto import DecryptionError, envelope
 from ..extensions import db
 from ..models import Case, OutboxMail, StaffMember
+from ..models.types import utcnow
 
 MAIL_LANGUAGE = "ro"
 
 
 def enqueue(institution_id: int, kind: str, recipient: str, subject: str, body: str,
-            dedupe_key: str | None = None) -> OutboxMail | None:
+            dedupe_key: str | None = None, case_id: int | None = None) -> OutboxMail | None:
     """Queue one mail; with a dedupe key, at most once ever (safe on concurrent runs)."""
     if dedupe_key and db.session.scalar(
             select(OutboxMail.id).where(OutboxMail.dedupe_key == dedupe_key)):
         return None
     mail = OutboxMail(institution_id=institution_id, kind=kind, recipient=recipient,
-                      subject=subject, body=body, dedupe_key=dedupe_key)
+                      subject=subject, body=body, dedupe_key=dedupe_key, case_id=case_id)
     try:
         with db.session.begin_nested():
             db.session.add(mail)
@@ -45,16 +46,40 @@ def new_report(case: Case, readers: list[StaffMember]) -> None:
         enqueue(case.institution_id, "new_report", member.email, subject, body)
 
 
-def reporter_update(case: Case, case_key: bytes) -> None:
-    """For reporters who left an e-mail: "there is an update; log in with your receipt"."""
+REPORTER_UPDATE = "reporter_update"
+
+
+def _reporter_address(case: Case, case_key: bytes) -> str | None:
     if case.notify is None:
-        return
+        return None
     try:
-        address = envelope.decrypt_field(case_key, case.uuid, "notify", case.notify).decode()
+        return envelope.decrypt_field(case_key, case.uuid, "notify", case.notify).decode()
     except DecryptionError:
+        return None
+
+
+def reporter_update(case: Case, case_key: bytes) -> None:
+    """For reporters who left an e-mail: "there is an update; log in with your receipt".
+    The address is in the outbox only until the next delivery attempt (see jobs)."""
+    address = _reporter_address(case, case_key)
+    if address is None:
         return
-    subject, body = _render("reporter_update", case=case)
-    enqueue(case.institution_id, "reporter_update", address, subject, body)
+    subject, body = _render(REPORTER_UPDATE, case=case)
+    enqueue(case.institution_id, REPORTER_UPDATE, address, subject, body, case_id=case.id)
+
+
+def requeue_reporter_updates(case: Case, case_key: bytes) -> int:
+    """Notices whose address was erased after a failed attempt get it back, from the encrypted
+    case, when someone holding the key opens the case; they go out at the next run."""
+    parked = db.session.scalars(select(OutboxMail).where(
+        OutboxMail.case_id == case.id, OutboxMail.kind == REPORTER_UPDATE,
+        OutboxMail.sent_at.is_(None), OutboxMail.recipient == "")).all()
+    address = _reporter_address(case, case_key) if parked else None
+    if address is None:
+        return 0
+    for mail in parked:
+        mail.recipient, mail.next_attempt_at = address, utcnow()
+    return len(parked)
 
 
 def invitation(institution_id: int, email: str, link: str) -> None:

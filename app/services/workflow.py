@@ -66,10 +66,14 @@ def triage(access: StaffAccess, case_id: int, *, regime: Regime, category: Categ
 def acknowledge(access: StaffAccess, case_id: int, case_key: bytes, message: str) -> Case:
     """Confirm receipt to the reporter (Law 361/2022: within 7 days)."""
     case = case_for_handler(access.member, case_id)
-    _require_status(case, {Status.RECEIVED},
-                    _l("Only a newly received case can be acknowledged."))
+    _require_status(case, OPEN, _l("This case is already closed."))
+    if case.acknowledged_at is not None:
+        raise IllegalTransition(_l("This case has already been acknowledged."))
     send_staff_message(access, case, case_key, _require_message(message), [])
-    case.status, case.acknowledged_at = Status.ACKNOWLEDGED, utcnow()
+    # A case already in assessment keeps its status; the 7-day clock is met all the same.
+    if case.status is Status.RECEIVED:
+        case.status = Status.ACKNOWLEDGED
+    case.acknowledged_at = utcnow()
     _record(access, case, "acknowledged")
     return case
 
@@ -121,6 +125,9 @@ def forward(access: StaffAccess, case_id: int, case_key: bytes, authority: str,
         raise IllegalTransition(_l("Name the authority the case goes to."), field="authority")
     if forwarded_on > date.today():
         raise IllegalTransition(_l("The date cannot be in the future."), field="forwarded_on")
+    if forwarded_on < case.received_at.date():
+        raise IllegalTransition(_l("The date cannot be before the report was received."),
+                                field="forwarded_on")
     send_staff_message(access, case, case_key, _require_message(message), [])
     now = utcnow()
     case.regime, case.forwarded_to = Regime.FORWARDED, authority[:200]
