@@ -258,6 +258,8 @@ def backup_create(path: str):
         report = backup.create(path)
     except DomainError as error:
         raise click.ClickException(str(error.message)) from error
+    except OSError as error:  # no such folder, no room, no permission
+        raise click.ClickException(f"The backup could not be written: {error}") from error
     click.echo(f"Backup written to {path} ({_megabytes(report.size)}): "
                f"{sum(report.rows.values())} rows in {len(report.rows)} tables, "
                f"{report.files} files.")

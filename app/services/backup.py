@@ -19,9 +19,12 @@ The tar archive, streamed (the plaintext never touches the disk, and memory stay
     files/<storage name>           the evidence files as stored (already encrypted)
 
 The rows are read in one snapshot (REPEATABLE READ, read only, on PostgreSQL; one read
-transaction on SQLite). Files never change once written; only the files the snapshot's rows
-refer to are copied, after the snapshot. A restore goes into an empty database migrated to the
-same revision, in one transaction: a failure leaves the database and the upload folder empty.
+transaction on SQLite). An evidence file is never changed once written, only shredded when it
+is deleted; the files the snapshot's rows refer to are copied after the snapshot (one deleted
+meanwhile is counted as missing). A restore goes into an empty database migrated to the same
+revision, in one transaction: a failure leaves the database and the upload folder empty.
+Staff TOTP secrets are sealed under SECRET_KEY, which a backup does not hold: restore with the
+same SECRET_KEY.
 """
 import base64
 import enum
@@ -41,7 +44,7 @@ from datetime import date, datetime
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Connection, Integer, inspect, literal, select, text
+from sqlalchemy import Connection, Integer, TypeDecorator, inspect, literal, select, text
 
 from ..crypto import DecryptionError, aead, keys, seal
 from ..crypto import files as file_crypto
@@ -102,8 +105,11 @@ def _encode(value):
 
 
 def _python_type(column):
+    kind = column.type
+    if isinstance(kind, TypeDecorator):  # e.g. UTCDateTime: its python_type is `object`
+        kind = kind.impl_instance
     try:
-        return column.type.python_type
+        return kind.python_type
     except NotImplementedError:
         return None
 

@@ -3,7 +3,8 @@
 
 What goes: the report, the reporter's identity and contact address, every key wrap and the
 receipt (so nobody can open what might remain), the messages' text, notes, identity requests,
-reporter sessions, and the evidence files (overwritten, then removed). What stays is the
+reporter sessions, unsent notices to the reporter, and the evidence files (overwritten, then
+removed). What stays is the
 metadata the statistics count (reference, dates, channel and platform, category, regime,
 status, outcome, anonymous or not), the case's events, and each message as an empty stub (who
 wrote it and when: the feedback indicator counts the first answer to the reporter), so the
@@ -29,6 +30,7 @@ from ..models import (
     KeyWrap,
     Message,
     Note,
+    OutboxMail,
     Receipt,
     ReporterSession,
     Role,
@@ -132,6 +134,9 @@ def _purge(case_id: int, now: datetime) -> bool:
         db.session.execute(delete(model).where(model.case_id == case_id))
     db.session.execute(update(Message).where(Message.case_id == case_id).values(body=b"")
                        .execution_options(synchronize_session=False))
+    # A notice to the reporter not yet sent holds their address in clear.
+    db.session.execute(delete(OutboxMail).where(OutboxMail.case_id == case_id,
+                                                OutboxMail.sent_at.is_(None)))
     case = db.session.get(Case, case_id)
     audit.record(PURGED, institution_id=case.institution_id, case=case,
                  detail={"reference": case.reference})
