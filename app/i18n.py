@@ -13,6 +13,8 @@ def register(app: Flask) -> None:
             session["lang"] = chosen
             refresh()  # forget a locale resolved earlier in this context
 
+    app.jinja_env.filters["role_label"] = lambda role: str(labels.ROLE.get(role, role))
+
     @app.context_processor
     def language():
         return {

@@ -1,7 +1,7 @@
 """Words people read for the plaintext enums, in their language."""
 from flask_babel import lazy_gettext as _l
 
-from .models import Category, Channel, Outcome, Platform, Regime, Status
+from .models import Category, Channel, Outcome, Platform, Regime, Role, Status
 
 CATEGORY = {
     Category.BRIBERY: _l("Bribery"),
@@ -66,10 +66,17 @@ PLATFORM = {
 }
 
 DEADLINE = {
-    "acknowledge": _l("acknowledgement"),
-    "feedback": _l("feedback"),
-    "answer": _l("answer"),
-    "forward": _l("forwarding"),
+    "acknowledge": _l("Acknowledgement"),
+    "feedback": _l("Feedback"),
+    "answer": _l("Answer"),
+    "forward": _l("Forwarding"),
+}
+
+ROLE = {
+    Role.HANDLER: _l("designated person (handler)"),
+    Role.COORDINATOR: _l("integrity-plan coordinator"),
+    Role.CUSTODIAN: _l("identity custodian"),
+    Role.ADMIN: _l("administrator"),
 }
 
 EVENT = {
