@@ -133,6 +133,9 @@ def jobs_run(limit: int):
     report = jobs.run_all(limit=limit)
     delivery = report.delivery
     click.echo(f"Reminders queued: {report.reminders_queued}")
+    click.echo(f"Cases purged: {report.cases_purged}, purge notices queued: "
+               f"{report.purge_notices_queued}, orphan files removed: "
+               f"{report.orphan_files_removed}")
     click.echo(f"Mails sent: {delivery.sent}, failed: {delivery.failed}, "
                f"waiting: {delivery.remaining}")
     if report.undeliverable:

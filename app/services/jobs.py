@@ -32,7 +32,7 @@ from sqlalchemy.orm import load_only
 from ..extensions import db
 from ..models import Case, Institution, KeyKind, KeyWrap, OutboxMail, Role, StaffMember, Status
 from ..models.types import utcnow
-from . import deadlines, followup, notify, retention, staff_auth
+from . import deadlines, followup, notify, orphans, retention, staff_auth
 
 # A claimed mail is retried by another run if its sender has not recorded a result by then.
 # Far longer than one send may take (see MAIL_TIMEOUT), so a live sender never loses its claim.
@@ -70,6 +70,7 @@ class RunReport:
     errors: list[str]  # steps that failed with an exception (logged with their traceback)
     cases_purged: int = 0  # retention period over (see app.services.retention)
     purge_notices_queued: int = 0
+    orphan_files_removed: int = 0  # left by a process killed mid-upload
 
 
 @dataclass
@@ -396,6 +397,7 @@ def run_all(now: datetime | None = None, limit: int = 100) -> RunReport:
             return default
 
     step("purge sessions", purge_expired_sessions, None)
+    orphans_removed = step("orphan files", orphans.sweep, 0)
     purging = step("retention", lambda: retention.run(now), None)
     queued = step("deadline reminders", lambda: queue_deadline_reminders(now), 0)
     delivery = step("outbox delivery", lambda: deliver_outbox(limit=limit, now=now), None)
@@ -404,4 +406,5 @@ def run_all(now: datetime | None = None, limit: int = 100) -> RunReport:
     return RunReport(reminders_queued=queued, delivery=delivery,
                      undeliverable=undeliverable_count(), errors=errors,
                      cases_purged=purging.purged if purging else 0,
-                     purge_notices_queued=purging.notices_queued if purging else 0)
+                     purge_notices_queued=purging.notices_queued if purging else 0,
+                     orphan_files_removed=orphans_removed)
