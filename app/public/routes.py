@@ -194,13 +194,12 @@ def transparency():
 def transparency_data(year: int, kind: str):
     """The open-data files of a completed year: the same suppressed figures as the page."""
     from ..services import exports
-    from ..services.periods import Period
-    from ..stats.public import public_years
+    from ..stats.public import public_years, year_view
 
     institution = _institution()
     if year not in public_years(institution):
         abort(404)
-    made = exports.public_export(institution, Period.year(year), kind)
+    made = exports.public_file(institution, year_view(institution, year), kind)
     response = make_response(made.body)
     response.mimetype = made.mimetype
     response.headers["Content-Disposition"] = f'attachment; filename="{made.filename}"'

@@ -12,6 +12,7 @@ import io
 import json
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -19,9 +20,10 @@ from flask_babel import lazy_gettext as _l
 from ..models import Channel, Platform, Role, StaffMember
 from . import audit
 from .authz import require_role
+from .compliance import LATE, MET, MET_EXTENDED, Compliance
 from .errors import NotAuthorised
 from .periods import Period
-from .stats import LATE, MET, MET_EXTENDED, Compliance, Indicators, compute
+from .stats import Indicators, compute
 from .suppression import WITHHELD, Shown, below, median, protect, share, threshold_for
 
 CSV_COLUMNS = ("period", "indicator", "dimension", "value")
@@ -84,6 +86,7 @@ class PublicIndicators:
     posts: "OrderedDict[str, int]"  # the institution's own posts: nothing to protect
     activities: int
     participants: int
+    generated_at: datetime
 
     @property
     def posts_total(self) -> int:
@@ -122,7 +125,7 @@ def public_view(indicators: Indicators, threshold: int) -> PublicIndicators:
             indicators.acknowledgement, indicators.feedback, indicators.answer)),
         posts=OrderedDict(indicators.outreach.posts.cells),
         activities=indicators.outreach.activities,
-        participants=indicators.outreach.participants)
+        participants=indicators.outreach.participants, generated_at=indicators.generated_at)
 
 
 def public_indicators(institution, period: Period) -> PublicIndicators:
@@ -218,20 +221,20 @@ MIMETYPES = {"csv": "text/csv", "json": "application/json", "metadata": "applica
 
 
 def _made(institution, period: Period, kind: str) -> tuple[Export, PublicIndicators]:
+    view = public_indicators(institution, period)
+    return public_file(institution, view, kind), view
+
+
+def public_file(institution, view: PublicIndicators, kind: str) -> Export:
+    """The published file as anyone may download it, from the figures already suppressed
+    for the transparency page (not audited: it is what everyone can read there, and a
+    visitor is never recorded)."""
     if kind not in FORMATS:
         raise ValueError(kind)
-    indicators = compute(institution.id, period)
-    view = public_view(indicators, threshold_for(institution))
-    stem = f"avertizor-{institution.slug}-{period.code.replace('/', '_')}"
+    stem = f"avertizor-{institution.slug}-{view.period.code.replace('/', '_')}"
     filename = f"{stem}-metadata.json" if kind == "metadata" else f"{stem}.{kind}"
     return Export(filename=filename, mimetype=MIMETYPES[kind],
-                  body=render(view, kind, institution, indicators.generated_at)), view
-
-
-def public_export(institution, period: Period, kind: str) -> Export:
-    """The published file as anyone may download it (already suppressed; not audited: it is
-    the same as the page everyone can read, and a visitor is never recorded)."""
-    return _made(institution, period, kind)[0]
+                  body=render(view, kind, institution, view.generated_at))
 
 
 def export(institution, period: Period, kind: str, *, actor: StaffMember | None) -> Export:

@@ -39,36 +39,44 @@ class OutreachEntry:
     participants: int | None = None
 
 
-def _validated(entry: OutreachEntry) -> OutreachEntry:
+def problems(entry: OutreachEntry) -> list[tuple[str, object]]:
+    """Every rule the entry breaks, as (field, message): forms show them all at once."""
+    found = []
     title = (entry.title or "").strip()
     if not title:
-        raise OutreachRefused(_l("Give the title of the post or activity."), field="title")
-    if len(title) > MAX_TITLE:
-        raise OutreachRefused(_l("Keep the title under %(max)d characters.", max=MAX_TITLE),
-                              field="title")
+        found.append(("title", _l("Give the title of the post or activity.")))
+    elif len(title) > MAX_TITLE:
+        found.append(("title", _l("Keep the title under %(max)d characters.", max=MAX_TITLE)))
     if entry.published_on is None:
-        raise OutreachRefused(_l("Give the date it was published or held."),
-                              field="published_on")
-    if entry.published_on > local_today():
-        raise OutreachRefused(_l("The date cannot be in the future."), field="published_on")
-    link = (entry.link or "").strip() or None
-    if link is not None:
+        found.append(("published_on", _l("Give the date it was published or held.")))
+    elif entry.published_on > local_today():
+        found.append(("published_on", _l("The date cannot be in the future.")))
+    link = (entry.link or "").strip()
+    if link:
         parts = urlsplit(link)
         if len(link) > MAX_LINK or parts.scheme not in ("http", "https") or not parts.netloc \
                 or any(ch.isspace() for ch in link):
-            raise OutreachRefused(_l("Give a web address starting with http:// or https://, "
-                                     "or leave the link empty."), field="link")
+            found.append(("link", _l("Give a web address starting with http:// or https://, "
+                                     "or leave the link empty.")))
     for name in ("audience", "participants"):
         value = getattr(entry, name)
         if value is not None and not 0 <= value <= MAX_COUNT:
-            raise OutreachRefused(_l("Give a whole number from 0 to %(max)d, or leave it "
-                                     "empty.", max=MAX_COUNT), field=name)
-    participants = entry.participants
-    if entry.kind is OutreachKind.POST and participants is not None:
-        raise OutreachRefused(_l("Participants are recorded for awareness activities; for a "
-                                 "post, give the audience reached."), field="participants")
-    return OutreachEntry(entry.kind, entry.platform, entry.published_on, title, link,
-                         entry.audience, participants)
+            found.append((name, _l("Give a whole number from 0 to %(max)d, or leave it empty.",
+                                   max=MAX_COUNT)))
+    if entry.kind is OutreachKind.POST and entry.participants is not None:
+        found.append(("participants", _l("Participants are recorded for awareness activities; "
+                                         "for a post, give the audience reached.")))
+    return found
+
+
+def _validated(entry: OutreachEntry) -> OutreachEntry:
+    found = problems(entry)
+    if found:
+        field, message = found[0]
+        raise OutreachRefused(message, field=field)
+    return OutreachEntry(entry.kind, entry.platform, entry.published_on, entry.title.strip(),
+                         (entry.link or "").strip() or None, entry.audience,
+                         entry.participants)
 
 
 def _detail(item: OutreachItem) -> dict:

@@ -11,7 +11,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..models import OutreachKind
-from ..services.outreach import MAX_COUNT, MAX_LINK, MAX_TITLE
+from ..services.outreach import MAX_COUNT, MAX_LINK, MAX_TITLE, OutreachEntry, problems
 from ..services.periods import MONTH, QUARTER, RANGE, YEAR
 from .labels import OUTREACH_KIND, OUTREACH_PLATFORM
 
@@ -59,6 +59,29 @@ class OutreachForm(FlaskForm):
     participants = IntegerField(_l("Participants (awareness activities)"), validators=[
         Optional(), NumberRange(min=0, max=MAX_COUNT, message=_l(
             "Give a whole number from 0 to %(max)d, or leave it empty.", max=MAX_COUNT))])
+
+    def validate(self, extra_validators=None) -> bool:
+        """The field checks, then the log's own rules (outreach.problems), so that every
+        mistake is shown at once; the service checks the same rules again when saving."""
+        valid = super().validate(extra_validators)
+        entry = OutreachEntry(
+            kind=_enum(OutreachKind, self.kind.data), platform=None,
+            published_on=self.published_on.data, title=self.title.data or "x",
+            link=self.link.data, audience=None if self.audience.errors else self.audience.data,
+            participants=None if self.participants.errors else self.participants.data)
+        for name, message in problems(entry):
+            field = getattr(self, name)
+            if not field.errors:
+                field.errors.append(message)
+                valid = False
+        return valid
+
+
+def _enum(enum_class, value):
+    try:
+        return enum_class(value)
+    except ValueError:
+        return None
 
 
 class ConfirmForm(FlaskForm):

@@ -15,7 +15,7 @@ from ..models import (
     Regime,
     Status,
 )
-from ..services import stats
+from ..services import compliance, stats
 
 OUTREACH_PLATFORM = {
     OutreachPlatform.FACEBOOK: "Facebook",
@@ -43,10 +43,10 @@ CLOCK = {
 }
 
 CLOCK_CELL = {
-    stats.MET: _l("Met"),
-    stats.MET_EXTENDED: _l("Met within the extended 45 days"),
-    stats.LATE: _l("Late or missed"),
-    stats.PENDING: _l("Not yet due"),
+    compliance.MET: _l("Met"),
+    compliance.MET_EXTENDED: _l("Met within the extended 45 days"),
+    compliance.LATE: _l("Late or missed"),
+    compliance.PENDING: _l("Not yet due"),
 }
 
 USAGE = {
@@ -55,12 +55,12 @@ USAGE = {
 }
 
 _EXTRA = {
-    stats.UNTRIAGED: _l("Not yet triaged"),
-    stats.NOT_CONCLUDED: _l("Not concluded yet"),
-    stats.ANONYMOUS: _l("Anonymous"),
-    stats.IDENTIFIED: _l("With identity"),
-    stats.WEB: _l("Sent through this portal"),
-    stats.RECORDED_BY_STAFF: _l("Recorded by staff"),
+    ("regime", stats.UNTRIAGED): _l("Not yet triaged"),
+    ("outcome", stats.NOT_CONCLUDED): _l("Not concluded yet"),
+    ("anonymity", stats.ANONYMOUS): _l("Anonymous"),
+    ("anonymity", stats.IDENTIFIED): _l("With identity"),
+    ("origin", stats.WEB): _l("Sent through this portal"),
+    ("origin", stats.RECORDED_BY_STAFF): _l("Recorded by staff"),
 }
 
 _ENUMS = {
@@ -76,8 +76,8 @@ _ENUMS = {
 
 def dimension(kind: str, key: str):
     """The label of one cell: dimension("channel", "social_media/facebook") and so on."""
-    if key in _EXTRA:
-        return _EXTRA[key]
+    if (kind, key) in _EXTRA:
+        return _EXTRA[kind, key]
     if kind == "channel" and "/" in key:
         _, platform = key.split("/", 1)
         return _l("Social media: %(platform)s", platform=labels.PLATFORM[Platform(platform)])

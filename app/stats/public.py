@@ -1,12 +1,15 @@
 """The public transparency page's tables: suppressed figures only (exports.public_view), one
 column per completed year, no free text and no date of any single case."""
+import time
 from dataclasses import dataclass
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from ..services.compliance import MET_EXTENDED
 from ..services.exports import PublicIndicators, public_indicators
 from ..services.periods import Period, local_today
-from ..services.stats import MET_EXTENDED, years_with_data
+from ..services.stats import years_with_data
 from .labels import CLOCK, CLOCK_CELL, dimension
 
 MOST_YEARS = 10  # the page stays small; older years remain as CSV
@@ -27,8 +30,23 @@ def public_years(institution) -> list[int]:
     return [year for year in years_with_data(institution.id) if year < this_year][:MOST_YEARS]
 
 
+def year_view(institution, year: int) -> PublicIndicators:
+    """One completed year's public figures, kept for PUBLIC_STATS_CACHE_SECONDS (default
+    600): the page is open to anyone, and a completed year changes only as its cases
+    close, so nobody can make the server recompute every year on every request."""
+    ttl = current_app.config.get("PUBLIC_STATS_CACHE_SECONDS", 600)
+    cache = current_app.extensions.setdefault("transparency_cache", {})
+    key, now = (institution.id, year), time.monotonic()
+    kept = cache.get(key)
+    if kept is not None and now - kept[0] < ttl:
+        return kept[1]
+    view = public_indicators(institution, Period.year(year))
+    cache[key] = (now, view)
+    return view
+
+
 def year_views(institution, years: list[int]) -> list[PublicIndicators]:
-    return [public_indicators(institution, Period.year(year)) for year in years]
+    return [year_view(institution, year) for year in years]
 
 
 def _percent(value) -> str:

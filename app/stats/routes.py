@@ -8,10 +8,10 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
 from ..auth.session import current_access, staff_required
-from ..models import Channel, OutreachKind, OutreachPlatform, Role
+from ..extensions import db
+from ..models import Channel, Institution, OutreachKind, OutreachPlatform, Role
 from ..services import exports, outreach, stats
 from ..services.errors import DomainError, NotAuthorised
-from ..services.institutions import default_institution
 from ..services.periods import (
     MONTH,
     QUARTER,
@@ -33,10 +33,8 @@ def _member():
 
 
 def _institution():
-    institution = default_institution()
-    if institution is None or institution.id != _member().institution_id:
-        abort(404)
-    return institution
+    """The signed-in coordinator's own institution."""
+    return db.session.get(Institution, _member().institution_id)
 
 
 def month_choices() -> list[SelectChoice]:
