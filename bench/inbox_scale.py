@@ -45,7 +45,7 @@ def run(url: str, count: int, runs: int) -> None:
     from app import create_app
     from app.crypto.kdf import KdfParams
     from app.extensions import db
-    from app.models import (Case, Category, Channel, KeyKind, KeyWrap, Regime, Role, Status)
+    from app.models import Case, Category, Channel, KeyKind, KeyWrap, Regime, Role, Status
     from app.services import deadlines
     from app.services.inbox import InboxFilters, inbox, page_query
     from app.services.institutions import create_institution
