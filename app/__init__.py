@@ -4,6 +4,7 @@ from pathlib import Path
 
 from flask import Flask, has_request_context, request, session
 from flask.wrappers import Request
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import config_from_environment
@@ -60,6 +61,17 @@ def create_app(config_class=None) -> Flask:
                                 x_proto=app.config["PROXY_FIX_HOPS"])
 
     db.init_app(app)
+
+    @app.teardown_appcontext
+    def release_session(_error=None):
+        # A connection the database killed (restart, failover) makes the ROLLBACK of the
+        # request's cleanup fail; catch it here so the person still gets the portal's page
+        # and the next request a fresh connection.
+        try:
+            db.session.remove()
+        except SQLAlchemyError:
+            app.logger.warning("database session cleanup failed; retrying")
+            db.session.remove()
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"),
                      render_as_batch=True)
     csrf.init_app(app)

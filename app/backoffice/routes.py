@@ -338,7 +338,8 @@ def intake_form():
                 _show_error(form, error)
             else:
                 return render_template(
-                    "backoffice/intake_done.html", case=submitted.case,
+                    "backoffice/intake_done.html", reference=submitted.reference,
+                    case_id=submitted.case_id,
                     receipt=receipts.display(submitted.receipt) if submitted.receipt else None)
     status = 400 if form.is_submitted() else 200
     return render_template("backoffice/intake.html", form=form), status

@@ -68,7 +68,7 @@ def report():
                 error.message)
         else:
             # The receipt is rendered into this response only: no redirect, no URL, no session.
-            return render_template("public/receipt.html", case=submitted.case,
+            return render_template("public/receipt.html", reference=submitted.reference,
                                    receipt=receipts.display(submitted.receipt))
     status = 400 if form.is_submitted() else 200
     return render_template("public/report.html", form=form, institution=institution), status

@@ -78,6 +78,10 @@ class Report:
 class Submitted:
     case: Case
     receipt: str | None  # shown to the reporter once, then forgotten
+    # Read before the commit: after it, reading the row again needs the database, and a
+    # connection lost at that instant must not cost the reporter the receipt.
+    reference: str = ""
+    case_id: int = 0
 
 
 def _encode(document: dict) -> bytes:
@@ -134,4 +138,4 @@ def submit_report(institution: Institution, report: Report, evidence: list[Evide
     if case.channel is Channel.WEB:
         usage.count(institution.id, usage.REPORT_SUBMITTED)
     notify.new_report(case, readers)
-    return Submitted(case=case, receipt=receipt)
+    return Submitted(case=case, receipt=receipt, reference=case.reference, case_id=case.id)

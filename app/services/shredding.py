@@ -54,6 +54,8 @@ def shred_after_commit(path: str) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _shred_committed(session):
+    if session.in_nested_transaction():
+        return  # a savepoint released, not the real commit
     for path in session.info.pop(_PENDING, []):
         try:
             shred(path)

@@ -23,6 +23,10 @@ def stage_file(path: str) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _keep_staged_files(session):
+    # SQLAlchemy also fires after_commit when a savepoint is released: only the real commit
+    # makes the files permanent.
+    if session.in_nested_transaction():
+        return
     session.info.pop(_STAGED, None)
 
 
