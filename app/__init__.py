@@ -82,7 +82,7 @@ def create_app(config_class=None) -> Flask:
     from . import models  # noqa: F401  (registers the tables)
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
-    from .auth.session import login_manager, staff_context
+    from .auth.session import keep_session_alive, login_manager, staff_context
     from .backoffice import bp as backoffice_bp
     from .public import bp as public_bp
     from .sessions import AudienceSessionInterface, is_staff_request
@@ -96,6 +96,7 @@ def create_app(config_class=None) -> Flask:
     app.register_blueprint(admin_bp)  # also adds its link to app.extensions["staff_links"]
     app.register_blueprint(stats_bp)  # coordinator: indicators, exports, outreach log (+ links)
     app.context_processor(staff_context)
+    app.after_request(keep_session_alive)
     app.context_processor(lambda: {"is_staff_page": is_staff_request(),
                                    "extra_staff_links": app.extensions.get("staff_links", [])})
 

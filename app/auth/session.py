@@ -4,6 +4,7 @@ from functools import wraps
 from flask import abort, current_app, g, redirect, request, url_for
 from flask_login import LoginManager, current_user
 
+from ..extensions import db
 from ..models import Role
 from ..services import staff_auth
 from ..services.errors import SessionExpired
@@ -32,6 +33,14 @@ def current_access(allow_pending: bool = False):
     if access is None or (not allow_pending and not access.second_factor_done):
         return None
     return access
+
+
+def keep_session_alive(response):
+    """Views that only read (inbox, case list) have nothing to commit, but the staff session's
+    last_seen_at moved: save it, or an active person would be signed out after 30 minutes."""
+    if g.get("staff_access") is not None and response.status_code < 400:
+        db.session.commit()
+    return response
 
 
 def set_staff_cookie(response, value: str):

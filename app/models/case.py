@@ -72,6 +72,9 @@ class Case(db.Model):
         Index("ix_case_institution_status", "institution_id", "status"),
         # The inbox walks this index in order and stops after one page.
         Index("ix_case_institution_deadline", "institution_id", "next_deadline_at", "id"),
+        # The feedback clock of the statistics selects by due date, not by received date.
+        Index("ix_case_institution_feedback_due", "institution_id", "feedback_due_at",
+              postgresql_include=["regime", "received_at", "acknowledged_at", "id"]),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

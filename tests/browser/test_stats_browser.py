@@ -1,0 +1,134 @@
+"""The coordinator's pages in Debian's Chromium: the dashboard draws its charts on the server
+(SVG and tables present with JavaScript off), and axe-core finds no serious or critical
+violation on the dashboard, the annual report, the outreach log and /transparency.
+
+The coordinator signs in as a person would: /staff/login, then /staff/login/code with a TOTP
+code computed from the key shown at enrolment (id="totp-secret").
+"""
+import base64
+import re
+import time
+from datetime import date
+from types import SimpleNamespace
+
+import pytest
+
+from app.extensions import db
+from app.models import Channel, OutreachItem, OutreachKind, OutreachPlatform, Platform, Role
+from tests.browser.test_accessibility import AxeAudit
+from tests.test_stats_support import Desk, utc
+
+pytestmark = pytest.mark.browser
+
+LAST_YEAR = date.today().year - 1
+SUBMIT = 'main form button[type="submit"]'
+
+
+@pytest.fixture
+def coordinator_data(portal, institution, make_handler, kdf_params):
+    """A coordinator, last year's reports on several channels and some outreach, committed
+    before the browser starts."""
+    coordinator = make_handler("Carmen Coordonatoare", roles=(Role.COORDINATOR,))
+    desk = Desk(institution, make_handler("Ion Operator"), kdf_params)
+    for month, channel, platform in ((1, Channel.WEB, None), (2, Channel.WEB, None),
+                                     (3, Channel.EMAIL, None), (5, Channel.PHONE, None),
+                                     (6, Channel.SOCIAL_MEDIA, Platform.FACEBOOK),
+                                     (9, Channel.WEB, None), (11, Channel.POST, None)):
+        desk.receive(channel, platform=platform, at=utc(LAST_YEAR, month, 12, 10))
+    for month, platform in ((2, OutreachPlatform.FACEBOOK), (4, OutreachPlatform.WEBSITE)):
+        db.session.add(OutreachItem(institution_id=institution.id, kind=OutreachKind.POST,
+                                    platform=platform, published_on=date(LAST_YEAR, month, 1),
+                                    title="Cum sesizați un incident de integritate",
+                                    link="https://example.org/post"))
+    db.session.commit()
+    person = SimpleNamespace(email=coordinator.email, password=coordinator.password)
+    db.session.close()
+    return person
+
+
+def sign_in(page, member) -> None:
+    """Password, then the TOTP code (enrolling at the first sign-in)."""
+    from app.services import totp
+
+    page.goto("/staff/login")
+    page.fill("#email", member.email)
+    page.fill("#password", member.password)
+    page.click(SUBMIT)
+    page.wait_for_url(re.compile(r"/staff/login/code"))
+    if page.locator("#totp-secret").count():
+        text = page.locator("#totp-secret").inner_text().replace(" ", "")
+        member.totp_secret_raw = base64.b32decode(text + "=" * (-len(text) % 8))
+    member.sign_ins = getattr(member, "sign_ins", 0) + 1
+    # A code is accepted once: a second sign-in uses the next 30-second step.
+    page.fill("#code", totp.code_at(member.totp_secret_raw,
+                                    time.time() + 30 * (member.sign_ins - 1)))
+    page.click(SUBMIT)
+    page.wait_for_url(re.compile(r"/staff/(\?.*)?$"))
+
+
+def test_dashboard_charts_render_without_javascript(new_page, coordinator_data):
+    page = new_page(java_script_enabled=False)
+    sign_in(page, coordinator_data)
+    response = page.goto(f"/staff/stats?period=year&year={LAST_YEAR}")
+    assert response.status == 200
+    charts = page.locator("svg.chart[role=img]")
+    assert charts.count() == 4
+    for index in range(charts.count()):
+        chart = charts.nth(index)
+        assert chart.locator("title").count() == 1 and chart.locator("desc").count() == 1
+        assert chart.get_attribute("aria-labelledby")
+        assert chart.bounding_box()["width"] > 100  # laid out, without any script
+    assert page.locator("#chart-channels rect, svg.chart rect").count() >= 13
+    bars = page.locator('svg[aria-labelledby^="chart-channels"] rect')
+    widths = [float(bars.nth(i).get_attribute("width")) for i in range(bars.count())]
+    assert max(widths) == 300.0 and widths.count(0.0) >= 5  # web has the most; zeros are 0
+    assert page.locator("table.counts").count() >= 8
+    channel_table = page.locator("table.counts").first
+    assert "3" in channel_table.locator("tbody tr").first.inner_text()  # web: 3
+    assert page.locator("script").count() == 0
+
+
+def test_coordinator_pages_have_no_serious_accessibility_violations(new_page, portal,
+                                                                     coordinator_data):
+    from playwright.sync_api import expect
+
+    page = new_page(java_script_enabled=True)
+    audit = AxeAudit("ro")
+    sign_in(page, coordinator_data)
+    page.goto(f"/staff/stats?period=year&year={LAST_YEAR}")
+    audit.check(page, "indicators dashboard")
+    page.goto("/staff/stats?period=range&start=2025-05-01&end=2025-04-01")
+    expect(page.locator("#end-error")).to_have_count(1)
+    audit.check(page, "indicators dashboard with a refused period")
+    page.goto(f"/staff/stats/annual/{LAST_YEAR}")
+    audit.check(page, "annual report")
+    page.goto(f"/staff/outreach?year={LAST_YEAR}")
+    assert page.locator("tbody tr").count() == 2
+    audit.check(page, "outreach log")
+    page.goto("/staff/outreach/new")
+    audit.check(page, "outreach form")
+    page.fill("#title", "")
+    page.fill("#link", "ftp://nu")
+    page.click(SUBMIT)
+    expect(page.locator("#link-error")).to_have_count(1)
+    audit.check(page, "outreach form with errors")
+    page.goto(f"/staff/outreach?year={LAST_YEAR}")
+    page.locator('a[href$="/delete"]').first.click()
+    audit.check(page, "outreach delete confirmation")
+
+    public = new_page(java_script_enabled=True)
+    public.goto("/transparency")
+    assert public.locator("table.figures").count() == 5
+    audit.check(public, "transparency")
+    audit.assert_clean()
+
+
+def test_transparency_works_without_javascript(new_page, coordinator_data):
+    page = new_page(java_script_enabled=False)
+    response = page.goto("/transparency")
+    assert response.status == 200
+    assert len(response.body()) < 30_000
+    assert page.locator("table.figures").count() == 5
+    assert page.locator(f'a[href="/transparency/{LAST_YEAR}.csv"]').count() == 1
+    download = page.request.get(f"/transparency/{LAST_YEAR}.csv")
+    assert download.status == 200 and download.text().startswith("period,indicator")
