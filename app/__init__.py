@@ -55,7 +55,9 @@ def create_app(config_class=None) -> Flask:
     app.request_class = MemoryUploadRequest
     # Room for the form fields beside the largest allowed set of files; the per-file and total
     # limits themselves are checked with a clear message in the evidence service.
-    app.config.setdefault("MAX_CONTENT_LENGTH", app.config["UPLOAD_MAX_TOTAL_BYTES"] + 2**21)
+    # (Flask's own default is None, i.e. no limit: set it unless the config chose one.)
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = app.config["UPLOAD_MAX_TOTAL_BYTES"] + 2**21
     if app.config["PROXY_FIX_HOPS"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_HOPS"],
                                 x_proto=app.config["PROXY_FIX_HOPS"])

@@ -379,13 +379,10 @@ def _post_wrong_password(base_url: str, address: str, email: str, barrier, statu
 
 
 @pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG: app/services/staff_auth.py _register_failure does `member.failed_logins += 1` on the "
-    "row read before the Argon2id check (read-modify-write in Python), so wrong passwords that "
-    "overlap in time (several workers, several addresses) overwrite each other's count and "
-    "many more than 5 guesses run before the lock. Fix: lock the member row for the attempt "
-    "(select(StaffMember)…with_for_update() in check_password and complete_second_factor, "
-    "then re-check locked_until), or count atomically: UPDATE staff_member SET failed_logins "
-    "= failed_logins + 1 … RETURNING failed_logins, and lock when it reaches MAX_FAILURES."))
+    "BUG: app/services/staff_auth.py check_password counts a failure (now atomically in SQL) "
+    "only after the Argon2id check, so guesses that arrive together are all checked before "
+    "the account locks. Fix: reserve the attempt first (UPDATE ... SET failed_logins = "
+    "failed_logins + 1 WHERE not locked RETURNING), check the password, reset on success."))
 def test_parallel_wrong_passwords_cannot_outrun_the_lockout(app, institution, upload_folder):
     """Guesses released together through gunicorn, each from its own address (no limiter
     bucket is ever full), with production-strength Argon2id so that they overlap as they

@@ -55,7 +55,7 @@ from app.models import (
 )
 from app.models.staff_session import ACTIVE, PENDING_SECOND_FACTOR
 from app.services import receipts
-from app.services.evidence import attachment_chunks, attachment_meta
+from app.services.evidence import attachment_chunks, attachment_meta, safe_filename
 from tests.conftest import CSRF_RE, RECEIPT_RE, csrf_token, report_fields
 
 SCALE = float(os.environ.get("HOSTILE_EXAMPLES_SCALE", "1"))
@@ -730,6 +730,37 @@ def test_staff_code_step_never_crashes_and_never_completes_a_session(app, portal
     assert ACTIVE not in stages, f"a random code completed the sign-in: {fields}"
 
 
+# --- forged cookies -----------------------------------------------------------------------------
+
+cookie_value = st.one_of(
+    st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7e, exclude_characters=';,"\\'),
+            max_size=200),
+    st.builds(lambda a, b: f"{a}.{b}", st.text("ABCDEFabcdef0123456789-_=", max_size=60),
+              st.text("ABCDEFabcdef0123456789-_=", max_size=60)),
+    st.sampled_from(["", ".", "..", "a.b.c", "A" * 43 + "." + "A" * 43, "=" * 50, "x" * 4000,
+                     "%00", "null", "undefined", "eyJhbGciOiJub25lIn0.e30."]))
+
+
+@hostile_settings(40)
+@given(followup_cookie=cookie_value, staff_cookie=cookie_value, session_cookie=cookie_value)
+def test_forged_session_cookies_open_nothing_and_never_crash(app, portal, upload_folder,
+                                                             followup_cookie, staff_cookie,
+                                                             session_cookie):
+    browser = app.test_client()
+    browser.set_cookie("avertizor_followup", followup_cookie, path="/follow-up")
+    browser.set_cookie("avertizor_staff", staff_cookie, path="/staff")
+    browser.set_cookie("avertizor", session_cookie, path="/")
+    browser.set_cookie("avertizor_backoffice", session_cookie, path="/staff")
+    before = footprint(upload_folder)
+    case = browser.get("/follow-up/case")
+    assert case.status_code == 401 and human_message(case)
+    staff = browser.get("/staff/cases")
+    assert staff.status_code == 302 and "/staff/login" in staff.headers["Location"]
+    for url in ("/follow-up/message", "/staff/login/code", "/staff/logout", "/follow-up/logout"):
+        assert_sound(browser.post(url, data={"body": "x", "code": "123456"}))
+    assert_nothing_new(before, footprint(upload_folder))
+
+
 # --- upload names -------------------------------------------------------------------------------
 
 @hostile_settings(40)
@@ -749,7 +780,14 @@ def test_upload_names_never_leave_the_upload_folder(app, client, portal, upload_
     after = footprint(upload_folder)
     assert_files_stay_home(before, after, upload_folder)
     match = RECEIPT_RE.search(response.get_data(as_text=True))
-    assert match, human_message(response)  # every name ends in _x.txt or _x.pdf: accepted
+    if not match:
+        # Only a name whose last component loses its extension may be refused: a UNC-looking
+        # "//server/x.pdf" is read as the UNC root \\\\server\\x.pdf, with no file name ("file").
+        assert response.status_code == 400 and "is not a kind of file we accept" in (
+            human_message(response) or ""), human_message(response)
+        assert any("." not in safe_filename(f.name) for f in files), [f.name for f in files]
+        assert_nothing_new(before, after)
+        return
     case, case_key, _ = decrypt_new_case(portal, match.group(1).replace(" ", ""), kdf_params)
     attachments = list(db.session.scalars(select(Attachment).where(Attachment.case_id == case.id)
                                           .order_by(Attachment.id)))
@@ -918,12 +956,6 @@ def test_nul_in_staff_text_is_refused_cleanly(app, portal, make_handler, sign_in
 
 
 @pytest.mark.parametrize("app_config", [{"UPLOAD_MAX_TOTAL_BYTES": 100_000}], indirect=True)
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: app/__init__.py create_app: app.config.setdefault('MAX_CONTENT_LENGTH', ...) is a "
-    "no-op because Flask's default config already holds MAX_CONTENT_LENGTH=None, so no body "
-    "size limit is set and MemoryUploadRequest reads any upload into memory before the "
-    "evidence checks run (only nginx's client_max_body_size protects production). Fix: "
-    "`if app.config.get('MAX_CONTENT_LENGTH') is None: app.config['MAX_CONTENT_LENGTH'] = ...`."))
 def test_a_body_beyond_the_upload_limit_is_refused_before_it_is_read(app, client, portal,
                                                                      upload_folder):
     assert app.config["MAX_CONTENT_LENGTH"] == 100_000 + 2**21

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 
 from ..crypto import DecryptionError, keys
 from ..crypto.kdf import KdfParams
@@ -49,7 +49,13 @@ class StaffAccess:
 
 
 def _register_failure(member: StaffMember) -> None:
-    member.failed_logins += 1
+    # Incremented in SQL: wrong passwords tried at the same time on several workers must
+    # each count (a read-modify-write in Python would lose some).
+    member.failed_logins = db.session.execute(
+        update(StaffMember).where(StaffMember.id == member.id)
+        .values(failed_logins=StaffMember.failed_logins + 1)
+        .returning(StaffMember.failed_logins)
+        .execution_options(synchronize_session=False)).scalar_one()
     if member.failed_logins >= MAX_FAILURES:
         member.locked_until = utcnow() + LOCKOUT
         member.failed_logins = 0
