@@ -414,8 +414,9 @@ def _reset_sequences() -> None:
         for column in table.primary_key.columns:
             if isinstance(column.type, Integer) and column.autoincrement in (True, "auto"):
                 name, key = quote(table.name), quote(column.name)
+                # Table and column names come from the models, not from input.
                 db.session.execute(text(
-                    f"SELECT setval(pg_get_serial_sequence(:table, :column), "  # noqa: S608 (names from the models)
+                    f"SELECT setval(pg_get_serial_sequence(:table, :column), "  # noqa: S608  # nosec B608
                     f"COALESCE(MAX({key}), 1), MAX({key}) IS NOT NULL) FROM {name}"),
                     {"table": name, "column": column.name})
 

@@ -30,7 +30,7 @@ def secret_text(secret: bytes) -> str:
 
 
 def _totp(secret: bytes) -> TOTP:
-    return TOTP(secret, DIGITS, hashes.SHA1(), STEP_SECONDS, enforce_key_length=False)  # noqa: S303 (RFC 6238 default, what authenticator apps expect)
+    return TOTP(secret, DIGITS, hashes.SHA1(), STEP_SECONDS, enforce_key_length=False)  # noqa: S303 (RFC 6238)  # nosec B303
 
 
 def provisioning_uri(secret: bytes, account: str) -> str:
