@@ -25,6 +25,13 @@ RECEIPT_RE = re.compile(r'id="receipt-code">([0-9 ]+)<')
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "browser: drives Debian's chromium through Playwright")
+    config.addinivalue_line("markers", "server: starts real gunicorn workers (tests/support)")
+    config.addinivalue_line(
+        "markers", "server_errors(*patterns): log lines of server errors this test provokes "
+                   "on purpose (regular expressions); any other 5xx or traceback fails it")
+    config.addinivalue_line(
+        "markers", "slow: long property-based (Hypothesis) or load runs, left out of "
+                   "`make test-fast`")
 
 
 @pytest.fixture(scope="session")

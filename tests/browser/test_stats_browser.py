@@ -63,7 +63,7 @@ def sign_in(page, member) -> None:
     page.fill("#code", totp.code_at(member.totp_secret_raw,
                                     time.time() + 30 * (member.sign_ins - 1)))
     page.click(SUBMIT)
-    page.wait_for_url(re.compile(r"/staff/(\?.*)?$"))
+    page.wait_for_url(re.compile(r"/staff/(cases)?(\?.*)?$"))
 
 
 def test_dashboard_charts_render_without_javascript(new_page, coordinator_data):
