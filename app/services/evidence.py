@@ -59,13 +59,12 @@ def _check_pixels(image: Image.Image) -> None:
     """Refuse a picture whose header announces more pixels than the cap, before any decoding:
     a small compressed file (a "decompression bomb") can unpack to gigabytes of memory."""
     limit = current_app.config.get("UPLOAD_MAX_IMAGE_PIXELS", DEFAULT_MAX_IMAGE_PIXELS)
-    width, height = image.size
-    frames = max(1, getattr(image, "n_frames", 1))
-    if width * height * frames > limit:
+    width, height = image.size  # from the header: nothing is decoded yet
+    if width * height > limit:
         raise EvidenceRejected(
             _l("This picture is too large: %(megapixels)s megapixels, at most %(limit)s are "
                "accepted. Please send a smaller copy of it, or a PDF.",
-               megapixels=f"{width * height * frames / 1e6:.0f}", limit=f"{limit / 1e6:.0f}"),
+               megapixels=f"{width * height / 1e6:.0f}", limit=f"{limit / 1e6:.0f}"),
             field="evidence")
 
 

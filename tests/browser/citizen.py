@@ -145,3 +145,18 @@ def download(page: Page, link) -> tuple[str, bytes]:
     got = started.value
     assert got.failure() is None, got.failure()
     return got.suggested_filename, Path(got.path()).read_bytes()
+
+
+def huge_png(width: int, height: int) -> bytes:
+    """A PNG that is small on disk but huge once decoded (one colour: it compresses ~1000:1),
+    written row by row so the test itself never holds the pixels."""
+    packer = zlib.compressobj(9)
+    row = b"\x00" + b"\x10\x20\x30" * width
+    data = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+    return (b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", data) + chunk(b"IEND", b""))

@@ -78,6 +78,11 @@ class LiveServer:
     base_url: str
     uploads: Path
     log: ServerLog
+    pid: int  # gunicorn's master; its workers are its children
+
+    def worker_pids(self) -> list[int]:
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
+        return [int(child) for child in children]
 
 
 @pytest.fixture(scope="package")
@@ -86,7 +91,8 @@ def live_server(browser_required, migrated_database, tmp_path_factory):
     from the database on every request, so it can outlive the per-test rows."""
     uploads = tmp_path_factory.mktemp("browser-uploads")
     with gunicorn_server(migrated_database, str(uploads), workers=2) as (base_url, process):
-        yield LiveServer(base_url=base_url, uploads=uploads, log=ServerLog(process.stdout))
+        yield LiveServer(base_url=base_url, uploads=uploads, log=ServerLog(process.stdout),
+                         pid=process.pid)
 
 
 @dataclass
