@@ -29,9 +29,19 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "server_errors(*patterns): log lines of server errors this test provokes "
                    "on purpose (regular expressions); any other 5xx or traceback fails it")
-    config.addinivalue_line(
-        "markers", "slow: long property-based (Hypothesis) or load runs, left out of "
-                   "`make test-fast`")
+
+
+SERVER_STARTERS = {"gunicorn_server", "production_server"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test that starts gunicorn itself (tests/support/server.py) is a `server` test even if
+    its module forgot the marker, so that `make test-fast` leaves it out."""
+    for item in items:
+        code = getattr(getattr(item, "function", None), "__code__", None)
+        if code is not None and SERVER_STARTERS & set(code.co_names) \
+                and item.get_closest_marker("server") is None:
+            item.add_marker(pytest.mark.server)
 
 
 @pytest.fixture(scope="session")
