@@ -65,7 +65,7 @@ class ServerLog:
         with self._lock:
             return self.lines[mark:]
 
-    def wait_for_quiet(self, seconds: float = 0.3) -> None:
+    def wait_for_quiet(self, seconds: float = 0.15) -> None:
         """Give the workers a moment to flush the log lines of the last requests."""
         import time
 
