@@ -13,6 +13,7 @@ from pathlib import PureWindowsPath
 from typing import BinaryIO
 
 from flask import current_app
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -55,6 +56,11 @@ def _size(stream: BinaryIO) -> int:
 DEFAULT_MAX_IMAGE_PIXELS = 25_000_000
 
 
+def _megapixels(pixels: int) -> str:
+    value = pixels / 1e6
+    return format_decimal(round(value) if value >= 10 else round(value, 2))
+
+
 def _check_pixels(image: Image.Image) -> None:
     """Refuse a picture whose header announces more pixels than the cap, before any decoding:
     a small compressed file (a "decompression bomb") can unpack to gigabytes of memory."""
@@ -64,7 +70,7 @@ def _check_pixels(image: Image.Image) -> None:
         raise EvidenceRejected(
             _l("This picture is too large: %(megapixels)s megapixels, at most %(limit)s are "
                "accepted. Please send a smaller copy of it, or a PDF.",
-               megapixels=f"{width * height / 1e6:.0f}", limit=f"{limit / 1e6:.0f}"),
+               megapixels=_megapixels(width * height), limit=_megapixels(limit)),
             field="evidence")
 
 
