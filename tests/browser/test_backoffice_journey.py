@@ -250,6 +250,14 @@ def test_admin_invites_sets_roles_settings_and_reads_the_audit(new_page, admin):
     maria.click(SUBMIT)
     maria.wait_for_url(re.compile(r"/staff/cases"))
 
+    # A report sent now is sealed to the handlers who exist now, Maria included. (Reports
+    # older than her account reach her through `recovery grant`.)
+    submitted = report(new_page(java_script_enabled=False), "Sesizare pentru Maria "
+                       "(journey new handler).")
+    maria.goto("/staff/cases")
+    maria.locator("main a", has_text=submitted.reference).click()
+    assert "(journey new handler)" in main_text(maria)
+
     # The admin gives her the coordinator role too.
     desk.goto("/staff/admin/")
     desk.locator("main table a", has_text="Maria Nouă").click()
