@@ -1,4 +1,6 @@
-# Avertizor. `make run` starts a demo portal; `make test` runs the whole suite.
+# Avertizor. `make run` starts a demo portal; `make test` runs the whole suite (browser and
+# gunicorn tests included); `make test-fast` is the edit loop: no browser, no gunicorn, and
+# property-based (Hypothesis) tests with a tenth of their examples.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -6,7 +8,7 @@ PORT ?= 5000
 TEST_DATABASE_URL ?= sqlite://
 RUN_ENV := AVERTIZOR_ENV=development
 
-.PHONY: run test install install-dev translations extract-messages lint bench clean
+.PHONY: run test test-fast install install-dev translations extract-messages lint bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +42,10 @@ run: install
 
 test: install-dev
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q $(PYTEST_ARGS)
+
+test-fast: install-dev
+	HOSTILE_EXAMPLES_SCALE=0.1 TEST_DATABASE_URL=$(TEST_DATABASE_URL) \
+		$(BIN)/pytest -q -m "not browser and not server" $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check app tests bench config.py wsgi.py

@@ -41,6 +41,8 @@ class Config:
     UPLOAD_MAX_FILE_BYTES = _int("UPLOAD_MAX_FILE_MB", 20) * MIB
     UPLOAD_MAX_TOTAL_BYTES = _int("UPLOAD_MAX_TOTAL_MB", 50) * MIB
     UPLOAD_MAX_FILES = _int("UPLOAD_MAX_FILES", 10)
+    # Pictures are decoded to strip their metadata: 25 megapixels take ~100 MB as RGBA.
+    UPLOAD_MAX_IMAGE_PIXELS = _int("UPLOAD_MAX_IMAGE_MEGAPIXELS", 25) * 1_000_000
     UPLOAD_ALLOWED_EXTENSIONS = frozenset(
         os.environ.get(
             "UPLOAD_ALLOWED_EXTENSIONS",

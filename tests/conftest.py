@@ -25,6 +25,23 @@ RECEIPT_RE = re.compile(r'id="receipt-code">([0-9 ]+)<')
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "browser: drives Debian's chromium through Playwright")
+    config.addinivalue_line("markers", "server: starts real gunicorn workers (tests/support)")
+    config.addinivalue_line(
+        "markers", "server_errors(*patterns): log lines of server errors this test provokes "
+                   "on purpose (regular expressions); any other 5xx or traceback fails it")
+
+
+SERVER_STARTERS = {"gunicorn_server", "production_server"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test that starts gunicorn itself (tests/support/server.py) is a `server` test even if
+    its module forgot the marker, so that `make test-fast` leaves it out."""
+    for item in items:
+        code = getattr(getattr(item, "function", None), "__code__", None)
+        if code is not None and SERVER_STARTERS & set(code.co_names) \
+                and item.get_closest_marker("server") is None:
+            item.add_marker(pytest.mark.server)
 
 
 @pytest.fixture(scope="session")

@@ -29,6 +29,7 @@ from app.services import staff as staff_service
 from app.services.errors import NotAuthorised
 from tests.conftest import CSRF_RE, RECEIPT_RE, report_fields
 from tests.support.server import gunicorn_server
+from tests.support.server_log import assert_no_server_errors
 
 CLIENTS = 24
 WORKERS = 4
@@ -154,6 +155,7 @@ def drain(stream, lines: list[str]) -> None:
 
 # --- the test ----------------------------------------------------------------------------------
 
+@pytest.mark.server
 def test_concurrent_submissions_through_gunicorn(app, institution, make_handler, upload_folder):
     ana = make_handler(name="Ana Popescu")
     radu = make_handler(name="Radu Ionescu")
@@ -187,6 +189,7 @@ def test_concurrent_submissions_through_gunicorn(app, institution, make_handler,
 
     failures = [(r.number, r.errors) for r in reporters if r.errors]
     assert not failures, f"{failures}\n--- gunicorn log ---\n{''.join(log[-80:])}"
+    assert_no_server_errors([line.rstrip("\n") for line in log])
 
     # Every client got a receipt and exactly one case exists per success.
     successes = [r for r in reporters if r.receipt]

@@ -63,6 +63,7 @@ from app.services import jobs, receipts
 from app.services.transaction import stage_file
 from tests.conftest import CSRF_RE, RECEIPT_RE, csrf_token, report_fields
 from tests.support.server import gunicorn_server
+from tests.support.server_log import assert_no_server_errors
 
 HTTP_TIMEOUT = 30
 REFERENCE_RE = re.compile(r"\b(SES-\d{4}-\d{4,})\b")
@@ -100,9 +101,12 @@ class Server:
 
 
 @contextmanager
-def production_server(app, upload_folder: str, workers: int):
+def production_server(app, upload_folder: str, workers: int, *, check_log: bool = True,
+                      allowed: tuple[str, ...] = ()):
     """gunicorn with the production configuration on the test database; its log is drained
-    by a thread (an unread pipe would stall the workers)."""
+    by a thread (an unread pipe would stall the workers). Once the server has stopped, any
+    5xx or traceback in its log fails the test (check_log; `allowed`: regular expressions for
+    the lines a test provokes on purpose)."""
     extra = {
         "KDF_MEMORY_KIB": str(app.config["KDF_MEMORY_KIB"]),
         "KDF_ITERATIONS": str(app.config["KDF_ITERATIONS"]),
@@ -115,8 +119,12 @@ def production_server(app, upload_folder: str, workers: int):
     with gunicorn_server(app.config["SQLALCHEMY_DATABASE_URI"], upload_folder,
                          workers=workers, environment="production",
                          extra_env=extra) as (base_url, process):
-        threading.Thread(target=lambda: log.extend(process.stdout), daemon=True).start()
+        reader = threading.Thread(target=lambda: log.extend(process.stdout), daemon=True)
+        reader.start()
         yield Server(base_url, process, log)
+    reader.join(timeout=15)
+    if check_log:
+        assert_no_server_errors([line.rstrip("\n") for line in log], allowed)
 
 
 class Browser:
@@ -340,6 +348,7 @@ BURST_WORKERS = 4
 
 
 @pytest.mark.skipif(_restart_skip_reason() is not None, reason=_restart_skip_reason() or "")
+@pytest.mark.server
 def test_postgres_restart_during_a_burst(app, institution, make_handler, upload_folder,
                                          kdf_params):
     handler = make_handler()
@@ -359,8 +368,9 @@ def test_postgres_restart_during_a_burst(app, institution, make_handler, upload_
             with lock:
                 attempts.append(attempt)
 
+    # Errors while PostgreSQL is down are the point: checked below, page by page.
     with postgres_back_up_at_the_end(), production_server(
-            app, upload_folder, BURST_WORKERS) as server:
+            app, upload_folder, BURST_WORKERS, check_log=False) as server:
         workers_before = server.workers()
         threads = [threading.Thread(target=reporter, args=(n,)) for n in range(BURST_CLIENTS)]
         for thread in threads:
@@ -599,6 +609,9 @@ def worker_holding(server: Server, client_port: int, timeout: float = 10) -> int
     raise AssertionError("no worker holds the connection")
 
 
+KILLED_WORKER = r"Worker \(pid:\d+\) was sent SIGKILL"
+
+
 def kill_and_wait_for_replacement(server: Server, pid: int, workers: int) -> None:
     os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 20
@@ -650,12 +663,13 @@ def finish_upload_expecting_nothing(upload: Upload, sent: int) -> None:
         upload.connection.close()
 
 
+@pytest.mark.server
 def test_worker_killed_while_a_slow_client_streams_an_upload(app, institution, make_handler,
                                                              upload_folder):
     handler_ids = {make_handler().id}
     db.session.commit()
     db.session.remove()
-    with production_server(app, upload_folder, workers=2) as server:
+    with production_server(app, upload_folder, workers=2, allowed=(KILLED_WORKER,)) as server:
         upload = start_upload(server, [("mare.pdf", os.urandom(8 * 1024 * 1024))])
         sent = len(upload.body) // 4
         upload.connection.send(upload.body[:sent])  # then the reporter's line slows to nothing
@@ -708,6 +722,7 @@ def reference_counter_locked(database_url: str):
         watcher.close()
 
 
+@pytest.mark.server
 def test_worker_killed_after_writing_files_before_commit(app, institution, make_handler,
                                                          upload_folder):
     """The one window where a file can outlive its request: the worker has written the
@@ -718,7 +733,7 @@ def test_worker_killed_after_writing_files_before_commit(app, institution, make_
     db.session.commit()
     db.session.remove()
     sent = [(f"dovada-{n}.pdf", os.urandom(256 * 1024)) for n in range(3)]
-    with production_server(app, upload_folder, workers=2) as server:
+    with production_server(app, upload_folder, workers=2, allowed=(KILLED_WORKER,)) as server:
         with reference_counter_locked(app.config["SQLALCHEMY_DATABASE_URI"]) as waiting:
             upload = start_upload(server, sent)
             upload.connection.send(upload.body[:-2])

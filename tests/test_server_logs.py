@@ -5,7 +5,10 @@ import urllib.parse
 import urllib.request
 from http.cookiejar import CookieJar
 
+import pytest
+
 from tests.support.server import gunicorn_server
+from tests.support.server_log import assert_no_server_errors
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 RECEIPT = re.compile(r'id="receipt-code">([0-9 ]+)<')
@@ -13,6 +16,7 @@ CLIENT_ADDRESS = "198.51.100.23"
 AGENT = "ReporterPhone/1.0 (unique-agent-marker)"
 
 
+@pytest.mark.server
 def test_access_and_error_logs_hold_nothing_about_the_reporter(
         migrated_database, upload_folder, institution, make_handler):
     make_handler()
@@ -41,6 +45,7 @@ def test_access_and_error_logs_hold_nothing_about_the_reporter(
 
     access_lines = [line for line in output.splitlines() if '"POST /follow-up"' in line]
     assert access_lines, output  # the access log is on, so its silence below means something
+    assert_no_server_errors(output.splitlines())
     for secret in (CLIENT_ADDRESS, "127.0.0.1 ", "unique-agent-marker", receipt,
                    receipt.replace(" ", ""), "logged-text-marker"):
         assert secret not in output

@@ -1,17 +1,14 @@
 """Back-office views: parse the form, call one service, render. Roles and keys are checked in
 the services; the decorators only send the obviously lost elsewhere early."""
 from datetime import UTC, date, datetime, time
-from urllib.parse import quote
 
 from flask import (
-    Response,
     abort,
     current_app,
     flash,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import format_datetime, get_locale
@@ -19,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..auth.session import current_access, staff_required
 from ..crypto.kdf import KdfParams
+from ..downloads import file_download
 from ..models import Category, Channel, Outcome, Platform, Regime, Role, Status
 from ..services import (
     casework,
@@ -33,7 +31,7 @@ from ..services import (
 )
 from ..services import staff as staff_service
 from ..services.authz import case_for_handler
-from ..services.errors import DomainError, NotAuthorised
+from ..services.errors import DomainError, EvidenceUnavailable, NotAuthorised
 from ..services.evidence import prepare_evidence
 from ..services.inbox import InboxFilters
 from ..services.inbox import inbox as inbox_page
@@ -302,19 +300,15 @@ def reveal_identity(case_id: int):
 @bp.route("/cases/<int:case_id>/files/<int:file_id>")
 @staff_required(Role.HANDLER)
 def download(case_id: int, file_id: int):
-    with unit_of_work():
-        meta, chunks = casework.download(current_access(), case_id, file_id)
-    response = Response(stream_with_context(chunks), mimetype="application/octet-stream")
-    # Always a download, never rendered: evidence may be hostile HTML or SVG.
-    response.headers["Content-Disposition"] = _attachment_header(meta.name)
-    response.headers["Content-Length"] = str(meta.size)
-    return response
-
-
-def _attachment_header(name: str) -> str:
-    fallback = "".join(ch if ch.isascii() and ch.isalnum() or ch in "._-" else "_"
-                       for ch in name) or "file"
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
+    try:
+        with unit_of_work():
+            meta, chunks = casework.download(current_access(), case_id, file_id)
+    except EvidenceUnavailable as error:
+        current_app.logger.warning("evidence file %s of case %s cannot be opened", file_id,
+                                   case_id)
+        return render_template("errors/error.html", status=500, message=error.message), 500
+    # The body streams after the commit: `chunks` holds plain values only (no session rows).
+    return file_download(chunks, meta.name, meta.size)
 
 
 @bp.route("/intake", methods=["GET", "POST"])

@@ -6,10 +6,17 @@ from flask_babel import get_locale
 from wtforms import SelectChoice
 
 from ..crypto.kdf import KdfParams
+from ..downloads import file_download
 from ..extensions import limiter
 from ..models import Category
 from ..services import followup, intake, receipts, settings, staff
-from ..services.errors import DomainError, InvalidReceipt, SessionExpired
+from ..services.errors import (
+    DomainError,
+    EvidenceUnavailable,
+    InvalidReceipt,
+    NotAuthorised,
+    SessionExpired,
+)
 from ..services.evidence import prepare_evidence
 from ..services.institutions import default_institution
 from ..services.transaction import unit_of_work
@@ -165,6 +172,23 @@ def followup_message():
             error.message)
     with unit_of_work():
         return _render_case(_reporter_access(), form, status=400)
+
+
+@bp.route("/follow-up/files/<int:file_id>")
+def followup_file(file_id: int):
+    """A file of the reporter's case, as a download (never rendered, never cached)."""
+    try:
+        with unit_of_work():
+            found = followup.download(_reporter_access(), file_id)
+    except SessionExpired as error:
+        return _back_to_login(error)
+    except NotAuthorised:
+        abort(404)
+    except EvidenceUnavailable as error:
+        current_app.logger.warning("an evidence file of a reporter's case cannot be opened")
+        return render_template("errors/error.html", status=500, message=error.message), 500
+    # The body streams after the commit: found.chunks holds plain values only.
+    return file_download(found.chunks, found.name, found.size)
 
 
 @bp.route("/follow-up/logout", methods=["POST"])

@@ -17,7 +17,7 @@ from . import access as key_access
 from . import audit, notify, retention
 from .authz import case_for_handler
 from .errors import DomainError, NotAuthorised
-from .evidence import Evidence, attachment_chunks, attachment_meta, store_evidence
+from .evidence import Evidence, attachment_meta, open_attachment, store_evidence
 from .staff import names as staff_names
 from .staff_auth import StaffAccess
 
@@ -166,7 +166,11 @@ def download(access: StaffAccess, case_id: int,
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.case_id != case.id:
         raise NotAuthorised(_l("You do not have access to this case."))
+    view = _file_view(attachment, case_key)
+    # Opened (and its first chunk decrypted) before the audit entry: a file that cannot be
+    # read raises EvidenceUnavailable here and is not recorded as downloaded.
+    chunks = open_attachment(attachment, case_key, view.size)
     audit.record("file_downloaded", institution_id=case.institution_id, actor=access.member,
                  case=case, detail={"file": attachment.id})
-    return _file_view(attachment, case_key), attachment_chunks(attachment, case_key)
+    return view, chunks
 

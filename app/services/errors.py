@@ -12,6 +12,10 @@ class EvidenceRejected(DomainError):
     """An evidence file is too large, of a kind not accepted, or unreadable."""
 
 
+class EvidenceUnavailable(DomainError):
+    """A stored evidence file is missing or damaged: it cannot be opened (nothing is audited)."""
+
+
 class InvalidReceipt(DomainError):
     """No case opens with this receipt (the message never says more than that)."""
 

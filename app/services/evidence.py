@@ -13,13 +13,14 @@ from pathlib import PureWindowsPath
 from typing import BinaryIO
 
 from flask import current_app
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ..crypto import aead
+from ..crypto import DecryptionError, aead
 from ..crypto import files as file_crypto
 from ..models import Attachment
-from .errors import EvidenceRejected, StorageFull
+from .errors import EvidenceRejected, EvidenceUnavailable, StorageFull
 from .transaction import stage_file
 
 # Formats whose metadata (EXIF, GPS, XMP, comments) is removed by re-encoding the pixels.
@@ -52,10 +53,32 @@ def _size(stream: BinaryIO) -> int:
     return size
 
 
+DEFAULT_MAX_IMAGE_PIXELS = 25_000_000
+
+
+def _megapixels(pixels: int) -> str:
+    value = pixels / 1e6
+    return format_decimal(round(value) if value >= 10 else round(value, 2))
+
+
+def _check_pixels(image: Image.Image) -> None:
+    """Refuse a picture whose header announces more pixels than the cap, before any decoding:
+    a small compressed file (a "decompression bomb") can unpack to gigabytes of memory."""
+    limit = current_app.config.get("UPLOAD_MAX_IMAGE_PIXELS", DEFAULT_MAX_IMAGE_PIXELS)
+    width, height = image.size  # from the header: nothing is decoded yet
+    if width * height > limit:
+        raise EvidenceRejected(
+            _l("This picture is too large: %(megapixels)s megapixels, at most %(limit)s are "
+               "accepted. Please send a smaller copy of it, or a PDF.",
+               megapixels=_megapixels(width * height), limit=_megapixels(limit)),
+            field="evidence")
+
+
 def strip_image_metadata(stream: BinaryIO, image_format: str) -> BinaryIO:
     """Re-encode the picture without EXIF, GPS, XMP, ICC or text chunks."""
     try:
         with Image.open(stream) as original:
+            _check_pixels(original)
             original.load()
             image = ImageOps.exif_transpose(original)  # keep the visible orientation
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
@@ -145,7 +168,58 @@ def attachment_meta(attachment: Attachment, case_key: bytes) -> dict:
     return json.loads(file_crypto.decrypt_meta(case_key, attachment.uuid, attachment.meta))
 
 
+def sealed_size(size: int) -> int:
+    """The size on disk of a file whose plaintext has `size` bytes."""
+    chunks = max(1, -(-size // file_crypto.CHUNK_BYTES))
+    return len(file_crypto.VERSION) + size + chunks * (aead.NONCE_BYTES + 16)
+
+
+class DecryptedFile:
+    """The plaintext of one evidence file, chunk by chunk, holding nothing from the database
+    session: the request may commit (and the session expire its rows) before the body streams.
+    Iterate once; close() releases the open file (WSGI servers call it)."""
+
+    def __init__(self, source: BinaryIO, first: bytes, rest: Iterator[bytes]):
+        self._source, self._first, self._rest = source, first, rest
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield self._first
+            yield from self._rest
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._source.close()
+
+
+def open_attachment(attachment: Attachment, case_key: bytes, size: int) -> DecryptedFile:
+    """Open an evidence file for streaming, or raise EvidenceUnavailable now.
+    Everything the stream needs is read here into plain values (uuid, path, file key); the file
+    is opened, its length checked against `size` and its first chunk decrypted, so a missing,
+    truncated or damaged file is refused before the caller records a download."""
+    file_uuid = attachment.uuid
+    path = _upload_path(attachment.storage_name)
+    unavailable = EvidenceUnavailable(_l(
+        "This file cannot be opened: it is missing or damaged on the server. It has not been "
+        "recorded as downloaded. Ask the administrator to restore it from the backup."))
+    try:
+        file_key = file_crypto.unwrap_file_key(case_key, file_uuid, attachment.wrapped_file_key)
+        source = open(path, "rb")  # noqa: SIM115 (closed by DecryptedFile)
+    except (OSError, DecryptionError) as exc:
+        raise unavailable from exc
+    try:
+        if os.fstat(source.fileno()).st_size != sealed_size(size):
+            raise DecryptionError("the file's length does not match its description")
+        rest = file_crypto.decrypt_stream(source, file_key, file_uuid)
+        first = next(rest)
+    except (OSError, DecryptionError, StopIteration) as exc:
+        source.close()
+        raise unavailable from exc
+    return DecryptedFile(source, first, rest)
+
+
 def attachment_chunks(attachment: Attachment, case_key: bytes) -> Iterator[bytes]:
-    file_key = file_crypto.unwrap_file_key(case_key, attachment.uuid, attachment.wrapped_file_key)
-    with open(_upload_path(attachment.storage_name), "rb") as source:
-        yield from file_crypto.decrypt_stream(source, file_key, attachment.uuid)
+    """The whole plaintext of an attachment, chunk by chunk (see open_attachment)."""
+    return iter(open_attachment(attachment, case_key,
+                                attachment_meta(attachment, case_key)["size"]))

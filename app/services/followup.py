@@ -25,8 +25,8 @@ from ..models import (
 )
 from ..models.types import utcnow
 from . import receipts, split_session, usage
-from .errors import InvalidReceipt, SessionExpired
-from .evidence import Evidence, attachment_meta, store_evidence
+from .errors import InvalidReceipt, NotAuthorised, SessionExpired
+from .evidence import DecryptedFile, Evidence, attachment_meta, open_attachment, store_evidence
 
 MAX_MESSAGE = 10000
 PURPOSE = "reporter"
@@ -121,7 +121,7 @@ def read_case(access: ReporterAccess) -> CaseForReporter:
     files_by_message: dict[int | None, list[dict]] = {}
     for attachment in attachments:
         files_by_message.setdefault(attachment.message_id, []).append(
-            attachment_meta(attachment, key))
+            {**attachment_meta(attachment, key), "id": attachment.id})
     messages = db.session.scalars(
         select(Message).where(Message.case_id == case.id).order_by(Message.id)).all()
     thread = [
@@ -151,3 +151,22 @@ def send_message(access: ReporterAccess, body: str, evidence: list[Evidence]) ->
     case.updated_at = utcnow()
     db.session.flush()
     return message
+
+
+@dataclass
+class FileForReporter:
+    name: str
+    size: int
+    chunks: DecryptedFile  # plain values only: streams after the request's commit
+
+
+def download(access: ReporterAccess, attachment_id: int) -> FileForReporter:
+    """A file of the reporter's own case (sent with the report, by them or by the staff),
+    decrypted with the case key of the reporter's session. EvidenceUnavailable when the
+    stored file cannot be read."""
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.case_id != access.case.id:
+        raise NotAuthorised(_l("This file does not belong to your report."))
+    meta = attachment_meta(attachment, access.case_key)
+    chunks = open_attachment(attachment, access.case_key, meta["size"])
+    return FileForReporter(name=meta["name"], size=meta["size"], chunks=chunks)

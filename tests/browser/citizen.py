@@ -43,13 +43,19 @@ class Submitted:
 
 
 def fill_report(page: Page, what_happened: str, *, files=None, category: str = "bribery",
-                work_context: str = "no") -> None:
-    """Open /report and fill it in as an anonymous reporter who consents."""
+                work_context: str = "no", identity: dict | None = None) -> None:
+    """Open /report and fill it in as a reporter who consents: anonymous, or identified with
+    identity={"name": ..., "email": ...}."""
     page.goto("/report")
     page.check(f'input[name="category"][value="{category}"]')
     page.fill("#what_happened", what_happened)
     page.check(f'input[name="work_context"][value="{work_context}"]')
-    page.check('input[name="identity_choice"][value="anonymous"]')
+    if identity:
+        page.check('input[name="identity_choice"][value="identified"]')
+        for name, value in identity.items():
+            page.fill(f"#{name}", value)
+    else:
+        page.check('input[name="identity_choice"][value="anonymous"]')
     page.check("#consent")
     if files:
         page.set_input_files("#evidence", files)
@@ -87,3 +93,70 @@ def open_case(page: Page, receipt: str) -> None:
     page.click(LOGIN_SUBMIT)
     expect(page).to_have_url(re.compile(r"/follow-up/case$"))
     page.wait_for_load_state()
+
+
+GPS_IFD = 0x8825
+MAKE = 0x010F
+
+
+def photo_with_location(width: int = 96, height: int = 64) -> bytes:
+    """A JPEG as a phone writes it: a camera make and a GPS position in its EXIF block."""
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGB", (width, height))
+    image.putdata([(x * 255 // width, y * 255 // height, 128)
+                   for y in range(height) for x in range(width)])
+    exif = Image.Exif()
+    exif[MAKE] = "PhoneMaker (exif marker)"
+    exif.get_ifd(GPS_IFD).update({1: "N", 2: (45.0, 38.0, 1.5), 3: "E", 4: (25.0, 35.0, 2.5)})
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=95, exif=exif.tobytes())
+    return out.getvalue()
+
+
+def assert_same_picture(sent: bytes, received: bytes, *, lossy: bool) -> None:
+    """The picture a handler downloads is the one the reporter sent, minus its metadata: the
+    same size and pixels (a JPEG is re-encoded, so its pixels may differ by a few levels), and
+    no EXIF or GPS block left."""
+    import io
+
+    from PIL import Image, ImageChops, ImageStat
+
+    with Image.open(io.BytesIO(sent)) as original, Image.open(io.BytesIO(received)) as copy:
+        assert copy.format == original.format and copy.size == original.size
+        exif = copy.getexif()
+        assert MAKE not in exif and not exif.get_ifd(GPS_IFD), f"metadata left: {dict(exif)}"
+        assert b"exif marker" not in received
+        difference = ImageChops.difference(original.convert("RGB"), copy.convert("RGB"))
+        if lossy:
+            assert max(ImageStat.Stat(difference).mean) < 3, "the picture itself changed"
+        else:
+            assert difference.getbbox() is None, "the pixels changed"
+
+
+def download(page: Page, link) -> tuple[str, bytes]:
+    """Click a download link; returns (the file name the server suggested, the bytes)."""
+    from pathlib import Path
+
+    with page.expect_download() as started:
+        link.click()
+    got = started.value
+    assert got.failure() is None, got.failure()
+    return got.suggested_filename, Path(got.path()).read_bytes()
+
+
+def huge_png(width: int, height: int) -> bytes:
+    """A PNG that is small on disk but huge once decoded (one colour: it compresses ~1000:1),
+    written row by row so the test itself never holds the pixels."""
+    packer = zlib.compressobj(9)
+    row = b"\x00" + b"\x10\x20\x30" * width
+    data = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+    return (b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", data) + chunk(b"IEND", b""))

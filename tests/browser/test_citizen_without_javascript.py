@@ -1,5 +1,8 @@
 """The whole citizen journey with JavaScript switched off (Tor Browser "safest"): report with
-evidence, receipt, follow-up with the receipt, a message, and leaving."""
+several evidence files (a phone photo with its GPS position among them), receipt, follow-up
+with the receipt, the files downloaded back (the photo without its metadata), a message with
+a file, and leaving. (Reading and downloading what staff send is in the handler's journey,
+tests/browser/test_backoffice_journey.py.)"""
 import re
 
 import pytest
@@ -8,7 +11,10 @@ from tests.browser.citizen import (
     LEAVE,
     MESSAGE_SUBMIT,
     REPORT_SUBMIT,
+    assert_same_picture,
+    download,
     open_case,
+    photo_with_location,
     report,
     tiny_png,
 )
@@ -22,8 +28,10 @@ MESSAGE = "Am găsit și chitanța de la ghișeu; o atașez aici."
 
 def test_report_follow_up_and_leave_without_javascript(new_page, portal):
     page = new_page(java_script_enabled=False)
+    photo = photo_with_location()
     submitted = report(page, WHAT_HAPPENED, files=[
         {"name": "fotografie-ghiseu.png", "mimeType": "image/png", "buffer": tiny_png()},
+        {"name": "telefon.jpg", "mimeType": "image/jpeg", "buffer": photo},
         {"name": "note.txt", "mimeType": "text/plain",
          "buffer": b"Ora 10:15, biroul 4.\n"},
     ])
@@ -38,6 +46,12 @@ def test_report_follow_up_and_leave_without_javascript(new_page, portal):
     assert submitted.reference in page.locator("h1").inner_text()
     assert WHAT_HAPPENED in case_text
     assert "fotografie-ghiseu.png" in case_text and "note.txt" in case_text
+    sent = page.locator("main .sent")
+    assert download(page, sent.locator("a", has_text="note.txt")) == (
+        "note.txt", b"Ora 10:15, biroul 4.\n")
+    name, data = download(page, sent.locator("a", has_text="telefon.jpg"))
+    assert name == "telefon.jpg"
+    assert_same_picture(photo, data, lossy=True)
 
     page.fill("#body", MESSAGE)
     page.set_input_files('main form[action$="/follow-up/message"] input[type="file"]', {

@@ -63,7 +63,7 @@ def sign_in(page, member) -> None:
     page.fill("#code", totp.code_at(member.totp_secret_raw,
                                     time.time() + 30 * (member.sign_ins - 1)))
     page.click(SUBMIT)
-    page.wait_for_url(re.compile(r"/staff/(\?.*)?$"))
+    page.wait_for_url(re.compile(r"/staff/(cases)?(\?.*)?$"))
 
 
 def test_dashboard_charts_render_without_javascript(new_page, coordinator_data):
@@ -132,3 +132,47 @@ def test_transparency_works_without_javascript(new_page, coordinator_data):
     assert page.locator(f'a[href="/transparency/{LAST_YEAR}.csv"]').count() == 1
     download = page.request.get(f"/transparency/{LAST_YEAR}.csv")
     assert download.status == 200 and download.text().startswith("period,indicator")
+
+
+def test_coordinator_dashboard_exports_annual_report_and_outreach(new_page, coordinator_data):
+    """The coordinator's journey with JavaScript on: dashboard, the open-data exports as real
+    downloads, the annual report, a new outreach entry."""
+    import csv
+    import io
+    import json
+
+    from tests.browser.citizen import download
+
+    page = new_page(locale="en-GB")
+    sign_in(page, coordinator_data)
+    page.goto("/staff/")
+    page.goto(f"/staff/stats?period=year&year={LAST_YEAR}")
+    exports = page.locator("main ul a[href*='/stats/export/']")
+    assert exports.count() == 3
+
+    name, data = download(page, page.locator("a[href*='/stats/export/csv']"))
+    assert name.endswith(".csv")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert len(rows) > 5 and all(len(row) == len(rows[0]) for row in rows)
+    assert str(LAST_YEAR) in data.decode("utf-8-sig")
+    name, data = download(page, page.locator("a[href*='/stats/export/json']"))
+    assert name.endswith(".json")
+    assert json.loads(data)  # a document, not an error page
+    name, data = download(page, page.locator("a[href*='/stats/export/metadata']"))
+    assert json.loads(data)
+
+    page.locator(f"a[href$='/stats/annual/{LAST_YEAR}']").click()
+    page.wait_for_url(re.compile(rf"/staff/stats/annual/{LAST_YEAR}$"))
+    assert str(LAST_YEAR) in page.locator("main h1").inner_text()
+    assert page.locator("main table").count() >= 1
+
+    page.goto("/staff/outreach/new")
+    page.check('input[name="kind"][value="activity"]')
+    page.select_option("#platform", "website")
+    page.fill("#published_on", f"{LAST_YEAR}-10-05")
+    page.fill("#title", "Instruire anticorupție pentru angajați (journey outreach)")
+    page.fill("#participants", "14")
+    page.click(SUBMIT)
+    page.goto(f"/staff/outreach?year={LAST_YEAR}")
+    row = page.locator("tbody tr", has_text="(journey outreach)")
+    assert row.count() == 1 and "14" in row.inner_text()
