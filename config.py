@@ -176,6 +176,11 @@ CONFIGS = {
 }
 
 
+def environment_name() -> str:
+    """Production unless told otherwise (AVERTIZOR_ENV, else the demo's instance/avertizor.env):
+    forgetting the variable must not weaken anything."""
+    return os.environ.get("AVERTIZOR_ENV") or LOCAL.get("AVERTIZOR_ENV") or "production"
+
+
 def config_from_environment():
-    """Production unless told otherwise: forgetting the variable must not weaken anything."""
-    return CONFIGS[os.environ.get("AVERTIZOR_ENV") or LOCAL.get("AVERTIZOR_ENV") or "production"]
+    return CONFIGS[environment_name()]

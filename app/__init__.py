@@ -90,8 +90,12 @@ def create_app(config_class=None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_object(config_class)
     config_class.validate(app.config)
+    instance = Path(app.config["INSTANCE_DIR"])
     try:
-        make_private_folder(Path(app.config["INSTANCE_DIR"]))
+        make_private_folder(instance)
+        uploads = Path(app.config["UPLOAD_FOLDER"])
+        if uploads.is_relative_to(instance):  # the default layout (`make run`)
+            make_private_folder(uploads)
     except OSError:
         pass  # a read-only install: nothing is written there
     if app.config.get("MAX_FORM_MEMORY_SIZE") == 500_000:  # Flask's default: too small
