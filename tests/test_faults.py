@@ -109,6 +109,9 @@ def production_server(app, upload_folder: str, workers: int):
         "KDF_LANES": str(app.config["KDF_LANES"]),
         "RATELIMIT_SUBMIT": "100000 per hour",
         "RATELIMIT_RECEIPT_LOGIN": "100000 per hour",
+        # Limits out of the way: per worker in memory, not in the database these tests lock,
+        # cut off or restart (tests/test_shared_rate_limits.py covers the shared store).
+        "RATELIMIT_STORAGE_URI": "memory://",
         "GUNICORN_TIMEOUT": "30",
     }
     log: list[str] = []
