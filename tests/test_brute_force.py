@@ -280,15 +280,16 @@ def refusal(response) -> str:
     return " ".join(alerts)
 
 
-def complete_sign_in(browser, member) -> int:
-    """The code step with the member's current TOTP code; the status of the POST."""
+def complete_sign_in(browser, member, ahead: int = 0) -> int:
+    """The code step with the member's TOTP code (`ahead` steps later, within the window:
+    a code is accepted once); the status of the POST."""
     token = CSRF_RE.search(browser.get("/staff/login/code").get_data(as_text=True)).group(1)
     db.session.rollback()
     fresh = db.session.get(StaffMember, member.id)
     secret = staff_auth.enrolment_secret(fresh, browser.application.config["SECRET_KEY"])
     db.session.commit()
     import time
-    code = totp.code_at(secret, time.time())
+    code = totp.code_at(secret, time.time() + ahead * totp.STEP_SECONDS)
     return browser.post("/staff/login/code", data={"code": code, "csrf_token": token}
                         ).status_code
 
@@ -342,6 +343,32 @@ def test_wrong_passwords_from_many_addresses_each_count_for_their_own(app, make_
     assert member.locked_until is None
     assert staff_attempt(browser_from(app, "192.0.2.99"), member.email,
                          member.password).status_code == 302
+
+
+def test_guessing_from_many_addresses_stops_at_a_ceiling_the_known_device_passes(
+        app, make_handler, calls):
+    """Against an attacker with many addresses: past GLOBAL_MAX_FAILURES wrong passwords from
+    all of them together, passwords are checked only from a device the handler completed a
+    sign-in on before; that device still signs in, from any address."""
+    member = make_handler()
+    device = browser_from(app, "198.51.100.30")
+    assert staff_attempt(device, member.email, member.password).status_code == 302
+    assert complete_sign_in(device, member) == 302
+    device.post("/staff/logout", data={"csrf_token": csrf_token(device, "/staff/password")})
+    ceiling = staff_auth.GLOBAL_MAX_FAILURES
+    for n in range(ceiling):
+        assert staff_attempt(browser_from(app, f"10.0.{n // 250}.{n % 250 + 1}"),
+                             member.email, f"wrong {n}").status_code == 400
+    assert failures_checked(member) == ceiling
+    checked = calls["argon2 password"]
+    # A new address, even with the right password, is no longer checked...
+    response = staff_attempt(browser_from(app, "10.9.9.9"), member.email, member.password)
+    assert response.status_code == 400 and refusal(response) == GENERIC
+    assert calls["argon2 password"] == checked and calls["argon2 dummy"] >= 1
+    # ...but the handler's known device is, from wherever it is now.
+    device.environ_base["REMOTE_ADDR"] = "10.9.9.10"
+    assert staff_attempt(device, member.email, member.password).status_code == 302
+    assert complete_sign_in(device, member, ahead=1) == 302
 
 
 @LIMITED

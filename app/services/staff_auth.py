@@ -15,14 +15,22 @@ Lockout, designed against guessing AND against locking the real handler out:
   the audit log says so, and the administrator can unlock).
 - Each attempt is reserved (an atomic increment committed before the Argon2id or TOTP check),
   so that guesses sent in parallel to several workers cannot outrun the count.
+- A ceiling against guessing from many addresses: past GLOBAL_MAX_FAILURES wrong passwords in
+  15 minutes from all addresses together, the account takes passwords only from a device it
+  was fully signed in from before (a signed cookie set after the code step); that device's
+  failures count for the device alone, so even an attacker behind the same address as the
+  handler cannot lock the handler's own device out.
 - `locked_until` on the account says a lock is in force (shown to administrators); lifting
   it (administrator's unlock) lifts every lock of the account.
 """
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from flask import current_app
 from flask_babel import lazy_gettext as _l
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import and_, case, delete, or_, select, update
 
 from .. import ratelimit
@@ -38,6 +46,9 @@ from .errors import DomainError, SessionExpired
 from .staff import MIN_PASSWORD_LENGTH, WeakPassword, unlock_private_key
 
 MAX_FAILURES = 5
+GLOBAL_MAX_FAILURES = 25
+DEVICE_COOKIE = "avertizor_device"
+DEVICE_LIFETIME = timedelta(days=180)
 LOCKOUT = timedelta(minutes=15)
 WINDOW = LOCKOUT.total_seconds()
 SECOND_FACTOR_WITHIN = timedelta(minutes=5)
@@ -74,6 +85,32 @@ def _address_counter(institution_id: int, email: str) -> str:
     return "signin|" + ratelimit.client_digest("sign-in", str(institution_id), email)
 
 
+def _global_counter(institution_id: int, email: str) -> str:
+    return "signin-all|" + ratelimit.keyed_digest("sign-in-all", str(institution_id), email)
+
+
+def _devices() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="avertizor-device")
+
+
+def new_device_cookie(member: StaffMember) -> str:
+    """Set after a complete sign-in: this browser is one of the member's known devices."""
+    return _devices().dumps({"staff": member.id, "device": secrets.token_urlsafe(12)})
+
+
+def _known_device(member: StaffMember, cookie: str | None) -> str | None:
+    """The device's id if the cookie is a valid one of this member's, else None."""
+    if not cookie:
+        return None
+    try:
+        found = _devices().loads(cookie, max_age=DEVICE_LIFETIME.total_seconds())
+    except BadData:
+        return None
+    if not isinstance(found, dict) or found.get("staff") != member.id:
+        return None
+    return str(found.get("device"))
+
+
 def _lock(member: StaffMember, counter: str | None = None) -> None:
     """Start a lockout now (for the counter's address, or for the account if None)."""
     if counter is not None:
@@ -96,25 +133,38 @@ def _dummy_unlock(password: str, kdf_params: KdfParams) -> None:
 
 
 def check_password(institution: Institution, email: str, password: str,
-                   kdf_params: KdfParams) -> tuple[StaffMember, X25519PrivateKey]:
+                   kdf_params: KdfParams, device: str | None = None
+                   ) -> tuple[StaffMember, X25519PrivateKey]:
+    """device: the browser's device cookie, if any (see new_device_cookie)."""
     email = email.strip().lower()
-    # Reserved before the Argon2id run, for known and unknown e-mails alike; the account is
-    # read after it, so that a lock set by an attempt this one waited for is seen.
-    counter = _address_counter(institution.id, email)
-    attempt = ratelimit.counter_hit(counter, WINDOW, in_transaction=True)
     member = db.session.scalar(select(StaffMember).where(
-        StaffMember.institution_id == institution.id, StaffMember.email == email)
-        .execution_options(populate_existing=True))
+        StaffMember.institution_id == institution.id, StaffMember.email == email))
+    known = _known_device(member, device) if member is not None else None
+    # Reserved before the Argon2id run, for known and unknown e-mails alike; the account is
+    # read again after it, so that a lock set by an attempt this one waited for is seen.
+    counter = (f"signin-device|{member.id}|{known}" if known
+               else _address_counter(institution.id, email))
+    everyone = _global_counter(institution.id, email)
+    attempt = ratelimit.counter_hit(counter, WINDOW, in_transaction=True)
+    together = 0 if known else ratelimit.counter_hit(everyone, WINDOW, in_transaction=True)
+    if member is not None:
+        db.session.refresh(member)
     if member is not None and member.active:
-        address_locked = attempt > MAX_FAILURES and _lock_in_force(member)
-        if not address_locked and not _account_locked(member):
+        locked = _lock_in_force(member)
+        refused = (attempt > MAX_FAILURES and locked) or _account_locked(member) or (
+            together > GLOBAL_MAX_FAILURES and locked)
+        if not refused:
             private_key = unlock_private_key(member, password)
-            if private_key is not None:
-                ratelimit.counter_hit(counter, WINDOW, -1, in_transaction=True)  # not a failure
+            if private_key is not None:  # not failures: give the reservations back
+                ratelimit.counter_hit(counter, WINDOW, -1, in_transaction=True)
+                if not known:
+                    ratelimit.counter_hit(everyone, WINDOW, -1, in_transaction=True)
                 return member, private_key
             audit.record("sign_in_failed", institution_id=member.institution_id, actor=member)
             if attempt >= MAX_FAILURES:
                 _lock(member, counter)
+            elif together >= GLOBAL_MAX_FAILURES:
+                _lock(member, everyone)
             raise SignInRefused(GENERIC_REFUSAL)
         _dummy_unlock(password, KdfParams.decode(member.password_kdf))
         raise SignInRefused(GENERIC_REFUSAL)
