@@ -8,7 +8,9 @@ PORT ?= 5000
 TEST_DATABASE_URL ?= sqlite://
 RUN_ENV := AVERTIZOR_ENV=development
 
-.PHONY: run test test-fast install install-dev translations extract-messages lint bench clean
+# The demo checkout marks itself (instance/avertizor.env, read by config.py when AVERTIZOR_ENV
+# is unset), so that the README's `flask --app wsgi …` commands run in development mode here.
+.PHONY: run demo-env test test-fast install install-dev translations extract-messages lint bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +35,11 @@ extract-messages: $(VENV)/.runtime
 	$(BIN)/pybabel -q extract -F babel.cfg -k _l -o translations/messages.pot .
 	$(BIN)/pybabel -q update -N -i translations/messages.pot -d translations
 
-run: install
+demo-env:
+	@mkdir -p -m 700 instance
+	@(umask 077; printf 'AVERTIZOR_ENV=development\nPORT=%s\n' "$(PORT)" > instance/avertizor.env)
+
+run: install demo-env
 	$(RUN_ENV) $(BIN)/flask --app wsgi db upgrade
 	$(RUN_ENV) $(BIN)/flask --app wsgi demo
 	@echo ""

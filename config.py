@@ -7,6 +7,33 @@ BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_PATH = Path(os.environ.get("AVERTIZOR_INSTANCE", BASE_DIR / "instance"))
 
 MIB = 1024 * 1024
+# The demo checkout (`make run`) marks itself here, so that the operator commands the README
+# shows (`flask --app wsgi ...`) run in development mode there without any variable set.
+LOCAL_SETTINGS_FILE = "avertizor.env"
+LOCAL_SETTINGS = ("AVERTIZOR_ENV", "PORT")
+# Rate-limit counters in the application's own database: shared by every worker of the host.
+SQL_RATELIMIT_STORAGE = "avertizor-sql://"
+
+
+def _local_settings() -> dict[str, str]:
+    """instance/avertizor.env (KEY=VALUE lines), read only when AVERTIZOR_ENV is not set:
+    an explicit environment always wins, and only the keys of LOCAL_SETTINGS are taken."""
+    if "AVERTIZOR_ENV" in os.environ:
+        return {}
+    try:
+        text = (INSTANCE_PATH / LOCAL_SETTINGS_FILE).read_text()
+    except OSError:
+        return {}
+    found = {}
+    for line in text.splitlines():
+        name, sep, value = line.strip().partition("=")
+        if sep and name.strip() in LOCAL_SETTINGS:
+            found[name.strip()] = value.strip()
+    return found
+
+
+LOCAL = _local_settings()
+PORT = os.environ.get("PORT") or LOCAL.get("PORT") or "5000"
 
 
 def _int(name: str, default: int) -> int:
@@ -17,13 +44,26 @@ def _bool(name: str, default: bool) -> bool:
     return os.environ.get(name, str(default)).lower() in {"1", "true", "yes", "on"}
 
 
+def make_private_folder(path: Path) -> None:
+    """A folder only the portal's user can enter (0700 when it is created here)."""
+    if not path.is_dir():
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.chmod(0o700)
+
+
 def _development_secret() -> str:
-    """A secret generated once and kept under instance/, so sessions survive restarts."""
+    """A secret generated once and kept under instance/ (0600), so sessions survive restarts.
+    Called only when the development configuration is chosen, never at import."""
     path = INSTANCE_PATH / "secret_key"
     if not path.exists():
-        INSTANCE_PATH.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        make_private_folder(INSTANCE_PATH)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process of the same start wrote it first
+        else:
+            with os.fdopen(descriptor, "w") as file:
+                file.write(secrets.token_urlsafe(48))
     return path.read_text().strip()
 
 
@@ -59,7 +99,9 @@ class Config:
     REPORTER_SESSION_IDLE_MINUTES = _int("REPORTER_SESSION_IDLE_MINUTES", 15)
     REPORTER_SESSION_MAX_MINUTES = _int("REPORTER_SESSION_MAX_MINUTES", 60)
 
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Without Redis, the counters live in the application's database, so that a limit holds
+    # across all workers (memory:// would give each worker its own budget).
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or SQL_RATELIMIT_STORAGE
     RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_SUBMIT = os.environ.get("RATELIMIT_SUBMIT", "10 per hour")
     RATELIMIT_RECEIPT_LOGIN = os.environ.get("RATELIMIT_RECEIPT_LOGIN", "5 per minute;30 per hour")
@@ -73,7 +115,8 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "avertizor@localhost")
     # The address people reach the portal at; mail links point here (jobs run outside requests).
-    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
+    # Unset, it follows PORT (the port `make run` and gunicorn.conf.py listen on).
+    PUBLIC_URL = (os.environ.get("PUBLIC_URL") or f"http://127.0.0.1:{PORT}").rstrip("/")
 
     BABEL_DEFAULT_LOCALE = "ro"
     BABEL_DEFAULT_TIMEZONE = "Europe/Bucharest"
@@ -100,7 +143,12 @@ class Config:
 
 
 class DevelopmentConfig(Config):
-    SECRET_KEY = os.environ.get("SECRET_KEY") or _development_secret()
+    @classmethod
+    def validate(cls, config: dict) -> None:
+        if not config.get("SECRET_KEY"):
+            config["SECRET_KEY"] = _development_secret()
+        super().validate(config)
+
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     PREFERRED_URL_SCHEME = "http"
 
@@ -110,6 +158,7 @@ class TestingConfig(Config):
     # Shared by every worker of a test server, hence from the environment when given.
     SECRET_KEY = os.environ.get("SECRET_KEY") or "testing-only-" + secrets.token_hex(16)
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or "memory://"
     SESSION_COOKIE_SECURE = False
     PREFERRED_URL_SCHEME = "http"
     # Cheap but real Argon2id: the cipher is never faked, only made fast.
@@ -129,6 +178,11 @@ CONFIGS = {
 }
 
 
+def environment_name() -> str:
+    """Production unless told otherwise (AVERTIZOR_ENV, else the demo's instance/avertizor.env):
+    forgetting the variable must not weaken anything."""
+    return os.environ.get("AVERTIZOR_ENV") or LOCAL.get("AVERTIZOR_ENV") or "production"
+
+
 def config_from_environment():
-    """Production unless told otherwise: forgetting the variable must not weaken anything."""
-    return CONFIGS[os.environ.get("AVERTIZOR_ENV", "production")]
+    return CONFIGS[environment_name()]

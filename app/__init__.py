@@ -1,13 +1,14 @@
 """Avertizor: an encrypted integrity-reporting portal for public institutions."""
 import io
+import os
 from pathlib import Path
 
-from flask import Flask, has_request_context, request, session
+from flask import Flask, abort, has_request_context, render_template, request, session
 from flask.wrappers import Request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import config_from_environment
+from config import config_from_environment, make_private_folder
 
 from .extensions import babel, csrf, db, limiter, mail, migrate
 
@@ -47,12 +48,60 @@ def select_locale() -> str:
     return request.accept_languages.best_match(SUPPORTED_LANGUAGES) or "ro"
 
 
+# Form text is parsed in memory up to this size: above the longest text a form accepts
+# (20 000 characters, up to 80 kB in UTF-8), so that an over-long text gets its field's
+# message rather than the 413 page.
+MAX_FORM_MEMORY_SIZE = 4 * 1024 * 1024
+
+
+def _is_text_document(document) -> bool:
+    """A JSON body Flask-WTF can read as a form: an object of texts (or lists of texts)."""
+    if not isinstance(document, dict):
+        return False
+    return all(isinstance(value, str) or (isinstance(value, list) and all(
+        isinstance(item, str) for item in value)) for value in document.values())
+
+
+def _form_texts():
+    if request.is_json:
+        document = request.get_json(silent=True) or {}
+        return [value if isinstance(value, list) else [value] for value in document.values()]
+    return request.form.listvalues()
+
+
+def refuse_unreadable_bodies():
+    """Flask-WTF takes a JSON body as the form: refuse one whose values are not texts (numbers,
+    objects, a list at the top), which the fields cannot read. And staff text goes to
+    VARCHAR columns, where PostgreSQL refuses NUL: refuse it here with a message."""
+    if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
+        return None
+    if request.is_json and not _is_text_document(request.get_json(silent=True)):
+        abort(400)
+    if request.path.startswith("/staff") and any(
+            "\x00" in value for values in _form_texts() for value in values):
+        return render_template("errors/control_character.html"), 400
+    return None
+
+
 def create_app(config_class=None) -> Flask:
+    # Whatever the portal writes (database, uploads, secrets) is for its own user only.
+    os.umask(os.umask(0o077) | 0o077)
     config_class = config_class or config_from_environment()
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_object(config_class)
     config_class.validate(app.config)
+    instance = Path(app.config["INSTANCE_DIR"])
+    try:
+        make_private_folder(instance)
+        uploads = Path(app.config["UPLOAD_FOLDER"])
+        if uploads.is_relative_to(instance):  # the default layout (`make run`)
+            make_private_folder(uploads)
+    except OSError:
+        pass  # a read-only install: nothing is written there
+    if app.config.get("MAX_FORM_MEMORY_SIZE") == 500_000:  # Flask's default: too small
+        app.config["MAX_FORM_MEMORY_SIZE"] = MAX_FORM_MEMORY_SIZE
     app.request_class = MemoryUploadRequest
+    app.before_request(refuse_unreadable_bodies)
     # Room for the form fields beside the largest allowed set of files; the per-file and total
     # limits themselves are checked with a clear message in the evidence service.
     # (Flask's own default is None, i.e. no limit: set it unless the config chose one.)

@@ -1,5 +1,4 @@
 """Commands for operators, `make run` and the tests: flask --app wsgi <command>."""
-import os
 import secrets
 import sys
 from pathlib import Path
@@ -232,7 +231,8 @@ def audit_verify():
 @click.command("check")
 def check_command():
     """Tell what is misconfigured for production (exit 1 on errors)."""
-    findings = run_checks(os.environ.get("AVERTIZOR_ENV", "production"))
+    from config import environment_name
+    findings = run_checks(environment_name())
     for finding in findings:
         click.echo(f"{finding.level.upper():8} {finding.message}")
     errors = sum(1 for finding in findings if finding.level == ERROR)

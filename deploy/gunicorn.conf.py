@@ -17,3 +17,66 @@ errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
 # Reporters' addresses must not reach the application either, except hashed for rate limits.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+# gunicorn itself names the client in some of its own messages ("Invalid request from
+# ip=…", at warning level, whatever the access log format): a filter on its loggers blanks
+# every IPv4 and IPv6 address in what they write, whatever the level.
+import ipaddress  # noqa: E402
+import logging  # noqa: E402
+import re  # noqa: E402
+
+# Candidates: runs of hex digits, dots and colons (and an IPv6 zone); kept if they parse.
+_CANDIDATE = re.compile(r"[0-9A-Fa-f.:]*[.:][0-9A-Fa-f.:]*(?:%[\w.-]+)?")
+
+
+def _blank_address(match: re.Match) -> str:
+    text = match.group(0)
+    # Try the longest readings first: "ip=2001:db8::1: error" ends with a separator colon.
+    for end in range(len(text), 0, -1):
+        candidate = text[:end]
+        core = candidate.split("%", 1)[0].strip(".")
+        if core.count(":") + core.count(".") < 2:
+            break
+        try:
+            ipaddress.ip_address(core if ":" in core or core.count(".") == 3 else "x")
+        except ValueError:
+            continue
+        return "[address removed]" + text[end:]
+    return text
+
+
+def scrub_addresses(message: str) -> str:
+    return _CANDIDATE.sub(_blank_address, message)
+
+
+class NoClientAddress(logging.Filter):
+    """Rewrites a record's message so that no client address remains in it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 (a malformed record: keep gunicorn's behaviour)
+            return True
+        cleaned = scrub_addresses(message)
+        if cleaned != message or record.args:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+def _install_address_filter() -> None:
+    for name in ("gunicorn.error", "gunicorn.access"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, NoClientAddress) for f in logger.filters):
+            logger.addFilter(NoClientAddress())
+
+
+def on_starting(server):
+    _install_address_filter()
+
+
+def post_fork(server, worker):
+    _install_address_filter()
+
+
+_install_address_filter()

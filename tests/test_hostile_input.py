@@ -18,8 +18,8 @@ Properties, after every request:
 - upload names with path tricks never create a file outside UPLOAD_FOLDER (the whole parent
   directory is walked), stored names are random, and the shown name is one harmless component.
 
-Known bugs are pinned by strict xfail tests at the end (see their reasons): the properties
-above exclude exactly those inputs, so that they keep guarding everything else meanwhile.
+The concrete cases at the end (JSON bodies, text in a file field, NUL in staff text, an
+over-long text, a body over the limit) were bugs once; they stay as ordinary tests.
 
 Examples per property scale with HOSTILE_EXAMPLES_SCALE (default 1; e.g. 10 for a long hunt).
 """
@@ -38,7 +38,6 @@ from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 from PIL import Image
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import DataError
 
 from app.crypto import envelope
 from app.extensions import db
@@ -144,10 +143,8 @@ generated_name = st.builds(lambda pieces, ext: "".join(pieces) + ext,
                            st.lists(name_pieces, max_size=12),
                            st.sampled_from([".txt", ".pdf", ".png", ".exe", "", ".", ".TXT"]))
 # A name ending in a backslash escapes the closing quote of filename="…", so werkzeug reads the
-# part as a text field named "evidence": that crashes the views today (see the xfail test
-# test_text_in_a_file_field_is_refused_cleanly); such names are left to that test until fixed.
-upload_name = st.one_of(st.sampled_from(TRICKY_NAMES), generated_name).filter(
-    lambda name: not name.endswith("\\"))
+# part as a text field named "evidence" (see test_text_in_a_file_field_is_refused_cleanly).
+upload_name = st.one_of(st.sampled_from(TRICKY_NAMES), generated_name)
 
 
 def _png() -> bytes:
@@ -658,13 +655,10 @@ def _reset_lockout(member_id: int):
 
 
 def email_guess(real: str):
-    """Without NUL: PostgreSQL refuses it in the e-mail lookup, a 500 pinned by
-    test_nul_in_staff_text_is_refused_cleanly until fixed (then drop the filter)."""
     return st.one_of(hostile_text, beyond(254), st.sampled_from([
         real, real.upper(), f"  {real}  ", real.replace("@", "\uff20"),
         real + "\u200b", real.replace("a", "а"),  # a Cyrillic a
-        "' OR '1'='1", "admin@localhost", "%", "*", "@", real + "\n" + real])).filter(
-        lambda email: "\x00" not in email)
+        "' OR '1'='1", "admin@localhost", "%", "*", "@", real + "\n" + real, real + "\x00"]))
 
 
 @hostile_settings(50)
@@ -827,13 +821,6 @@ JSON_BODIES = [
 ]
 
 
-@pytest.mark.xfail(strict=True, raises=(TypeError, ValueError, AttributeError), reason=(
-    "BUG: Flask-WTF reads a JSON body as the form (FlaskForm.Meta.wrap_formdata wraps "
-    "request.get_json() in an ImmutableMultiDict), so a POST with a valid CSRF header and a "
-    "JSON body whose values are numbers, objects or whose top level is not an object crashes "
-    "(TypeError in Length, ValueError/TypeError in MultiDict, AttributeError on .strip()). Fix: "
-    "a base form whose Meta.wrap_formdata ignores JSON, or refuse POSTs whose content type is "
-    "not a form (415/400) in a before_request hook."))
 @pytest.mark.parametrize("url, document", JSON_BODIES)
 def test_json_bodies_with_non_text_values_are_refused_cleanly(app, client, institution,
                                                               make_handler, upload_folder,
@@ -864,16 +851,6 @@ STAFF_FORMS = {
 }
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError, reason=(
-    "BUG: the evidence fields are wtforms.MultipleFileField (app/public/forms.py ReportForm."
-    "evidence and ReporterMessageForm.evidence, app/backoffice/forms.py MessageForm.evidence "
-    "and ManualIntakeForm.evidence), which keep text values; a text value in `evidence` "
-    "(urlencoded, a multipart part without filename, or a real upload whose name ends in a "
-    "backslash, since werkzeug then reads filename=\"…\\\" as unterminated) reaches "
-    "app/services/evidence.py prepare_evidence, line 79: `upload.filename` on a str → "
-    "AttributeError → 500. Fix: use flask_wtf.file.MultipleFileField (keeps FileStorage "
-    "only), or skip non-FileStorage items in prepare_evidence. Then also drop the backslash "
-    "filter on upload_name above."))
 @pytest.mark.parametrize("who, url, how", TEXT_IN_FILE_FIELD)
 def test_text_in_a_file_field_is_refused_cleanly(app, client, portal, sign_in, upload_folder,
                                                  who, url, how):
@@ -926,17 +903,6 @@ NUL_IN_STAFF_TEXT = [
 ]
 
 
-@pytest.mark.xfail(ON_POSTGRESQL, strict=True, raises=DataError, reason=(
-    "BUG (PostgreSQL only): text typed by staff reaches VARCHAR columns unchecked. A NUL "
-    "character makes psycopg raise DataError ('PostgreSQL text fields cannot contain NUL') "
-    "→ 500: the e-mail lookup of /staff/login (app/services/staff_auth.py check_password), "
-    "invitation names (app/services/invitations.py invite), outreach titles and links "
-    "(app/services/outreach.py create), the forwarding authority (app/services/workflow.py "
-    "forward). And workflow._record stores json.dumps(detail) (ASCII-escaped, \\uXXXX per "
-    "non-ASCII character) in CaseEvent.detail VARCHAR(400): a 200-character authority with "
-    "Romanian letters overflows it → DataError → 500. Fix: refuse control characters in text "
-    "fields (a shared WTForms validator or filter, with a message), json.dumps(..., "
-    "ensure_ascii=False) and a Text column for CaseEvent.detail."))
 @pytest.mark.parametrize("who, url, form", NUL_IN_STAFF_TEXT)
 def test_nul_in_staff_text_is_refused_cleanly(app, portal, make_handler, sign_in,
                                               who, url, form):
@@ -969,13 +935,6 @@ def test_a_body_beyond_the_upload_limit_is_refused_before_it_is_read(app, client
     assert_nothing_new(before, footprint(upload_folder))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a text-only multipart POST over werkzeug's MAX_FORM_MEMORY_SIZE (500 kB) or with "
-    "more than MAX_FORM_PARTS parts gets the 413 page of app/templates/errors/error.html, which "
-    "says 'The files are too large … Together the files are larger than 50 MB' although no "
-    "file was sent. Fix: a 413 message that covers text too (e.g. 'What you sent is too large: "
-    "shorten the text or send fewer or smaller files'), or set MAX_FORM_MEMORY_SIZE above the "
-    "longest text the forms accept so the field's own length message is shown."))
 def test_an_oversized_text_field_is_not_reported_as_oversized_files(client, portal,
                                                                     upload_folder):
     fields = [*report_fields(what_happened="ș" * 300_000).items(),

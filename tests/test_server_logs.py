@@ -49,3 +49,47 @@ def test_access_and_error_logs_hold_nothing_about_the_reporter(
     for secret in (CLIENT_ADDRESS, "127.0.0.1 ", "unique-agent-marker", receipt,
                    receipt.replace(" ", ""), "logged-text-marker"):
         assert secret not in output
+
+
+def _malformed_request(base_url: str, payload: bytes) -> bytes:
+    import socket
+    host, port = urllib.parse.urlsplit(base_url).netloc.split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(payload)
+        chunks = []
+        while chunk := sock.recv(4096):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_malformed_requests_leave_no_client_address_in_gunicorns_log(
+        migrated_database, upload_folder):
+    """gunicorn logs "Invalid request from ip=<client>: …" itself, at warning level, whatever
+    the access log format: with the most talkative level, no address is left in its log."""
+    with gunicorn_server(migrated_database, upload_folder, workers=1,
+                         extra_env={"LOG_LEVEL": "debug"}) as (base_url, process):
+        for payload in (b"THIS IS NOT HTTP\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n",
+                        b"GET /\x00 HTTP/1.1\r\nHost: x\r\n\r\n",
+                        b"GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n"):
+            answer = _malformed_request(base_url, payload)
+            assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+        process.terminate()
+        output = process.communicate(timeout=15)[0]
+    assert "Invalid request from" in output, output  # the message is there, without the address
+    assert "127.0.0.1" not in output, [line for line in output.splitlines()
+                                       if "127.0.0.1" in line]
+
+
+def test_the_log_filter_blanks_ipv4_and_ipv6_addresses_and_keeps_the_rest():
+    import runpy
+    from pathlib import Path
+    conf = runpy.run_path(str(Path(__file__).resolve().parents[1] / "deploy" / "gunicorn.conf.py"))
+    scrub = conf["scrub_addresses"]
+    for address in ("203.0.113.5", "2001:db8::1", "::1", "::ffff:192.0.2.1", "fe80::1%eth0",
+                    "2001:db8:0:0:1:2:3:4", "2001:DB8:1:2::abcd"):
+        cleaned = scrub(f"Invalid request from ip={address}: Invalid HTTP request line")
+        assert cleaned == ("Invalid request from ip=[address removed]: "
+                           "Invalid HTTP request line"), (address, cleaned)
+    for kept in ("[2026-12-01 10:20:51 +0000] [12] [INFO] Booting worker with pid: 13",
+                 "Worker exiting (pid: 13)", "GET /staff/cases/12/files/3 1.5 s"):
+        assert scrub(kept) == kept

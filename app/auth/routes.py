@@ -46,7 +46,8 @@ def login():
         with unit_of_work():
             try:
                 member, private_key = staff_auth.check_password(
-                    institution, form.email.data, form.password.data, _kdf_params())
+                    institution, form.email.data, form.password.data, _kdf_params(),
+                    device=request.cookies.get(staff_auth.DEVICE_COOKIE))
                 cookie = staff_auth.open_session(member, private_key)
             except DomainError as error:
                 _show_error(form, error)
@@ -69,16 +70,22 @@ def second_factor():
             return redirect(_safe_next(url_for("backoffice.home")))
         secret = staff_auth.enrolment_secret(access.member, current_app.config["SECRET_KEY"])
         enrolling = staff_auth.needs_enrolment(access.member)
-        done = False
+        done = None
         if form.validate_on_submit():
             try:
                 staff_auth.complete_second_factor(access, form.code.data,
                                                   current_app.config["SECRET_KEY"])
-                done = True
+                done = staff_auth.new_device_cookie(access.member)
             except DomainError as error:
                 _show_error(form, error)
     if done:
-        return redirect(_safe_next(url_for("backoffice.home")))
+        response = redirect(_safe_next(url_for("backoffice.home")))
+        # This browser is now a known device of the member's (see staff_auth's lockout).
+        response.set_cookie(staff_auth.DEVICE_COOKIE, done, path="/staff/login",
+                            max_age=int(staff_auth.DEVICE_LIFETIME.total_seconds()),
+                            httponly=True, samesite="Strict",
+                            secure=current_app.config["SESSION_COOKIE_SECURE"])
+        return response
     context = {}
     if enrolling:
         uri = totp.provisioning_uri(secret, access.member.email)

@@ -2,6 +2,7 @@
 from .attachment import Attachment
 from .audit import AuditEntry, AuditHead
 from .case import Case, CaseEvent, Category, Channel, Outcome, Platform, Regime, Status
+from .counter import RateCounter
 from .identity_request import IdentityRequest
 from .institution import Institution, ReferenceCounter
 from .invitation import Invitation
@@ -18,7 +19,7 @@ __all__ = [
     "Attachment", "AuditEntry", "AuditHead", "Case", "CaseEvent", "Category", "Channel",
     "FROM_REPORTER", "FROM_STAFF", "IdentityRequest", "Institution", "Invitation", "KeyKind",
     "KeyWrap", "Message", "Note", "Outcome", "OutboxMail", "OutreachItem", "OutreachKind",
-    "OutreachPlatform", "Platform", "Receipt", "UsageCounter",
+    "OutreachPlatform", "Platform", "RateCounter", "Receipt", "UsageCounter",
     "ReferenceCounter", "Regime", "ReporterSession", "Role", "StaffMember", "StaffSession",
     "Status",
 ]

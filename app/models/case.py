@@ -3,7 +3,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -142,7 +142,7 @@ class CaseEvent(db.Model):
     institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"))
     kind: Mapped[str] = mapped_column(String(40))
     # Plain metadata of the transition (statuses, regime, outcome, dates), never content.
-    detail: Mapped[str | None] = mapped_column(String(400))
+    detail: Mapped[str | None] = mapped_column(Text)
     actor_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

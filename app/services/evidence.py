@@ -16,6 +16,7 @@ from flask import current_app
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
+from werkzeug.datastructures import FileStorage
 
 from ..crypto import DecryptionError, aead
 from ..crypto import files as file_crypto
@@ -99,7 +100,8 @@ def strip_image_metadata(stream: BinaryIO, image_format: str) -> BinaryIO:
 def prepare_evidence(uploads) -> list[Evidence]:
     """Check every file before anything is stored; images come back stripped of metadata."""
     config = current_app.config
-    uploads = [upload for upload in uploads if upload and upload.filename]
+    # Only files: a text value sent under a file field's name is not evidence.
+    uploads = [upload for upload in uploads if isinstance(upload, FileStorage) and upload.filename]
     if len(uploads) > config["UPLOAD_MAX_FILES"]:
         raise EvidenceRejected(
             _l("You can attach at most %(count)d files.", count=config["UPLOAD_MAX_FILES"]),

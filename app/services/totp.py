@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 from cryptography.hazmat.primitives.twofactor import InvalidToken
 from cryptography.hazmat.primitives.twofactor.totp import TOTP
+from sqlalchemy import or_, update
 
 from ..crypto import aead
 
@@ -64,6 +65,21 @@ def accepted_step(secret: bytes, code: str, last_step: int | None,
             return None  # replay of a code already used
         return step
     return None
+
+
+def claim_step(staff_id: int, step: int) -> bool:
+    """Record `step` as the member's last used one, only if it is newer than the one stored
+    (a conditional UPDATE): of two sign-ins posting the same code at the same time, the
+    database lets exactly one through. True if this one did."""
+    from ..extensions import db
+    from ..models import StaffMember
+    result = db.session.execute(
+        update(StaffMember)
+        .where(StaffMember.id == staff_id,
+               or_(StaffMember.totp_last_step.is_(None), StaffMember.totp_last_step < step))
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False))
+    return result.rowcount == 1
 
 
 def _storage_key(app_secret: str) -> bytes:

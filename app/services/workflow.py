@@ -25,7 +25,8 @@ class IllegalTransition(DomainError):
 
 
 def _record(access: StaffAccess, case: Case, kind: str, **detail) -> None:
-    detail_text = json.dumps(detail, sort_keys=True, default=str) if detail else None
+    detail_text = json.dumps(detail, sort_keys=True, default=str,
+                             ensure_ascii=False) if detail else None
     db.session.add(CaseEvent(case_id=case.id, institution_id=case.institution_id, kind=kind,
                              actor_staff_id=access.member.id, detail=detail_text))
     audit.record(kind, institution_id=case.institution_id, actor=access.member, case=case,
