@@ -70,6 +70,12 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "avertizor@localhost")
+    # "smtp", or "files": one .eml per mail under MAIL_FOLDER (default instance/mail/).
+    MAIL_TRANSPORT = os.environ.get("MAIL_TRANSPORT", "smtp")
+    MAIL_FOLDER = os.environ.get("MAIL_FOLDER")
+    # Deliver the outbox right after each request that queued mail (development's mailbox);
+    # production runs `flask jobs run` from a timer instead.
+    MAIL_DELIVER_AFTER_REQUEST = _bool("MAIL_DELIVER_AFTER_REQUEST", False)
     # The address people reach the portal at; mail links point here (jobs run outside requests).
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
 
@@ -101,6 +107,8 @@ class DevelopmentConfig(Config):
     SECRET_KEY = os.environ.get("SECRET_KEY") or _development_secret()
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     PREFERRED_URL_SCHEME = "http"
+    MAIL_TRANSPORT = os.environ.get("MAIL_TRANSPORT", "files")
+    MAIL_DELIVER_AFTER_REQUEST = _bool("MAIL_DELIVER_AFTER_REQUEST", True)
 
 
 class TestingConfig(Config):
