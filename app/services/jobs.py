@@ -34,6 +34,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from logging import INFO
 from pathlib import Path
 
 from flask import current_app
@@ -474,6 +475,8 @@ def deliver_after_request(app) -> None:
 
 def init_app(app) -> None:
     """In development, mail goes to instance/mail/ after every request that queued some."""
+    if app.config.get("MAIL_TRANSPORT") == "files" and app.logger.getEffectiveLevel() > INFO:
+        app.logger.setLevel(INFO)  # the path of each mail written is told in the log
     if not app.config.get("MAIL_DELIVER_AFTER_REQUEST"):
         return
 
