@@ -187,3 +187,26 @@ def test_the_admin_audit_page_shows_the_head_to_note(app, audited, make_handler,
     db.session.expire_all()
     short, full = noted_head()  # after the sign-in's own entries
     assert f'id="audit-head-short">{short}<' in page and f'id="audit-head-full">{full}<' in page
+
+
+def test_jobs_run_mails_the_head_to_each_admin_once_a_day(app, audited, make_handler):
+    from datetime import timedelta
+
+    from app.models import OutboxMail
+    from app.models.types import utcnow
+    from app.services import jobs
+
+    second = make_handler("Ioana Admin", roles=(Role.ADMIN,))
+    now = utcnow()
+    jobs.run_all(now=now)
+    jobs.run_all(now=now + timedelta(minutes=5))
+    short, full = noted_head()
+    heads = db.session.scalars(select(OutboxMail).where(OutboxMail.kind == "audit_head")).all()
+    admins = {row.dedupe_key.split(":")[2] for row in heads}  # (delivered: address erased)
+    assert len(heads) == 2 and str(second.id) in admins and len(admins) == 2
+    for row in heads:
+        assert short in row.body and full in row.body
+        assert "flask audit verify --head" in row.body
+    jobs.run_all(now=now + timedelta(days=1))
+    assert len(db.session.scalars(select(OutboxMail).where(
+        OutboxMail.kind == "audit_head")).all()) == 4

@@ -12,6 +12,7 @@ rewind the head, or recompute the whole chain:
   admins every day (`jobs run`); `flask audit verify --head <noted value>` fails when that
   value is no longer in the chain, i.e. when entries were cut or rewritten since it was noted.
 """
+import base64
 import hashlib
 import hmac
 import json
@@ -22,6 +23,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..crypto import DecryptionError, envelope
 from ..crypto.appkey import app_key
 from ..extensions import db
 from ..models import AuditEntry, AuditHead
@@ -163,6 +165,58 @@ def current_head(institution_id: int) -> AuditHead | None:
                                                       institution_id))
 
 
-def entries_for_case(case_id: int) -> list[AuditEntry]:
-    return list(db.session.scalars(select(AuditEntry).where(AuditEntry.case_id == case_id)
-                                   .order_by(AuditEntry.seq)))
+# A reason typed by staff about a case (identity reveal) sits in the detail only encrypted
+# under the case key, base64, under this name.
+SEALED_REASON = "reason_sealed"
+
+
+def _reason_field(case) -> str:
+    return "audit-reason"
+
+
+def seal_reason(case, case_key: bytes, reason: str) -> str:
+    blob = envelope.encrypt_field(case_key, case.uuid, _reason_field(case), reason.encode())
+    return base64.b64encode(blob).decode()
+
+
+def open_reason(case, case_key: bytes, sealed: str) -> str | None:
+    try:
+        return envelope.decrypt_field(case_key, case.uuid, _reason_field(case),
+                                      base64.b64decode(sealed)).decode()
+    except (ValueError, DecryptionError):
+        return None
+
+
+@dataclass
+class CaseAuditRow:
+    """An audit entry as a case's reader sees it: sealed reasons opened (in memory only)."""
+
+    id: int
+    seq: int
+    at: object
+    actor_staff_id: int | None
+    action: str
+    detail: str
+
+
+def entries_for_case(case_id: int, *, case=None, case_key: bytes | None = None) -> list:
+    """The case's audit entries; given the case key, as CaseAuditRow with reasons readable."""
+    entries = list(db.session.scalars(select(AuditEntry).where(AuditEntry.case_id == case_id)
+                                      .order_by(AuditEntry.seq)))
+    if case_key is None or case is None:
+        return entries
+    rows = []
+    for entry in entries:
+        detail = entry.detail
+        if SEALED_REASON in detail:
+            try:
+                parsed = json.loads(detail)
+            except ValueError:
+                parsed = None
+            if isinstance(parsed, dict) and SEALED_REASON in parsed:
+                reason = open_reason(case, case_key, parsed.pop(SEALED_REASON))
+                parsed["reason"] = reason if reason is not None else "?"
+                detail = json.dumps(parsed, sort_keys=True, ensure_ascii=False)
+        rows.append(CaseAuditRow(entry.id, entry.seq, entry.at, entry.actor_staff_id,
+                                 entry.action, detail))
+    return rows
