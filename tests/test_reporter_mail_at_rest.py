@@ -26,7 +26,7 @@ class DroppingInbox(Inbox):
 
     async def handle_DATA(self, server, session, envelope):
         if self.drop & set(envelope.rcpt_tos):
-            session.transport.close()
+            server.transport.close()
             return "421 closing"
         return await super().handle_DATA(server, session, envelope)
 
@@ -95,6 +95,8 @@ def test_reporter_addresses_never_in_clear_and_one_failure_stops_no_one(
     assert refused not in delivered and dropped not in delivered
     waiting = [row for row in reporter_notices() if row.sent_at is None]
     assert len(waiting) == 2 and all(row.sealed and row.recipient == "" for row in waiting)
+    errors = sorted(row.last_error.split(":")[0] for row in waiting)
+    assert errors == ["SMTPRecipientsRefused", "SMTPServerDisconnected"], errors
     assert all(address not in (row.last_error or "") for row in waiting
                for address in addresses)
     dump = stored_row_values()
