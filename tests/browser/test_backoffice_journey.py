@@ -31,7 +31,16 @@ def admin(portal, make_handler):
     return person
 
 
-def test_invite_activate_handle_and_close(new_page, admin):
+@pytest.fixture
+def second_admin(admin, make_handler):
+    """Confirms the handler the first admin invited: no one becomes a reader alone."""
+    member = make_handler("Radu Administrator", roles=(Role.ADMIN,))
+    person = SimpleNamespace(email=member.email, password=member.password)
+    db.session.close()
+    return person
+
+
+def test_invite_activate_handle_and_close(new_page, admin, second_admin):
     # The admin invites a new handler and reads the one-time activation link.
     desk = new_page(java_script_enabled=False, locale="en-GB")
     sign_in(desk, admin)
@@ -53,6 +62,16 @@ def test_invite_activate_handle_and_close(new_page, admin):
     invitee.fill("#code", totp_code(secret))
     invitee.click(SUBMIT)
     invitee.wait_for_load_state()
+
+    # Another administrator confirms the new account on the staff page: until then no report
+    # is sealed to it.
+    confirmer = new_page(java_script_enabled=False, locale="en-GB")
+    sign_in(confirmer, second_admin)
+    confirmer.goto("/staff/admin/")
+    assert "waiting for confirmation" in confirmer.locator("main").inner_text()
+    confirmer.click("text=Confirm account")
+    confirmer.wait_for_url(re.compile(r"/staff/admin/confirmations"))
+    assert "Maria Nouă is confirmed." in confirmer.locator("main").inner_text()
 
     # A reporter sends a web report; it is sealed to the handlers who exist now, Maria
     # included. (Reports older than her account reach her through `recovery grant`.)
