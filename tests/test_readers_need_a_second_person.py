@@ -106,10 +106,15 @@ def test_an_activated_handler_reads_nothing_until_a_second_person_confirms(
     reports are not sealed to them until someone other than the inviter confirms."""
     existing = make_handler("Ana Popescu", email="ana@baltati.example")
     link = invite_link(admin_browser, name="Ion Ionescu", email="ion@baltati.example")
-    response, _ = activate(app, link)
+    response, secret = activate(app, link)
     assert response.status_code == 302
     ion = member_by_email("ion@baltati.example")
     assert ion.awaiting_confirmation
+    ion.password, ion.totp_secret_raw, ion.sign_ins = NEW_PASSWORD, secret, 1
+    ion_browser = sign_in(ion)
+    assert "Your account waits for a second person" in ion_browser.get("/staff/").get_data(
+        as_text=True)
+    assert ion_browser.get("/staff/cases").status_code == 403
     # Those who may confirm are told (here the existing handler: the single admin invited).
     assert [m.recipient for m in mails("confirmation_needed")] == [existing.email]
 
@@ -261,3 +266,15 @@ def test_the_activation_form_still_enrols_totp(app, admin_browser):
         "enrolment": ENROLMENT_RE.search(html).group(1), "password": NEW_PASSWORD,
         "confirm": NEW_PASSWORD, "code": totp.code_at(secret, time.time())})
     assert response.status_code == 302
+
+
+def test_a_password_reset_by_recovery_code_is_announced(app, institution, make_handler,
+                                                        submit):
+    ana = make_handler("Ana Popescu")
+    ion = make_handler("Ion Ionescu", email="ion@baltati.example")
+    submit()
+    result = app.test_cli_runner().invoke(
+        args=["staff", "reset-password", ion.email],
+        input=f"{institution.recovery_code}\no parolă nouă și lungă\n")
+    assert result.exit_code == 0, result.output
+    assert [m.recipient for m in mails("new_reader")] == [ana.email]

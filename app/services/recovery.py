@@ -162,4 +162,7 @@ def reset_password(institution: Institution, member: StaffMember, recovery: X255
     audit.record("password_reset_by_recovery", institution_id=institution.id,
                  detail={"staff": member.id, "cases": result.restored})
     db.session.flush()
+    if result.restored:
+        # A new key now opens those cases: the other handlers learn of it.
+        notify.new_reader(member, "recovery")
     return result
