@@ -80,8 +80,10 @@ def confirm_member(member_id: int):
     except DomainError as error:
         flash(error.message)
     else:
-        flash(_l("%(name)s is confirmed. The institution's handlers have been told.",
-                 name=member.name))
+        # str(): a lazy string counts as markup (__html__) once in the session, and the name
+        # is typed by the invitee.
+        flash(str(_l("%(name)s is confirmed. The institution's handlers have been told.",
+                     name=member.name)))
     return redirect(url_for(".confirmations"))
 
 
@@ -120,8 +122,8 @@ def cancel_invitation(invitation_id: int):
     except DomainError as error:
         flash(error.message)
     else:
-        flash(_l("The invitation for %(email)s is cancelled; its link no longer works.",
-                 email=invitation.email))
+        flash(str(_l("The invitation for %(email)s is cancelled; its link no longer works.",
+                     email=invitation.email)))
     return redirect(url_for(".staff_list"))
 
 
