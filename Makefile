@@ -44,6 +44,7 @@ run: install demo-env
 	$(RUN_ENV) $(BIN)/flask --app wsgi demo
 	@echo ""
 	@echo "Avertizor is running at http://127.0.0.1:$(PORT)/  (Ctrl+C to stop)"
+	@echo "Mail is written to instance/mail/ (one .eml file per message)."
 	$(RUN_ENV) PORT=$(PORT) WEB_CONCURRENCY=2 $(BIN)/gunicorn -c deploy/gunicorn.conf.py wsgi:app
 
 test: install-dev

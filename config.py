@@ -114,6 +114,12 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "avertizor@localhost")
+    # "smtp", or "files": one .eml per mail under MAIL_FOLDER (default instance/mail/).
+    MAIL_TRANSPORT = os.environ.get("MAIL_TRANSPORT", "smtp")
+    MAIL_FOLDER = os.environ.get("MAIL_FOLDER")
+    # Deliver the outbox right after each request that queued mail (development's mailbox);
+    # production runs `flask jobs run` from a timer instead.
+    MAIL_DELIVER_AFTER_REQUEST = _bool("MAIL_DELIVER_AFTER_REQUEST", False)
     # The address people reach the portal at; mail links point here (jobs run outside requests).
     # Unset, it follows PORT (the port `make run` and gunicorn.conf.py listen on).
     PUBLIC_URL = (os.environ.get("PUBLIC_URL") or f"http://127.0.0.1:{PORT}").rstrip("/")
@@ -151,6 +157,8 @@ class DevelopmentConfig(Config):
 
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     PREFERRED_URL_SCHEME = "http"
+    MAIL_TRANSPORT = os.environ.get("MAIL_TRANSPORT", "files")
+    MAIL_DELIVER_AFTER_REQUEST = _bool("MAIL_DELIVER_AFTER_REQUEST", True)
 
 
 class TestingConfig(Config):

@@ -167,4 +167,8 @@ def create_app(config_class=None) -> Flask:
     from .cli import register as register_cli
 
     register_cli(app)
+
+    from .services import jobs
+
+    jobs.init_app(app)  # development: the outbox goes to instance/mail/ after each request
     return app

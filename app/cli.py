@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from .crypto.kdf import KdfParams
 from .extensions import db
-from .models import AuditEntry, Role
-from .services import audit, recovery
+from .models import AuditEntry, AuditHead, Role
+from .services import accounts, audit, notify, recovery
 from .services import staff as staff_service
 from .services.errors import DomainError
 from .services.institutions import create_institution, default_institution
@@ -76,12 +76,31 @@ def staff_add(email: str, name: str, roles: tuple[str, ...]):
     password = _read_password(f"Password for {email}")
     try:
         with unit_of_work():
-            staff_service.add_staff(institution, email=email, name=name,
-                                    roles=[Role(role) for role in roles], password=password,
-                                    kdf_params=_kdf_params())
+            member = staff_service.add_staff(institution, email=email, name=name,
+                                             roles=[Role(role) for role in roles],
+                                             password=password, kdf_params=_kdf_params())
+            if member.is_reader:
+                notify.new_reader(member, "confirmed")  # the operator confirmed it
     except DomainError as error:
         raise click.ClickException(str(error.message)) from error
     click.echo(f"Staff account {email} created ({', '.join(roles)}).")
+
+
+@staff_group.command("confirm")
+@click.argument("email")
+def staff_confirm(email: str):
+    """Confirm an account waiting for a second person (recovery code from stdin or prompt):
+    for an institution where no other administrator or designated person can."""
+    institution = _institution_or_fail()
+    code = _read_secret("Institution recovery code")
+    try:
+        with unit_of_work():
+            recovery.recovery_key(institution, code)
+            member = recovery.staff_by_email(institution, email)
+            accounts.confirm(None, member.id, by_recovery_code=True)
+    except DomainError as error:
+        raise click.ClickException(str(error.message)) from error
+    click.echo(f"{member.email} is confirmed; the institution's handlers have been told.")
 
 
 def _demo_credentials_path() -> Path:
@@ -218,14 +237,24 @@ audit_group = click.Group("audit", help="The hash-chained audit log.")
 
 
 @audit_group.command("verify")
-def audit_verify():
-    """Recompute the hash chain; exit status 1 at the first broken link."""
-    chain_break = audit.verify()
+@click.option("--head", "heads", multiple=True, metavar="VALUE",
+              help="A head noted earlier (audit page or the daily mail), short or full; it must "
+                   "still be in the chain. May be given several times.")
+def audit_verify(heads: tuple[str, ...]):
+    """Recompute the hash chain and its authentication; with --head, check that the chain
+    still contains a head noted earlier (detects cut or rewritten entries). Exit status 1 at
+    the first problem."""
+    chain_break = audit.verify(list(heads))
     if chain_break is not None:
-        click.echo(f"audit chain BROKEN at {chain_break}", err=True)
+        click.echo(f"audit chain BROKEN: {chain_break}", err=True)
         sys.exit(1)
     count = db.session.scalar(select(func.count(AuditEntry.id)))
     click.echo(f"audit chain intact: {count} entries")
+    if heads:
+        click.echo(f"noted head(s) found in the chain: {', '.join(heads)}")
+    for head in db.session.scalars(select(AuditHead).order_by(AuditHead.institution_id)):
+        click.echo(f"current head (institution {head.institution_id}, {head.length} entries): "
+                   f"{audit.short_head(head.head_hash)}  {head.head_hash.hex()}")
 
 
 @click.command("check")

@@ -23,7 +23,7 @@ from app.models import (
     StaffSession,
 )
 from app.models.types import utcnow
-from app.services import totp
+from app.services import notify, totp
 from app.services.staff import unlock_private_key
 from tests.conftest import CSRF_RE, TOTP_SECRET_RE, csrf_token, report_fields
 
@@ -89,7 +89,8 @@ def activate(app, link: str, password=NEW_PASSWORD, confirm=None, code=None, enr
     return response, secret
 
 
-def test_invitation_activation_and_first_sign_in(app, client, admin, admin_browser, sign_in):
+def test_invitation_activation_and_first_sign_in(app, client, institution, admin, admin_browser,
+                                                 sign_in):
     response = invite(admin_browser, name="Ion Ionescu", email="Ion@Baltati.example",
                       roles=("handler", "coordinator"))
     assert response.status_code == 200
@@ -105,7 +106,8 @@ def test_invitation_activation_and_first_sign_in(app, client, admin, admin_brows
     assert invitation.token_hash == hashlib.sha256(token.encode()).digest()
     assert invitation.expires_at - invitation.created_at == timedelta(hours=72)
     mail = db.session.scalar(select(OutboxMail).where(OutboxMail.kind == "invitation"))
-    assert mail.recipient == "ion@baltati.example" and link in mail.body
+    assert mail.recipient == "ion@baltati.example" and token not in mail.body
+    assert notify.open_parts(mail.id, mail.kind, mail.sealed)["body"].count(link) == 1
     listing = admin_browser.get("/staff/admin/").get_data(as_text=True)
     assert "ion@baltati.example" in listing and "Pending invitations" in listing
 
@@ -152,9 +154,16 @@ def test_invitation_activation_and_first_sign_in(app, client, admin, admin_brows
     assert fresh(Invitation, invitation.id).used_at is not None
     assert "staff_activated" in actions()
 
-    # The new member signs in with the next code (the one used to activate cannot be replayed).
+    # The new member signs in with the next code (the one used to activate cannot be replayed);
+    # the handler role starts only once a second person confirms it (here, with a single
+    # administrator who invited them and no handler yet: the recovery code).
+    assert member.awaiting_confirmation and not member.has_role(Role.HANDLER)
     member.password, member.totp_secret_raw, member.sign_ins = NEW_PASSWORD, secret, 1
     staff = sign_in(member)
+    assert staff.get("/staff/cases").status_code == 403
+    result = app.test_cli_runner().invoke(args=["staff", "confirm", member.email],
+                                          input=institution.recovery_code + "\n")
+    assert result.exit_code == 0, result.output
     assert staff.get("/staff/cases").status_code == 200
 
     # A used link cannot be replayed.
@@ -466,12 +475,18 @@ def test_the_admin_never_sees_case_content(admin, admin_browser, submit):
     assert admin_browser.get(f"/staff/cases/{case.id}").status_code == 403
 
 
-def admin_routes(app, member_id: int, invitation_id: int) -> list[tuple[str, str]]:
+# Handlers may open these too: they confirm new colleagues where there is a single admin.
+CONFIRMATION_ENDPOINTS = {"admin.confirmations", "admin.confirm_member"}
+
+
+def admin_routes(app, member_id: int, invitation_id: int,
+                 skip=frozenset()) -> list[tuple[str, str]]:
     """Every administration route with its methods, filled with real ids (activation aside:
     it is the one page an invited person opens without signing in)."""
     routes = []
     for rule in app.url_map.iter_rules():
-        if not rule.endpoint.startswith("admin.") or rule.endpoint == "admin.activate":
+        if not rule.endpoint.startswith("admin.") or rule.endpoint == "admin.activate" \
+                or rule.endpoint in skip:
             continue
         for action in (STATE_ACTIONS if "action" in rule.arguments else [None]):
             values = {"member_id": member_id, "invitation_id": invitation_id, "action": action}
@@ -489,10 +504,11 @@ def test_other_roles_get_403_on_every_admin_route(app, admin, admin_browser, mak
     member = make_handler("Ana Popescu", roles=(role,))
     staff = sign_in(member)
     nav = staff.get("/staff/password").get_data(as_text=True)
-    assert "/staff/admin/" not in nav
+    assert 'href="/staff/admin/"' not in nav
     token = csrf_token(staff, "/staff/password")
-    routes = admin_routes(app, admin.id, invitation.id)
-    assert len(routes) == 12
+    skip = CONFIRMATION_ENDPOINTS if role == Role.HANDLER else frozenset()
+    routes = admin_routes(app, admin.id, invitation.id, skip)
+    assert len(routes) == (12 if skip else 14)
     before = db.session.scalar(select(func.count(AuditEntry.id)))
     for method, path in routes:
         if method == "GET":
@@ -505,7 +521,8 @@ def test_other_roles_get_403_on_every_admin_route(app, admin, admin_browser, mak
     assert db.session.scalar(select(func.count(AuditEntry.id))) == before
     assert fresh(StaffMember, admin.id).active and fresh(Invitation, invitation.id).used_at \
         is None
-    assert "/staff/admin/" in admin_browser.get("/staff/password").get_data(as_text=True)
+    assert 'href="/staff/admin/"' in admin_browser.get("/staff/password").get_data(
+        as_text=True)
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(app, client, admin, admin_browser):

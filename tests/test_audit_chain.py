@@ -44,7 +44,7 @@ def entry_at(seq: int) -> AuditEntry:
 def test_an_untouched_chain_verifies(app, audited):
     result = verify(app)
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == f"audit chain intact: {audited} entries"
+    assert result.output.splitlines()[0] == f"audit chain intact: {audited} entries"
 
 
 def test_an_empty_log_verifies(app):
@@ -108,3 +108,105 @@ def test_the_chain_continues_after_verification(app, audited, make_handler):
     db.session.commit()
     result = verify(app)
     assert result.exit_code == 0 and f"{audited + 1} entries" in result.output
+
+
+# --- anchored outside the database ---------------------------------------------------------------
+
+def verify_head(app, *heads):
+    args = ["audit", "verify"]
+    for head in heads:
+        args += ["--head", head]
+    return app.test_cli_runner().invoke(args=args)
+
+
+def noted_head() -> tuple[str, str]:
+    from app.services import audit
+
+    head = db.session.scalar(select(AuditHead))
+    return audit.short_head(head.head_hash), head.head_hash.hex()
+
+
+def test_cutting_the_last_entries_and_rewinding_the_head_is_found_with_a_noted_head(
+        app, audited):
+    """The attack: delete the newest entries (say, an identity reveal) and set the head back to
+    the last remaining entry, so that the chain alone verifies. A head noted before (from the
+    audit page or the daily mail) is then missing from the chain."""
+    short, full = noted_head()
+    assert verify_head(app, short).exit_code == 0
+    assert verify_head(app, full).exit_code == 0
+    for seq in (audited, audited - 1):
+        delete_entry(seq)
+    remaining = entry_at(audited - 2)
+    db.session.execute(update(AuditHead).values(length=audited - 2,
+                                                head_hash=remaining.entry_hash))
+    db.session.commit()
+    assert verify(app).exit_code == 0  # the cut itself is invisible without an anchor
+    for value in (short, full):
+        result = verify_head(app, value)
+        assert result.exit_code == 1, result.output
+        assert "not in the chain" in result.output and "intact" not in result.output
+
+
+def test_an_older_noted_head_still_verifies_as_the_chain_grows(app, audited):
+    short, _ = noted_head()
+    from app.services import audit
+
+    audit.record("test_entry", institution_id=entry_at(1).institution_id, detail={"n": 1})
+    db.session.commit()
+    result = verify_head(app, short)
+    assert result.exit_code == 0, result.output
+    assert verify_head(app, "0000-0000-0000-0001").exit_code == 1
+    assert verify_head(app, "not a head").exit_code == 1
+
+
+def test_a_chain_recomputed_without_the_configuration_does_not_authenticate(app, audited):
+    """Whoever holds only the database rewrites an entry and recomputes every hash after it
+    (and the head): the hashes agree, the MACs, keyed from SECRET_KEY, do not."""
+    from app.services import audit
+
+    target = audited // 2
+    db.session.execute(update(AuditEntry).where(AuditEntry.seq == target)
+                       .values(detail='{"note": "nothing happened here"}'))
+    db.session.commit()
+    entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.seq)).all()
+    running = audit.GENESIS
+    for entry in entries:
+        entry.prev_hash = running
+        entry.entry_hash = audit.entry_hash(running, entry)
+        running = entry.entry_hash
+    db.session.execute(update(AuditHead).values(head_hash=running))
+    db.session.commit()
+    result = verify(app)
+    assert result.exit_code == 1, result.output
+    assert f"entry {target}: entry does not authenticate" in result.output
+
+
+def test_the_admin_audit_page_shows_the_head_to_note(app, audited, make_handler, sign_in):
+    browser = sign_in(make_handler("Ioana Admin", roles=(Role.ADMIN,)))
+    page = browser.get("/staff/admin/audit").get_data(as_text=True)
+    db.session.expire_all()
+    short, full = noted_head()  # after the sign-in's own entries
+    assert f'id="audit-head-short">{short}<' in page and f'id="audit-head-full">{full}<' in page
+
+
+def test_jobs_run_mails_the_head_to_each_admin_once_a_day(app, audited, make_handler):
+    from datetime import timedelta
+
+    from app.models import OutboxMail
+    from app.models.types import utcnow
+    from app.services import jobs
+
+    second = make_handler("Ioana Admin", roles=(Role.ADMIN,))
+    now = utcnow()
+    jobs.run_all(now=now)
+    jobs.run_all(now=now + timedelta(minutes=5))
+    short, full = noted_head()
+    heads = db.session.scalars(select(OutboxMail).where(OutboxMail.kind == "audit_head")).all()
+    admins = {row.dedupe_key.split(":")[2] for row in heads}  # (delivered: address erased)
+    assert len(heads) == 2 and str(second.id) in admins and len(admins) == 2
+    for row in heads:
+        assert short in row.body and full in row.body
+        assert "flask audit verify --head" in row.body
+    jobs.run_all(now=now + timedelta(days=1))
+    assert len(db.session.scalars(select(OutboxMail).where(
+        OutboxMail.kind == "audit_head")).all()) == 4

@@ -61,6 +61,9 @@ ALLOWED = {
     "/staff/cases/<int:case_id>/identity": HOLDER,
     "/staff/cases/<int:case_id>/files/<int:file_id>": HOLDER,
     "/staff/identity-requests": CUSTODIAN,
+    # A second person confirms a new reader: another admin, or with a single admin a handler.
+    "/staff/admin/confirmations": ADMIN | ANY_HANDLER,
+    "/staff/admin/staff/<int:member_id>/confirm": ADMIN | ANY_HANDLER,
 }
 # Whole areas, so that routes still being written are covered the day they appear.
 ALLOWED_BY_PREFIX = {

@@ -290,6 +290,10 @@ def world(app, client, institution, make_handler, sign_in, follow_up,
     assert member is not None
     w.pages["member"] = admin_browser.get(f"/staff/admin/staff/{member.id}").get_data(
         as_text=True)
+    # A second person (here the handler: the single admin invited) confirms the account.
+    w.pages["confirmations"] = staff.get("/staff/admin/confirmations").get_data(as_text=True)
+    _ok(staff.post(f"/staff/admin/staff/{member.id}/confirm",
+                   data={"csrf_token": _token(w.pages["confirmations"])}), 302)
     # The holder lets the newcomer into case A; the newcomer signs in and writes a note.
     _ok(staff.post(f"{case_url}/access/grant", data={"grant-member": str(member.id),
                                                      "csrf_token": token}), 302)
@@ -417,13 +421,14 @@ SHOWN = {
     "xssrmsg": ["follow-up A", "case A"], "xssrmsgfile": ["follow-up A", "case A"],
     "xsssmsg": ["follow-up A", "case A"], "xsssmsgfile": ["follow-up A", "case A"],
     "xssnote": ["case A"], "xssack": ["follow-up A", "case A"],
-    "xssredact": ["audit log"], "xssreveal": ["audit log"],
+    "xssredact": ["audit log"], "xssreveal": ["case A"],  # (the audit log holds it encrypted)
     "xssiwhat": ["case C (intake)"], "xssiwhen": ["case C (intake)"],
     "xssipersons": ["case C (intake)"], "xssitranscript": ["case C (intake)"],
     "xssifile": ["case C (intake)"],
     "xssinvname": ["invited", "activation", "staff list, invitation pending", "staff list",
-                   "member", "case A", "newcomer inbox", "audit log"],
-    "xssask": ["identity requests", "audit log"], "xssdecide": ["audit log"],
+                   "member", "confirmations", "case A", "newcomer inbox", "audit log"],
+    # Request reasons stay with the request, not in the audit log the admin reads.
+    "xssask": ["identity requests"], "xssdecide": [],
     "xsstitle": ["outreach list", "outreach edit", "outreach delete", "audit log"],
     "xsslink": ["outreach list", "outreach edit", "audit log"],
     "xssjslink": ["outreach refused"],

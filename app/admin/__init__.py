@@ -23,6 +23,9 @@ class StaffLink:
 def _add_menu_link(state) -> None:
     state.app.extensions.setdefault("staff_links", []).append(
         StaffLink(Role.ADMIN, "admin.staff_list", _l("Administration")))
+    # Handlers confirm new colleagues where the institution has a single administrator.
+    state.app.extensions["staff_links"].append(
+        StaffLink(Role.HANDLER, "admin.confirmations", _l("Account confirmations")))
 
 
 from . import routes  # noqa: E402,F401

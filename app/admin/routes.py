@@ -46,9 +46,45 @@ def staff_list():
     with unit_of_work():
         rows = accounts.staff_list(_admin())
         pending = invitations.pending(_admin().institution_id)
+        confirmable = {member.id for member in accounts.awaiting_confirmation(_admin())}
     return render_template("admin/staff.html", rows=rows, pending=pending,
                            roles_of=invitations.invited_roles, role_names=ROLE_NAMES,
-                           action_form=ActionForm())
+                           action_form=ActionForm(), confirmable=confirmable)
+
+
+# --- confirming a trusted role (a second person; admins, or handlers with a single admin) -------
+
+@bp.route("/admin/confirmations")
+@staff_required(Role.ADMIN, Role.HANDLER)
+def confirmations():
+    with unit_of_work():
+        me = _admin()
+        waiting = accounts.awaiting_confirmation(me)
+        others = [row.member for row in accounts.staff_list_for_confirmation(me)
+                  if row.member.id not in {member.id for member in waiting}]
+    return render_template("admin/confirmations.html", waiting=waiting, others=others,
+                           role_names=ROLE_NAMES, action_form=ActionForm())
+
+
+@bp.route("/admin/staff/<int:member_id>/confirm", methods=["POST"])
+@staff_required(Role.ADMIN, Role.HANDLER)
+def confirm_member(member_id: int):
+    ActionForm().validate_on_submit()  # CSRF is checked globally; nothing else to read
+    try:
+        with unit_of_work():
+            member = accounts.confirm(_admin(), member_id)
+    except accounts.NoSuchAccount:
+        abort(404)
+    except NotAuthorised:
+        raise
+    except DomainError as error:
+        flash(error.message)
+    else:
+        # str(): a lazy string counts as markup (__html__) once in the session, and the name
+        # is typed by the invitee.
+        flash(str(_l("%(name)s is confirmed. The institution's handlers have been told.",
+                     name=member.name)))
+    return redirect(url_for(".confirmations"))
 
 
 @bp.route("/admin/invite", methods=["GET", "POST"])
@@ -86,8 +122,8 @@ def cancel_invitation(invitation_id: int):
     except DomainError as error:
         flash(error.message)
     else:
-        flash(_l("The invitation for %(email)s is cancelled; its link no longer works.",
-                 email=invitation.email))
+        flash(str(_l("The invitation for %(email)s is cancelled; its link no longer works.",
+                     email=invitation.email)))
     return redirect(url_for(".staff_list"))
 
 
@@ -101,7 +137,11 @@ def _render_member(member_id: int, roles_form=None, status: int = 200):
         roles_form.roles.data = [role.value for role in member.role_list]
     return render_template("admin/member.html", member=member, roles_form=roles_form,
                            action_form=ActionForm(), locked=accounts.is_locked(member),
-                           role_names=ROLE_NAMES, is_self=member.id == _admin().id), status
+                           role_names=ROLE_NAMES, is_self=member.id == _admin().id,
+                           may_confirm=member.awaiting_confirmation
+                           and accounts.may_confirm(_admin(), member),
+                           confirmers=accounts.eligible_confirmers(member)
+                           if member.awaiting_confirmation else []), status
 
 
 @bp.route("/admin/staff/<int:member_id>")

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -24,6 +24,10 @@ class OutboxMail(db.Model):
     recipient: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
+    # What must not be readable from the database: a reporter's address, a body holding an
+    # activation link. AES-GCM under app_key("outbox") (from SECRET_KEY, not in the database),
+    # bound to the row; `recipient` / `body` then hold "" / a placeholder. Erased once sent.
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     # Reminders are computed on every run; the key makes each one enqueued at most once.
     dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -15,6 +15,12 @@ class Role(enum.Enum):
     ADMIN = "admin"
 
 
+# The roles that receive case or identity keys.
+READER_ROLES = (Role.HANDLER, Role.CUSTODIAN)
+# Roles that need a second person's confirmation: the readers, and the admin (who confirms).
+TRUSTED_ROLES = (*READER_ROLES, Role.ADMIN)
+
+
 class StaffMember(db.Model):
     __tablename__ = "staff_member"
     __table_args__ = (UniqueConstraint("institution_id", "email"),)
@@ -40,6 +46,16 @@ class StaffMember(db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The trusted roles (handler, custodian, admin: who reads cases or identities, and who can
+    # confirm others) count only once a second person confirmed the account (see
+    # app.services.accounts.confirm). Accounts made on the command line (setup, demo, `staff
+    # add`) are confirmed by the operator who ran it; an activated invitation, or a trusted
+    # role given on the staff page, waits here as None.
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_by_staff_id: Mapped[int | None]
+    # Who proposed the trusted role (the inviter, or the admin who changed the roles): they may
+    # not confirm it themself.
+    proposed_by_staff_id: Mapped[int | None]
 
     # Flask-Login's user protocol; the session itself lives in StaffSession.
     is_authenticated = True
@@ -53,7 +69,29 @@ class StaffMember(db.Model):
         return str(self.id)
 
     def has_role(self, role: Role) -> bool:
+        """Holds the role and may use it: a trusted role counts only once confirmed."""
+        return self.holds_role(role) and (role not in TRUSTED_ROLES or self.confirmed)
+
+    def holds_role(self, role: Role) -> bool:
+        """The role is assigned (confirmed or not)."""
         return role.value in self.roles.split(",")
+
+    @property
+    def is_reader(self) -> bool:
+        """Assigned a role that reads cases or identities (whether confirmed or not)."""
+        return any(self.holds_role(role) for role in READER_ROLES)
+
+    @property
+    def is_trusted(self) -> bool:
+        return any(self.holds_role(role) for role in TRUSTED_ROLES)
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+    @property
+    def awaiting_confirmation(self) -> bool:
+        return self.is_trusted and not self.confirmed
 
     @property
     def role_list(self) -> list[Role]:

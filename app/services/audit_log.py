@@ -31,6 +31,10 @@ class AuditPage:
     # break, so this institution's chain was not fully checked.
     chain_checked: bool
     entries_checked: int
+    # The chain's head, to be noted outside the database (see app.services.audit).
+    head_short: str | None = None
+    head_full: str | None = None
+    head_length: int = 0
 
 
 def audit_page(admin: StaffMember, *, action: str | None = None, page: int = 1) -> AuditPage:
@@ -57,7 +61,11 @@ def audit_page(admin: StaffMember, *, action: str | None = None, page: int = 1) 
         chain_break, chain_checked = None, False  # not this administrator's chain to read
     checked = db.session.scalar(select(func.count(AuditEntry.id)).where(
         AuditEntry.institution_id == institution_id))
+    head = audit.current_head(institution_id)
     return AuditPage(rows=[AuditRow(entry, name, reference) for entry, name, reference in rows],
                      total=total, page=page, pages=pages, actions=actions,
                      chain_break=chain_break, chain_checked=chain_checked,
-                     entries_checked=checked)
+                     entries_checked=checked,
+                     head_short=audit.short_head(head.head_hash) if head else None,
+                     head_full=head.head_hash.hex() if head else None,
+                     head_length=head.length if head else 0)

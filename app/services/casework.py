@@ -108,7 +108,8 @@ def read_case(access: StaffAccess, case_id: int) -> StaffCaseView:
     holders = key_access.holders(case)
     return StaffCaseView(
         case=case, content=content, files=by_message.get(None, []), thread=thread,
-        events=list(case.events), audit_entries=audit.entries_for_case(case.id),
+        events=list(case.events),
+        audit_entries=audit.entries_for_case(case.id, case=case, case_key=case_key),
         holders=holders,
         grantable=key_access.grantable(case, set(content.get("excluded_staff_ids", [])),
                                        holders),

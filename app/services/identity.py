@@ -52,8 +52,12 @@ def reveal(access: StaffAccess, case_id: int, reason: str) -> dict:
         raise NotAuthorised(_l("You do not hold the key to this reporter's identity."))
     identity_key = key_access.open_case_key(case, access.member, access.private_key,
                                             KeyKind.IDENTITY)
+    # The reason may quote the report: in the audit log only encrypted under the case key, so
+    # that only those who read the case read it (not the administrator, not a stolen copy).
+    case_key = key_access.open_case_key(case, access.member, access.private_key)
     audit.record("identity_revealed", institution_id=case.institution_id, actor=access.member,
-                 case=case, detail={"reason": reason})
+                 case=case, detail={audit.SEALED_REASON: audit.seal_reason(case, case_key,
+                                                                           reason)})
     return json.loads(envelope.decrypt_field(identity_key, case.uuid, "identity",
                                              case.identity))
 
@@ -73,8 +77,10 @@ def request_access(access: StaffAccess, case_id: int, reason: str) -> IdentityRe
                               requested_by_staff_id=access.member.id, reason=_reason(reason))
     db.session.add(request)
     db.session.flush()
+    # The reason stays with the request, for the custodians who decide; the audit log (which
+    # the administrator reads) names the request only.
     audit.record("identity_requested", institution_id=case.institution_id, actor=access.member,
-                 case=case, detail={"request": request.id, "reason": request.reason})
+                 case=case, detail={"request": request.id})
     return request
 
 
@@ -109,6 +115,5 @@ def decide(access: StaffAccess, request_id: int, approve: bool, reason: str) -> 
     request.decided_by_staff_id, request.decided_at = access.member.id, utcnow()
     request.decision_reason = reason
     audit.record("identity_request_" + request.status, institution_id=case.institution_id,
-                 actor=access.member, case=case,
-                 detail={"request": request.id, "reason": reason})
+                 actor=access.member, case=case, detail={"request": request.id})
     return request

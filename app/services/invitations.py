@@ -10,21 +10,19 @@ outlives the page), and a forged or swapped field does not open.
 """
 import base64
 import hashlib
-import hmac
 import secrets
 from datetime import timedelta
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from ..crypto import DecryptionError, aead
+from ..crypto.appkey import derive_app_key
 from ..crypto.kdf import KdfParams
 from ..extensions import db
 from ..models import Institution, Invitation, Role, StaffMember
 from ..models.types import utcnow
-from . import audit, notify, totp
+from . import accounts, audit, notify, totp
 from .authz import require_role
 from .errors import DomainError
 from .staff import MIN_PASSWORD_LENGTH, WeakPassword, add_staff
@@ -135,9 +133,7 @@ def invited_roles(invitation: Invitation) -> list[Role]:
 # --- the TOTP secret during enrolment ------------------------------------------------------------
 
 def _enrolment_key(app_secret: str) -> bytes:
-    return HKDFExpand(algorithm=hashes.SHA256(), length=32,
-                      info=b"avertizor-activation-totp-v1").derive(
-        hmac.new(b"avertizor", app_secret.encode(), "sha256").digest())
+    return derive_app_key(app_secret, "activation-totp")
 
 
 def _enrolment_aad(invitation: Invitation) -> str:
@@ -191,8 +187,17 @@ def activate(token: str, *, password: str, totp_secret: bytes, code: str, app_se
                        kdf_params=kdf_params)
     member.totp_secret = totp.seal_secret(app_secret, member.id, totp_secret)
     member.totp_last_step = step
+    waits = member.is_trusted
+    if waits:
+        # Whoever holds the link (or a copy of the database) is not a reader yet: a second
+        # person confirms the account first (see accounts.confirm).
+        member.confirmed_at = None
+        member.proposed_by_staff_id = invitation.invited_by_staff_id
     db.session.flush()
     audit.record("staff_activated", institution_id=institution.id, actor=member,
                  detail={"invitation": invitation.id, "roles": invitation.roles.split(","),
-                         "invited_by": invitation.invited_by_staff_id})
+                         "invited_by": invitation.invited_by_staff_id,
+                         "awaiting_confirmation": waits})
+    if waits:
+        accounts.ask_for_confirmation(member)
     return member

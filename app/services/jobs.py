@@ -16,21 +16,45 @@ Failures are never silent and never lose a mail: the row stays pending with its 
 and a short error (no address in it), retried with exponential backoff; only after
 `GIVE_UP_AFTER` of failures is it set aside, its recipient erased, and counted as undeliverable
 by every later run.
+
+What must not be readable from the database (an activation link, a reporter's address) is in
+the row only sealed under a key from the configuration (see app.services.notify); it is opened
+in memory just before sending and erased, with the recipient, once the mail has gone. One
+failing mail never holds back the others: a refused recipient or a dropped connection fails
+that mail only; the run stops only when the server cannot be reached twice in a row.
+
+In development (MAIL_TRANSPORT = "files") mail is written to instance/mail/ as .eml files
+instead of SMTP, right after the request that queued it (see `init_app`).
 """
+import os
 import re
 import smtplib
+import threading
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from logging import INFO
+from pathlib import Path
 
 from flask import current_app
 from flask_mail import BadHeaderError, Connection, Message
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import load_only
 
+from ..crypto import DecryptionError
 from ..extensions import db
-from ..models import Case, Institution, KeyKind, KeyWrap, OutboxMail, Role, StaffMember, Status
+from ..models import (
+    AuditHead,
+    Case,
+    Institution,
+    KeyKind,
+    KeyWrap,
+    OutboxMail,
+    Role,
+    StaffMember,
+    Status,
+)
 from ..models.types import utcnow
 from . import deadlines, followup, notify, orphans, retention, staff_auth
 
@@ -83,6 +107,7 @@ class _Claimed:
     attempts: int
     created_at: datetime
     kind: str
+    sealed: bytes | None = None
 
 
 def _clock(now: datetime | None) -> Callable[[], datetime]:
@@ -150,7 +175,7 @@ def _claim(now: datetime) -> _Claimed | None:
 def _try_claim(now: datetime) -> _Claimed | None:
     columns = (OutboxMail.id, OutboxMail.institution_id, OutboxMail.recipient,
                OutboxMail.subject, OutboxMail.body, OutboxMail.attempts, OutboxMail.created_at,
-               OutboxMail.kind)
+               OutboxMail.kind, OutboxMail.sealed)
     for _ in range(10):  # a lost race (SQLite, or PostgreSQL without the lock) tries again
         row = db.session.execute(
             select(*columns)
@@ -168,7 +193,7 @@ def _try_claim(now: datetime) -> _Claimed | None:
             .execution_options(synchronize_session=False)).rowcount
         if won == 1:
             return _Claimed(row.id, row.institution_id, row.recipient, row.subject, row.body,
-                            row.attempts + 1, row.created_at, row.kind)
+                            row.attempts + 1, row.created_at, row.kind, row.sealed)
     return None
 
 
@@ -199,7 +224,7 @@ def _retry_delay(attempts: int) -> timedelta:
 def _record_sent(mail: _Claimed, at: datetime) -> None:
     db.session.execute(
         update(OutboxMail).where(OutboxMail.id == mail.id)
-        .values(sent_at=at, recipient=ERASED, last_error=None)
+        .values(sent_at=at, recipient=ERASED, sealed=None, last_error=None)
         .execution_options(synchronize_session=False))
     db.session.commit()
 
@@ -207,15 +232,11 @@ def _record_sent(mail: _Claimed, at: datetime) -> None:
 def _record_failure(mail: _Claimed, error: BaseException, at: datetime) -> None:
     reason = _short_error(error, mail.recipient)
     values = {"last_error": reason, "next_attempt_at": at + _retry_delay(mail.attempts)}
-    if mail.kind == notify.REPORTER_UPDATE:
-        # A reporter's address does not wait in clear for the mail server to come back: it is
-        # erased now and filled in again when a handler next opens the case.
-        values.update(next_attempt_at=NEVER, recipient=ERASED,
-                      last_error=f"waiting for a handler to open the case; {reason}"[:300])
-    elif mail.attempts >= FAST_ATTEMPTS and at - mail.created_at >= GIVE_UP_AFTER:
+    if isinstance(error, DecryptionError) or (
+            mail.attempts >= FAST_ATTEMPTS and at - mail.created_at >= GIVE_UP_AFTER):
         # Set aside, not deleted: the row, its kind, subject and error stay for the operator;
-        # the address does not stay in clear for ever.
-        values.update(next_attempt_at=NEVER, recipient=ERASED,
+        # the address and the sealed part do not stay for ever.
+        values.update(next_attempt_at=NEVER, recipient=ERASED, sealed=None,
                       last_error=f"gave up after {mail.attempts} attempts; {reason}"[:300])
         current_app.logger.error("outbox mail %s: gave up after %s attempts (%s)",
                                  mail.id, mail.attempts, reason)
@@ -246,45 +267,91 @@ def undeliverable_count() -> int:
 
 
 def parked_reporter_updates() -> int:
-    """Reporter notices whose address was erased after a failed attempt, waiting for a handler
-    to open their case."""
+    """Reporter notices left without an address by earlier versions (which erased it after a
+    failed attempt), waiting for a handler to open their case."""
     return db.session.scalar(select(func.count()).select_from(OutboxMail).where(
         OutboxMail.sent_at.is_(None), OutboxMail.kind == notify.REPORTER_UPDATE,
-        OutboxMail.recipient == ERASED))
+        OutboxMail.recipient == ERASED, OutboxMail.sealed.is_(None)))
+
+
+class _FileMailbox:
+    """Development's mail server: one .eml file per message under instance/mail/ (0600, in a
+    0700 folder), its path in the log. The file is the mailbox: the activation link in it is
+    meant to be read; nothing secret stays in the database."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def send(self, message: Message) -> None:
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        name = f"{utcnow():%Y%m%d-%H%M%S-%f}-{os.getpid()}-{threading.get_ident()}.eml"
+        path = self.folder / name
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(message.as_bytes())
+        current_app.logger.info("mail written to %s", path)
+
+    def close(self) -> None:
+        pass
+
+
+def mail_folder() -> Path:
+    return Path(current_app.config.get("MAIL_FOLDER")
+                or Path(current_app.config["INSTANCE_DIR"]) / "mail")
+
+
+def _transport():
+    if current_app.config.get("MAIL_TRANSPORT") == "files":
+        return _FileMailbox(mail_folder())
+    return _Smtp()
+
+
+def _open_sealed(mail: _Claimed) -> tuple[str, str]:
+    parts = notify.open_parts(mail.id, mail.kind, mail.sealed)
+    return parts.get("recipient", mail.recipient), parts.get("body", mail.body)
 
 
 def deliver_outbox(limit: int = 100, now: datetime | None = None) -> DeliveryReport:
     """Send up to `limit` due mails. `now` fixes the clock (tests); by default the real time.
-    An unreachable server ends the run after one failed mail: the rest wait for the next run
-    untouched."""
+    A failing mail fails alone; the run ends early only when the server could not be reached
+    for two mails in a row (the rest wait for the next run untouched)."""
     clock = _clock(now)
-    sent = failed = 0
+    sent = failed = unreachable = 0
     senders: dict[int, str] = {}
-    smtp = _Smtp()
+    smtp = _transport()
     try:
         while sent + failed < limit:
             mail = _claim(clock())
             if mail is None:
                 break
-            message = Message(subject=mail.subject, recipients=[mail.recipient], body=mail.body,
+            try:
+                recipient, body = _open_sealed(mail)
+            except DecryptionError as error:
+                failed += 1
+                _record_failure(mail, error, clock())
+                continue
+            message = Message(subject=mail.subject, recipients=[recipient], body=body,
                               sender=_sender(mail.institution_id, senders))
+            mail.recipient = recipient  # in memory only: to keep it out of error texts
             db.session.commit()  # no transaction stays open while the SMTP server answers
             try:
                 smtp.send(message)
             except (*MESSAGE_ERRORS, BadHeaderError) as error:
-                failed += 1
+                failed, unreachable = failed + 1, 0
                 _record_failure(mail, error, clock())
                 continue
             except OSError as error:  # the server is down, refuses us or went away
-                failed += 1
-                smtp.close()
+                failed, unreachable = failed + 1, unreachable + 1
+                smtp.close()  # the next mail gets a fresh connection
                 _record_failure(mail, error, clock())
-                break
+                if unreachable >= 2:
+                    break
+                continue
             except Exception as error:  # one malformed mail must not block the queue
                 failed += 1
                 _record_failure(mail, error, clock())
                 continue
-            sent += 1
+            sent, unreachable = sent + 1, 0
             _record_sent(mail, clock())
     finally:
         smtp.close()
@@ -370,6 +437,65 @@ def queue_deadline_reminders(now: datetime | None = None) -> int:
     return queued
 
 
+# --- the audit chain's head, mailed to the admins --------------------------------------------------
+
+def queue_audit_heads(now: datetime | None = None) -> int:
+    """Once a day, each active admin gets the audit chain's head (a hash, nothing else), so
+    that a later `flask audit verify --head` can tell whether entries were cut."""
+    now = now or utcnow()
+    day = f"{now:%Y-%m-%d}"
+    queued = 0
+    for head in db.session.scalars(select(AuditHead).order_by(AuditHead.institution_id)).all():
+        admins = [member for member in db.session.scalars(select(StaffMember).where(
+            StaffMember.institution_id == head.institution_id, StaffMember.active.is_(True))
+            .order_by(StaffMember.id)) if member.has_role(Role.ADMIN)]
+        queued += notify.audit_head(head.institution_id, admins, head.head_hash, head.length,
+                                    day)
+        db.session.commit()
+    return queued
+
+
+# --- development: deliver right after the request ------------------------------------------------
+
+def deliver_after_request(app) -> None:
+    """Run delivery in a short background thread of this worker, after the response: the
+    request's transaction has committed by then, and the claims make several workers (and a
+    `jobs run` alongside) send each mail once."""
+    def work():
+        with app.app_context():
+            try:
+                deliver_outbox()
+            except Exception:
+                app.logger.exception("development mail delivery failed")
+            finally:
+                db.session.remove()
+
+    threading.Thread(target=work, name="avertizor-dev-mail", daemon=True).start()
+
+
+def init_app(app) -> None:
+    """In development, mail goes to instance/mail/ after every request that queued some."""
+    if app.config.get("MAIL_TRANSPORT") == "files" and app.logger.getEffectiveLevel() > INFO:
+        app.logger.setLevel(INFO)  # the path of each mail written is told in the log
+    if not app.config.get("MAIL_DELIVER_AFTER_REQUEST"):
+        return
+
+    from flask import g
+    from sqlalchemy import event
+
+    @event.listens_for(OutboxMail, "after_insert")
+    def _queued(mapper, connection, target):  # noqa: ARG001 (SQLAlchemy's signature)
+        from flask import has_request_context
+
+        if has_request_context():
+            g.avertizor_mail_queued = True
+
+    @app.teardown_request
+    def _deliver(_error=None):
+        if g.pop("avertizor_mail_queued", False):
+            deliver_after_request(app)
+
+
 # --- sessions ------------------------------------------------------------------------------------
 
 def purge_expired_sessions() -> None:
@@ -400,6 +526,7 @@ def run_all(now: datetime | None = None, limit: int = 100) -> RunReport:
     orphans_removed = step("orphan files", orphans.sweep, 0)
     purging = step("retention", lambda: retention.run(now), None)
     queued = step("deadline reminders", lambda: queue_deadline_reminders(now), 0)
+    step("audit head", lambda: queue_audit_heads(now), 0)
     delivery = step("outbox delivery", lambda: deliver_outbox(limit=limit, now=now), None)
     if delivery is None:
         delivery = DeliveryReport(sent=0, failed=0, remaining=pending_count())

@@ -20,7 +20,7 @@ from ..crypto.kdf import KdfParams
 from ..crypto.seal import public_bytes
 from ..extensions import db
 from ..models import Case, Institution, KeyKind, KeyWrap, Role, StaffMember, StaffSession
-from . import access, audit
+from . import access, audit, notify
 from .authz import holds_case_key
 from .errors import DomainError, NotAuthorised
 from .staff import MIN_PASSWORD_LENGTH, WeakPassword
@@ -94,7 +94,8 @@ def grant_all(institution: Institution, member: StaffMember,
     identity policy `direct` the identity key too. One audit entry per case granted."""
     if member.institution_id != institution.id or not member.active \
             or not member.has_role(Role.HANDLER):
-        raise RecoveryRefused(_l("%(email)s is not an active handler.", email=member.email))
+        raise RecoveryRefused(_l("%(email)s is not an active, confirmed handler (confirm the "
+                                 "account first: flask staff confirm).", email=member.email))
     result = GrantResult()
     for case in _recoverable_cases(institution):
         if holds_case_key(member, case):
@@ -111,6 +112,8 @@ def grant_all(institution: Institution, member: StaffMember,
                      detail={"to": member.id, "identity": identity})
         result.granted += 1
     db.session.flush()
+    if result.granted:
+        notify.new_reader(member, "recovery")  # the other handlers learn of it
     return result
 
 
@@ -159,4 +162,7 @@ def reset_password(institution: Institution, member: StaffMember, recovery: X255
     audit.record("password_reset_by_recovery", institution_id=institution.id,
                  detail={"staff": member.id, "cases": result.restored})
     db.session.flush()
+    if result.restored:
+        # A new key now opens those cases: the other handlers learn of it.
+        notify.new_reader(member, "recovery")
     return result

@@ -1,17 +1,16 @@
 """Second factor: TOTP codes (RFC 6238, 6 digits, 30 s), with the QR code drawn as SVG here."""
 import base64
-import hmac
 import os
 import time
 
 import segno
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 from cryptography.hazmat.primitives.twofactor import InvalidToken
 from cryptography.hazmat.primitives.twofactor.totp import TOTP
 from sqlalchemy import or_, update
 
 from ..crypto import aead
+from ..crypto.appkey import derive_app_key
 
 DIGITS = 6
 STEP_SECONDS = 30
@@ -83,9 +82,7 @@ def claim_step(staff_id: int, step: int) -> bool:
 
 
 def _storage_key(app_secret: str) -> bytes:
-    return HKDFExpand(algorithm=hashes.SHA256(), length=32,
-                      info=b"avertizor-totp-storage-v1").derive(
-        hmac.new(b"avertizor", app_secret.encode(), "sha256").digest())
+    return derive_app_key(app_secret, "totp-storage")
 
 
 def seal_secret(app_secret: str, staff_id: int, secret: bytes) -> bytes:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0007_c_rate_counter'
-down_revision = '7aed78331823'
+down_revision = "0007_b"
 branch_labels = None
 depends_on = None
 

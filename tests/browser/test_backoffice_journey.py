@@ -225,19 +225,34 @@ def activate(invitee, path: str, password: str) -> bytes:
     return secret
 
 
-def confirm_activation(desk, name: str) -> None:
-    """Where the admin confirms an activated account before it may read reports. Today an
-    activated account is active at once: nothing to do."""
+def confirm_activation(confirmer, name: str) -> None:
+    """A second administrator confirms the activated account: until then no report is sealed
+    to it (no one becomes a reader alone)."""
+    confirmer.goto("/staff/admin/")
+    assert "waiting for confirmation" in main_text(confirmer)
+    confirmer.click("text=Confirm account")
+    confirmer.wait_for_url(re.compile(r"/staff/admin/confirmations"))
+    assert f"{name} is confirmed." in main_text(confirmer)
 
 
-def test_admin_invites_sets_roles_settings_and_reads_the_audit(new_page, admin):
+@pytest.fixture
+def second_admin(admin, make_handler):
+    member = make_handler("Radu Administrator", roles=(Role.ADMIN,))
+    person = SimpleNamespace(email=member.email, password=member.password)
+    db.session.close()
+    return person
+
+
+def test_admin_invites_sets_roles_settings_and_reads_the_audit(new_page, admin, second_admin):
     desk = new_page(locale="en-GB")
     sign_in(desk, admin)
     password = "o parolă lungă și bună"
     path = invite(desk, "Maria Nouă", "maria@baltati.example", ["handler"])
     invitee = new_page(java_script_enabled=False, locale="en-GB")
     secret = activate(invitee, path, password)
-    confirm_activation(desk, "Maria Nouă")
+    confirmer = new_page(java_script_enabled=False, locale="en-GB")
+    sign_in(confirmer, second_admin)
+    confirm_activation(confirmer, "Maria Nouă")
 
     # The new handler signs in with the next TOTP code and reaches the inbox.
     maria = new_page(locale="en-GB")
