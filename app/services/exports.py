@@ -20,7 +20,7 @@ The legal clocks are published under rules that keep them from pairing with othe
   a small count back. Their "due" figures are published only when each is 0 or at least the
   threshold; otherwise every deadline cell of the year is withheld.
 - The forwarding clock counts the reports whose outcome is "forwarded": it is withheld when
-  that outcome is hidden.
+  that outcome is hidden, and otherwise protected on its own (its total is published anyway).
 
 The same public view feeds the transparency page, so what a visitor reads and what is
 published as open data are one and the same figures. Only the public-safe breakdowns are
@@ -133,16 +133,22 @@ def channel_leaves(indicators: Indicators) -> "OrderedDict[str, int]":
     return leaves
 
 
-def _withheld_clock(clock: Compliance, hidden: Shown) -> PublicClock:
-    return PublicClock(due=hidden, cells=OrderedDict((key, hidden) for key in clock.cells),
-                       share_met=None, median_days=None)
-
-
-def _public_clock(clock: Compliance, threshold: int, complete: bool) -> PublicClock:
+def _clock_cells(clock: Compliance, complete: bool) -> "OrderedDict[str, int]":
     cells = OrderedDict(clock.cells)
     if complete and not cells.get(PENDING):
         del cells[PENDING]  # zero by construction once the period is over
-    due, cells = protect(cells, threshold)
+    return cells
+
+
+def _withheld_clock(clock: Compliance, complete: bool) -> PublicClock:
+    withheld = Shown(WITHHELD, None)
+    return PublicClock(due=withheld, cells=OrderedDict(
+        (key, withheld) for key in _clock_cells(clock, complete)), share_met=None,
+        median_days=None)
+
+
+def _public_clock(clock: Compliance, threshold: int, complete: bool) -> PublicClock:
+    due, cells = protect(_clock_cells(clock, complete), threshold)
     extra = [cells[MET_EXTENDED]] if MET_EXTENDED in cells else []
     return PublicClock(due=due, cells=cells,
                        share_met=share(cells[MET], cells[LATE], *extra),
@@ -155,16 +161,15 @@ def _public_clocks(indicators: Indicators, threshold: int, complete: bool,
     law_clocks = (indicators.acknowledgement, indicators.feedback, indicators.answer)
     split_safe = threshold <= 1 or all(clock.due == 0 or clock.due >= threshold
                                        for clock in law_clocks)
-    withheld = Shown(WITHHELD, None)
     published = OrderedDict()
     for clock in law_clocks:
         published[clock.name] = (_public_clock(clock, threshold, complete) if split_safe
-                                 else _withheld_clock(clock, withheld))
+                                 else _withheld_clock(clock, complete))
     forwarding = indicators.forwarding
-    if split_safe and not outcomes[FORWARDED].hidden:
+    if not outcomes[FORWARDED].hidden:
         published[forwarding.name] = _public_clock(forwarding, threshold, complete)
     else:
-        published[forwarding.name] = _withheld_clock(forwarding, withheld)
+        published[forwarding.name] = _withheld_clock(forwarding, complete)
     return published
 
 
