@@ -147,6 +147,7 @@ def dashboard():
                            channel_rows=_channel_rows(indicators), dimension=dimension,
                            clock_label=CLOCK, clock_cell=CLOCK_CELL,
                            threshold=threshold_for(_institution()),
+                           provisional=not period.is_complete(indicators.generated_at),
                            period_args=_period_args(period)), 200 if valid else 400
 
 
