@@ -132,7 +132,8 @@ def test_petition_answers_in_thirty_days_then_forty_five_once_extended():
 def test_forwarded_regime_must_be_forwarded_in_five_days():
     case = new_case(RECEIVED, regime=Regime.FORWARDED)
     assert (case.next_deadline_kind, case.next_deadline_at) == (FORWARD, at(2026, 3, 7))
-    assert case.feedback_due_at is None and case.answer_due_at is None
+    # Forwarded reports stay under Law 361/2022's feedback clock: forwarding is the feedback.
+    assert case.feedback_due_at == at(2026, 6, 9) and case.answer_due_at is None
 
 
 @pytest.mark.parametrize("regime", [None, Regime.WHISTLEBLOWER, Regime.PETITION,

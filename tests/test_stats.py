@@ -164,16 +164,23 @@ def test_the_year_2025_figure_by_figure(known):
 
 def test_deadline_compliance_2025(known):
     ind = stats.dashboard(known, Period.year(2025), now=NOW)
-    # Due in 2025: c1 (met, 2 days), c2 (late, 10 days), c7 and c9 (never acknowledged).
-    # c9 was received in 2024; c8's acknowledgement falls due in 2026; petitions and the
-    # forwarded case have no acknowledgement clock.
+    # Due in 2025: c1 (met, 2 days), c6 (forwarded after 3 days: the reporter was told, met;
+    # a forwarded report stays in the figure), c2 (late, 10 days), c7 and c9 (never
+    # acknowledged). c9 was received in 2024; c8's acknowledgement falls due in 2026;
+    # petitions have no acknowledgement clock.
     ack = ind.acknowledgement
-    assert ack.cells == cells(met=1, late=3, pending=0)
-    assert (ack.due, ack.share_met, ack.median_days, ack.measured) == (4, 25.0, 6.0, 2)
-    # c1 answered by closing on day 30 (met); c2 by a message on day 110 (late); c9 never.
+    assert ack.cells == cells(met=2, late=3, pending=0)
+    assert (ack.due, ack.share_met, ack.measured) == (5, 40.0, 3)
+    assert 2.9 <= ack.median_days <= 3.1  # 2, about 3 (c6's forwarding day), 10
+    # c1 answered by closing on day 30 (met); c6 by its forwarding on day 3 (met); c2 by a
+    # message on day 110 (late); c9 never.
     feedback = ind.feedback
-    assert feedback.cells == cells(met=1, late=2, pending=0)
-    assert (feedback.share_met, feedback.median_days, feedback.measured) == (33.3, 70.0, 2)
+    assert feedback.cells == cells(met=2, late=2, pending=0)
+    assert (feedback.share_met, feedback.median_days, feedback.measured) == (50.0, 30.0, 3)
+    # c6 forwarded on its third day: within the 5 days.
+    forwarding = ind.forwarding
+    assert forwarding.cells == cells(met=1, late=0, pending=0)
+    assert (forwarding.due, forwarding.share_met, forwarding.measured) == (1, 100.0, 1)
     # c5 answered on day 20 (then reopened), c11 extended and answered on day 40, c12 never.
     answer = ind.answer
     assert answer.cells == cells(met=1, met_extended=1, late=1, pending=0)
@@ -182,8 +189,10 @@ def test_deadline_compliance_2025(known):
 
 def test_overdue_now_is_a_snapshot_of_the_whole_institution(known):
     ind = stats.dashboard(known, Period.month(2025, 3), now=NOW)
-    # Acknowledgement: c3, c4, c7, c8, c9; feedback: c2; answer: c12 and the reopened c5.
-    assert ind.overdue_now.cells == cells(acknowledge=5, feedback=1, answer=2, forward=0)
+    # Acknowledgement: c3, c4, c7, c8, c9; answer: c12 and the reopened c5. c2 had its
+    # feedback, late, on day 110: no deadline of it is open any more, so it is not overdue
+    # (it used to read "feedback overdue" for ever).
+    assert ind.overdue_now.cells == cells(acknowledge=5, feedback=0, answer=2, forward=0)
 
 
 def test_month_and_year_boundaries_in_bucharest_time(known):
@@ -215,11 +224,11 @@ def test_outreach_and_portal_use(known):
     assert (ind.outreach.post_audience, ind.outreach.activities,
             ind.outreach.participants) == (150, 2, 40)
     assert ind.outreach.activities_by_platform.cells["public_meeting"] == 1
-    # Web submissions are counted on the day they happen (today, in this test): c1, c7, c9,
-    # c10, c12.
-    this_year = stats.dashboard(known, Period.year(date.today().year), now=NOW)
-    assert this_year.usage.cells == cells(report_submitted=5, follow_up_login=0)
-    assert ind.usage.cells == cells(report_submitted=0, follow_up_login=0)
+    # "Reports sent through the portal" has one definition: reports received in the period
+    # that no staff member recorded, the same figure as the "web" origin.
+    assert ind.usage.cells == cells(report_submitted=ind.by_origin.cells["web"],
+                                    follow_up_login=0)
+    assert ind.usage.cells["report_submitted"] == 3
 
 
 def test_an_empty_period_lists_every_value_with_zero(known):
@@ -266,6 +275,10 @@ def test_the_dashboard_page_shows_the_figures(known, sign_in):
 
 
 def test_exports_are_audited(known, sign_in, app):
+    from app.models import Institution
+    place = db.session.get(Institution, known.institution_id)
+    place.siruta_code, place.cui = "40198", "4540623"
+    db.session.commit()
     staff = sign_in(known)
     before = db.session.scalar(select(func.count(AuditEntry.id)).where(
         AuditEntry.action == "stats_export"))
@@ -273,16 +286,29 @@ def test_exports_are_audited(known, sign_in, app):
     assert csv_file.status_code == 200 and csv_file.mimetype == "text/csv"
     assert "attachment;" in csv_file.headers["Content-Disposition"]
     text = csv_file.get_data(as_text=True)
-    assert text.splitlines()[0] == "period,indicator,dimension,value"
-    assert "2025,reports_received,total,9" in text
-    assert "2025,reports_by_channel,web,3" in text
-    assert "2025,reports_by_channel,email,<3" in text  # suppressed: it is public
-    assert staff.get("/staff/stats/export/json?period=quarter&year=2025&quarter=4"
-                     ).json["metadata"]["period"] == "2025-Q4"
+    lines = text.splitlines()
+    assert lines[0] == "siruta_code,cui,period,period_status,indicator,dimension,value,flag"
+    # A numeric value column with a separate flag, and the institution's identifiers.
+    assert "40198,4540623,2025,final,reports_received,total,9," in lines
+    assert "40198,4540623,2025,final,reports_by_channel,web,3," in lines
+    assert "40198,4540623,2025,final,reports_by_channel,email,,suppressed" in lines
+    assert all(re.fullmatch(r"-?\d+(\.\d+)?", line.split(",")[6]) or
+               line.split(",")[7] in ("suppressed", "not_published") for line in lines[1:])
+    # Only whole years are offered for publication: a quarter is refused, with the reason.
+    quarter = staff.get("/staff/stats/export/json?period=quarter&year=2025&quarter=4")
+    assert quarter.status_code == 302
+    assert "whole calendar years" in staff.get(quarter.location).get_data(as_text=True)
     meta = staff.get("/staff/stats/export/metadata?period=year&year=2025").json
     assert meta["publisher"] == "Comuna Bălțați" and meta["suppression_threshold"] == 3
+    assert (meta["publisher_siruta_code"], meta["publisher_cui"]) == ("40198", "4540623")
+    assert meta["period_status"] == "final" and meta["provisional"] is False
     assert set(meta["indicators"]) >= {"reports_received", "reports_by_channel",
-                                       "preventive_posts"}
+                                       "preventive_posts", "forward_5_days"}
+    document = staff.get("/staff/stats/export/json?period=year&year=2025").json
+    received = next(row for row in document["data"] if row["indicator"] == "reports_received")
+    assert received == {"siruta_code": "40198", "cui": "4540623", "period": "2025",
+                        "period_status": "final", "indicator": "reports_received",
+                        "dimension": "total", "value": 9, "flag": ""}
     db.session.expire_all()
     entries = db.session.scalars(select(AuditEntry).where(
         AuditEntry.action == "stats_export").order_by(AuditEntry.seq)).all()
@@ -291,11 +317,25 @@ def test_exports_are_audited(known, sign_in, app):
     assert '"format": "csv"' in entries[0].detail and '"period": "2025"' in entries[0].detail
 
 
+def test_the_unfinished_year_is_exported_as_provisional(known, app):
+    runner = app.test_cli_runner()
+    this_year = date.today().year
+    result = runner.invoke(args=["stats", "export", "--year", str(this_year), "--format",
+                                 "csv"])
+    assert result.exit_code == 0, result.output
+    rows = [line.split(",") for line in result.output.splitlines()[1:]]
+    assert rows and all(row[3] == "provisional" for row in rows)
+    assert all(row[7] in ("provisional", "suppressed", "not_published") for row in rows)
+    result = runner.invoke(args=["stats", "export", "--year", str(this_year), "--format",
+                                 "metadata"])
+    assert '"provisional": true' in result.output
+
+
 def test_the_command_line_export_is_audited(known, app, tmp_path):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["stats", "export", "--year", "2025", "--format", "csv"])
     assert result.exit_code == 0, result.output
-    assert "2025,reports_received,total,9" in result.output
+    assert ",,2025,final,reports_received,total,9," in result.output
     target = tmp_path / "indicatori.json"
     result = runner.invoke(args=["stats", "export", "--year", "2025", "--format", "json",
                                  "--output", str(target)])

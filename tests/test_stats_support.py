@@ -18,7 +18,7 @@ from app.services.casework import open_case_key
 from app.services.transaction import unit_of_work
 
 TIMESTAMPS = ("received_at", "acknowledged_at", "closed_at", "extended_at", "forwarded_at",
-              "updated_at")
+              "feedback_given_at", "updated_at")
 
 
 def utc(*parts) -> datetime:

@@ -133,7 +133,10 @@ def random_indicators(rng: random.Random) -> Indicators:
         (c, by_platform.total if c == "social_media" else leaves[c]) for c in channels))
 
     def clock(name, parts):
-        cells = partition(name, parts, rng.choice([0, 1, 2, 3, 4, 5, 8, 15]), rng).cells
+        # 2025 is over: nothing of it is still "not yet due".
+        cells = partition(name, [p for p in parts if p != "pending"],
+                          rng.choice([0, 1, 2, 3, 4, 5, 8, 15]), rng).cells
+        cells["pending"] = 0
         done = cells["met"] + cells.get("met_extended", 0) + cells["late"]
         return Compliance(name, cells, rng.choice([None, 3.5]), done)
 
@@ -151,6 +154,7 @@ def random_indicators(rng: random.Random) -> Indicators:
         acknowledgement=clock("acknowledgement_7_days", ["met", "late", "pending"]),
         feedback=clock("feedback_3_months", ["met", "late", "pending"]),
         answer=clock("petition_answer_30_45_days", list(CLOCK_PARTS)),
+        forwarding=clock("forward_5_days", ["met", "late", "pending"]),
         overdue_now=Breakdown("overdue_now", OrderedDict(acknowledge=1)),
         outreach=Outreach(breakdown("p", ["facebook", "website"], rng, [0, 1, 2]), 0, 1, 2,
                           breakdown("a", ["facebook"], rng, [0, 1])))
@@ -169,7 +173,7 @@ def check_rows(rows: list[tuple[str, str, str, str]], threshold: int, where: str
                         f"{where} {indicator}")
             checked += 1
         elif indicator in ("acknowledgement_7_days", "feedback_3_months",
-                           "petition_answer_30_45_days"):
+                           "petition_answer_30_45_days", "forward_5_days"):
             values = dict(items)
             parts = [values[key] for key in CLOCK_PARTS if key in values]
             assert_safe(values["due"], parts, threshold, f"{where} {indicator}")
@@ -177,6 +181,7 @@ def check_rows(rows: list[tuple[str, str, str, str]], threshold: int, where: str
                          for key in ("met", "met_extended", "late") if key in values)
             if hidden:
                 assert values["share_met_percent"] == "", f"{where} {indicator} share"
+            assert "pending" not in values, f"{where} {indicator}: a structural zero"
             checked += 1
     assert "social_media" not in dict(groups["reports_by_channel"])  # no subtotal
     assert not {"reports_by_status", "reports_by_regime", "reports_by_origin"} & set(groups)
@@ -189,7 +194,7 @@ def test_random_indicator_sets_publish_nothing_recoverable(threshold):
     for run in range(400):
         indicators = random_indicators(rng)
         rows = exports.rows(exports.public_view(indicators, threshold))
-        assert check_rows(rows, threshold, f"run {run}") == 8
+        assert check_rows(rows, threshold, f"run {run}") == 9
 
 
 # --- end to end: /transparency and its files ---------------------------------------------------
@@ -212,6 +217,22 @@ def build_random_year(desk, rng: random.Random, count: int) -> None:
         elif fate < .6:
             desk.forward(case)
         desk.place(case, utc(2025, 1 + index % 12, 1 + rng.randrange(27), 10))
+
+
+def csv_rows(text: str) -> list[tuple[str, str, str, str]]:
+    """The open-data CSV as (period, indicator, dimension, text): a suppressed value can be
+    anything as far as the file tells ("x"); a share not published is empty."""
+    records = list(csv.DictReader(io.StringIO(text)))
+    assert list(records[0]) == list(exports.CSV_COLUMNS)
+    out = []
+    for row in records:
+        if row["flag"] == "suppressed":
+            assert row["value"] == ""
+            text = WITHHELD
+        else:
+            text = row["value"]
+        out.append((row["period"], row["indicator"], row["dimension"], text))
+    return out
 
 
 def html_tables(html: str) -> dict[str, list[tuple[str, list[str]]]]:
@@ -237,11 +258,12 @@ def test_transparency_page_and_open_data_reveal_nothing(client, institution, mak
 
     data = client.get("/transparency/2025.csv")
     assert data.status_code == 200 and data.mimetype == "text/csv"
-    rows = [tuple(row) for row in csv.reader(io.StringIO(data.get_data(as_text=True)))]
-    assert rows[0] == exports.CSV_COLUMNS
-    assert check_rows(rows[1:], 3, f"seed {seed} csv") == 8
+    rows = [("header",)] + csv_rows(data.get_data(as_text=True))
+    assert check_rows(rows[1:], 3, f"seed {seed} csv") == 9
     document = client.get("/transparency/2025.json").json
-    assert [tuple(item.values()) for item in document["data"]] == rows[1:]
+    assert [(item["period"], item["indicator"], item["dimension"],
+             WITHHELD if item["flag"] == "suppressed" else exports._number(item["value"]))
+            for item in document["data"]] == rows[1:]
     assert document["metadata"]["suppression_threshold"] == 3
     assert client.get("/transparency/2025-metadata.json").json["period"] == "2025"
 
@@ -254,7 +276,8 @@ def test_transparency_page_and_open_data_reveal_nothing(client, institution, mak
     received = tables["received"][0][1][0]
     values = dict((dimension, value) for _, indicator, dimension, value in rows[1:]
                   if indicator == "reports_by_channel")
-    assert [texts[0] for _, texts in tables["channels"]] == list(values.values())
+    assert [texts[0] if texts[0].isdigit() else WITHHELD
+            for _, texts in tables["channels"]] == list(values.values())
     assert_safe(received, [texts[0] for _, texts in tables["channels"]], 3, "page channels")
     assert_safe(received, [texts[0] for _, texts in tables["outcomes"]], 3, "page outcomes")
 
@@ -265,10 +288,11 @@ def test_a_total_under_the_threshold_hides_every_cell(client, institution, make_
     desk.receive(Channel.PHONE, at=utc(2025, 6, 1, 10))
     desk.receive(Channel.PHONE, at=utc(2025, 6, 2, 10))
     text = client.get("/transparency/2025.csv").get_data(as_text=True)
-    assert "2025,reports_received,total,<3" in text
-    assert "2025,reports_by_channel,phone,<3" in text
-    assert "2025,reports_by_channel,web,<3" in text  # even zeros, as every cell is under 3
-    assert not re.search(r"^2025,reports_by_\w+,[^,]+,[12]$", text, re.M)
+    assert ",,2025,final,reports_received,total,,suppressed" in text
+    assert ",,2025,final,reports_by_channel,phone,,suppressed" in text
+    # even zeros, as every cell is under 3
+    assert ",,2025,final,reports_by_channel,web,,suppressed" in text
+    assert not re.search(r"^,,2025,final,reports_by_\w+,[^,]+,[12],", text, re.M)
 
 
 @pytest.mark.parametrize("app_config", [{"SUPPRESSION_THRESHOLD": 5}], indirect=True)
@@ -279,11 +303,10 @@ def test_the_threshold_is_a_setting(client, institution, make_handler, kdf_param
     for day in range(1, 7):
         desk.receive(Channel.EMAIL, at=utc(2025, 4, day, 10))
     text = client.get("/transparency/2025.csv").get_data(as_text=True)
-    assert "2025,reports_received,total,10" in text
-    assert "2025,reports_by_channel,web,<5" in text
-    assert "2025,reports_by_channel,email,6" in text
-    rows = list(csv.reader(io.StringIO(text)))[1:]
-    check_rows([tuple(r) for r in rows], 5, "threshold 5")
+    assert ",,2025,final,reports_received,total,10," in text
+    assert ",,2025,final,reports_by_channel,web,,suppressed" in text
+    assert ",,2025,final,reports_by_channel,email,6," in text
+    check_rows(csv_rows(text), 5, "threshold 5")
 
 
 def test_the_current_year_is_not_published_until_it_ends(client, institution, make_handler,

@@ -353,7 +353,10 @@ def test_reopened_case_goes_back_to_assessment_with_its_deadline(desk):
     case = db.session.get(Case, case.id)
     assert case.status is Status.ASSESSMENT
     assert case.outcome is None and case.closed_at is None
-    assert case.next_deadline_kind == deadlines.FEEDBACK and case.next_deadline_at == deadline
+    # The closing was the reporter's feedback (Law 361/2022): a reopening does not undo it,
+    # so no legal deadline is open again (the same rule as in the statistics).
+    assert case.feedback_given_at is not None and case.feedback_due_at == deadline
+    assert case.next_deadline_kind is None and case.next_deadline_at is None
     assert events(case.id)[-1] == "reopened"
     detail = db.session.scalar(select(AuditEntry.detail).where(
         AuditEntry.case_id == case.id, AuditEntry.action == "reopened"))

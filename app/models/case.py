@@ -97,6 +97,9 @@ class Case(db.Model):
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Law 361/2022: feedback within 3 months of acknowledgement (or of the 7 days' end).
     feedback_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the reporter first had feedback (see services/deadlines.py): the 3-month clock
+    # stops here, in the inbox, on the case page and in the statistics alike.
+    feedback_given_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # OG 27/2002: answer within 30 days, once extended by 15 with a reason.
     answer_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     extended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -26,6 +26,10 @@ class Institution(db.Model):
     mail_sender: Mapped[str | None] = mapped_column(String(254))
     # Categories of the fixed list that the report form does not offer (comma-separated).
     disabled_categories: Mapped[str] = mapped_column(String(300), default="")
+    # Public identifiers, so that open data from many institutions can be combined: the
+    # SIRUTA code of the administrative unit and the fiscal code (CUI).
+    siruta_code: Mapped[str | None] = mapped_column(String(6))
+    cui: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

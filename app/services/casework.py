@@ -14,7 +14,7 @@ from ..extensions import db
 from ..models import FROM_STAFF, Attachment, AuditEntry, Case, CaseEvent, Message, Note, StaffMember
 from ..models.types import utcnow
 from . import access as key_access
-from . import audit, notify, retention
+from . import audit, deadlines, notify, retention
 from .authz import case_for_handler
 from .errors import DomainError, NotAuthorised
 from .evidence import Evidence, attachment_meta, open_attachment, store_evidence
@@ -141,7 +141,9 @@ def message_reporter(access: StaffAccess, case_id: int, body: str,
     body = (body or "").strip()
     if not body:
         raise DomainError(_l("Please write a message."), field="body")
-    return send_staff_message(access, case, case_key, body, evidence)
+    message = send_staff_message(access, case, case_key, body, evidence)
+    deadlines.feedback_given(case)  # the 3-month clock stops (services/deadlines.py)
+    return message
 
 
 def add_note(access: StaffAccess, case_id: int, body: str) -> Note:

@@ -1,23 +1,27 @@
 """The legal clocks: how many of the deadlines that fell in a period were met.
 
-Definitions (one institution, one Period of local days):
+Definitions (one institution, one Period of local days; what "done" means for each clock is
+services/deadlines.py's, the same the inbox and the case page use):
 
-- Acknowledgement within 7 days (Law 361/2022): whistleblower reports and reports not yet
-  triaged (the strictest clock applies to them) whose acknowledgement was due in the period
-  (acknowledge_due_at = received_at + 7 days falls in it). Met: acknowledged_at is on or before
-  the due time. Late: acknowledged after it, or not acknowledged and the due time has passed.
-  Pending: not acknowledged and not yet due. Share met = met / (met + late).
-- Feedback within 3 months (Law 361/2022): the same regimes, whose feedback was due in the
-  period (feedback_due_at). Feedback was given at the earliest of: the first closing of the
-  case (its first "closed" or "forwarded" event, which carries a reasoned answer, and survives a
-  reopening and the retention purge), and the first message from staff sent after the
-  acknowledgement (any staff message when there was none). Met / late / pending as above.
+- Acknowledgement within 7 days (Law 361/2022): every report that is not a petition
+  (whistleblower reports, reports not yet triaged, and forwarded reports, which stay in the
+  figure after forwarding) whose acknowledgement was due in the period (acknowledge_due_at =
+  received_at + 7 days falls in it). Done: acknowledged, or closed or forwarded before being
+  acknowledged. Met: done on or before the due time. Late: done after it, or not done and the
+  due time has passed. Pending: not done and not yet due. Share met = met / (met + late).
+- Feedback within 3 months (Law 361/2022): the same reports, whose feedback was due in the
+  period (feedback_due_at). Done at feedback_given_at: the first staff message other than the
+  acknowledgement, or the closing or forwarding (kept through a reopening and the retention
+  purge). Met / late / pending as above.
 - Answer within 30 days, or 45 when extended (OG 27/2002): petitions whose answer was due in
   the period (answer_due_at, which the extension moves by 15 days). Answered at the first
   "closed" event. Met within 30 days (not extended), met within the extended 45 days, late,
   pending.
-- Median days: from receipt to the acknowledgement / feedback / answer, over the cases of the
-  clock's population that have one (late ones included), in days with one decimal.
+- Forwarded within 5 days: reports triaged as not competent whose forwarding was due in the
+  period (forward_due_at); done at forwarded_at. Met / late / pending as above.
+- Median days: from receipt to the acknowledgement / feedback / answer / forwarding, over the
+  cases of the clock's population that have one (late ones included), in days with one
+  decimal.
 """
 import statistics
 from collections import OrderedDict
@@ -28,7 +32,7 @@ from functools import lru_cache
 from sqlalchemy import and_, bindparam, func, or_, select
 
 from ..extensions import db
-from ..models import FROM_STAFF, Case, CaseEvent, Message, Regime
+from ..models import Case, CaseEvent, Regime
 from . import deadlines
 from .periods import Period
 from .sql_aggregates import count_if, days_between, earliest, moment, on_postgresql
@@ -70,14 +74,9 @@ def _first_event(kinds: tuple[str, ...]):
             .scalar_subquery())
 
 
-def _feedback_given_at():
-    """The earlier of the first closing and the first staff message after the
-    acknowledgement (the acknowledgement's own message is stored just before it)."""
-    first_message = (select(func.min(Message.created_at)).where(
-        Message.case_id == Case.id, Message.author == FROM_STAFF,
-        or_(Case.acknowledged_at.is_(None), Message.created_at > Case.acknowledged_at))
-        .scalar_subquery())
-    return earliest(_first_event(CLOSING_EVENTS), first_message)
+def _acknowledged_at():
+    """The acknowledgement, or the first closing when the case was closed without one."""
+    return earliest(Case.acknowledged_at, _first_event(CLOSING_EVENTS))
 
 
 @dataclass(frozen=True)
@@ -119,26 +118,30 @@ def _clock_queries(postgresql: bool) -> dict[str, _ClockQuery]:
     """The three legal clocks' statements, built once (only the bound values change)."""
     mine = Case.institution_id == bindparam("institution")
     start, end = moment("start"), moment("end")
-    law_361 = or_(Case.regime.is_(None), Case.regime == Regime.WHISTLEBLOWER)
+    not_petition = or_(Case.regime.is_(None), Case.regime != Regime.PETITION)
     # Each due date is derived from received_at, so a matching range on received_at lets the
     # (institution, received_at) index find the candidates; the due date then decides.
     return {
         "acknowledgement_7_days": _clock_query(
-            [mine, law_361, Case.received_at >= moment("acknowledge_from"),
+            [mine, not_petition, Case.received_at >= moment("acknowledge_from"),
              Case.received_at < end, Case.acknowledge_due_at >= start,
              Case.acknowledge_due_at < end],
-            Case.acknowledged_at, Case.acknowledge_due_at, None, postgresql),
+            _acknowledged_at(), Case.acknowledge_due_at, None, postgresql),
         # Feedback is due 3 months after the acknowledgement, which may itself be late: no
         # lower bound on received_at holds, only that it precedes the due date.
         "feedback_3_months": _clock_query(
-            [mine, law_361, Case.received_at < end, Case.feedback_due_at >= start,
+            [mine, not_petition, Case.received_at < end, Case.feedback_due_at >= start,
              Case.feedback_due_at < end],
-            _feedback_given_at(), Case.feedback_due_at, None, postgresql),
+            Case.feedback_given_at, Case.feedback_due_at, None, postgresql),
         "petition_answer_30_45_days": _clock_query(
             [mine, Case.regime == Regime.PETITION, Case.received_at >= moment("answer_from"),
              Case.received_at < end, Case.answer_due_at >= start, Case.answer_due_at < end],
             _first_event(("closed",)), Case.answer_due_at, Case.extended_at.is_not(None),
             postgresql),
+        "forward_5_days": _clock_query(
+            [mine, Case.regime == Regime.FORWARDED, Case.received_at >= moment("forward_from"),
+             Case.received_at < end, Case.forward_due_at >= start, Case.forward_due_at < end],
+            Case.forwarded_at, Case.forward_due_at, None, postgresql),
     }
 
 
@@ -149,7 +152,8 @@ def clocks(institution_id: int, period: Period, now: datetime) -> tuple[Complian
         "now": now,
         "acknowledge_from": period.start_utc - deadlines.ACKNOWLEDGE_WITHIN - timedelta(1),
         "answer_from": period.start_utc - deadlines.ANSWER_WITHIN - deadlines.EXTENSION
-        - timedelta(1)}
+        - timedelta(1),
+        "forward_from": period.start_utc - deadlines.FORWARD_WITHIN - timedelta(1)}
     results = []
     for name, query in _clock_queries(postgresql).items():
         row = db.session.execute(query.counts, parameters).one()

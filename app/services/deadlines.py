@@ -4,6 +4,17 @@
   the acknowledgement, or of the end of the 7 days when none was sent.
 - OG 27/2002 (petition): answer within 30 days, extendable once by 15 days.
 - Not competent: forward within 5 days.
+
+One definition of "done" per clock, used by the inbox, the case page, "cases overdue now" and
+the statistics (services/compliance.py) alike:
+
+- Acknowledgement: done at the acknowledgement, or at the first closing or forwarding when
+  the case was closed before it was acknowledged (the reporter heard from the institution).
+- Feedback: done at `feedback_given_at`, the first of: a message from staff to the reporter
+  other than the acknowledgement itself, the closing of the case with its reasoned answer,
+  the forwarding. It is kept when the case is reopened.
+- Answer (petition): done at the first closing.
+- Forward: done when the case is forwarded (`forwarded_at`, the day the handler gives).
 """
 import calendar
 from datetime import datetime, timedelta
@@ -46,11 +57,23 @@ def forward_due(received_at: datetime) -> datetime:
     return received_at + FORWARD_WITHIN
 
 
+def feedback_given(case: Case, at: datetime | None = None) -> None:
+    """Record that the reporter had feedback (a staff message other than the
+    acknowledgement, a closing or a forwarding); only the first time counts."""
+    if case.feedback_given_at is None:
+        case.feedback_given_at = at or utcnow()
+    refresh(case)
+
+
 def refresh(case: Case) -> None:
     """Recompute the case's deadlines and its next open one from its regime and history."""
+    if case.status is Status.CLOSED and case.feedback_given_at is None:
+        # Closing and forwarding carry a reasoned answer to the reporter.
+        case.feedback_given_at = case.closed_at or utcnow()
     case.acknowledge_due_at = acknowledge_due(case.received_at)
+    # Forwarded reports keep their Law 361/2022 clocks: forwarding is their feedback.
     case.feedback_due_at = (feedback_due(case.received_at, case.acknowledged_at)
-                            if case.regime in (None, Regime.WHISTLEBLOWER) else None)
+                            if case.regime is not Regime.PETITION else None)
     case.answer_due_at = (answer_due(case.received_at, case.extended_at is not None)
                           if case.regime is Regime.PETITION else None)
     case.forward_due_at = (forward_due(case.received_at)
@@ -69,7 +92,9 @@ def _next_deadline(case: Case) -> tuple[str | None, datetime | None]:
     # Whistleblower reports, and reports not yet triaged (the strictest clock applies).
     if case.acknowledged_at is None:
         return ACKNOWLEDGE, case.acknowledge_due_at
-    return FEEDBACK, case.feedback_due_at
+    if case.feedback_given_at is None:
+        return FEEDBACK, case.feedback_due_at
+    return None, None  # acknowledged and answered: no legal deadline is open
 
 
 def days_left(case: Case, now: datetime | None = None) -> int | None:

@@ -117,7 +117,7 @@ def submit_report(institution: Institution, report: Report, evidence: list[Evide
     # for the short inserts that follow.
     attachments = [store_evidence(item, case=case, case_key=case_key, author="reporter")
                    for item in evidence]
-    case.reference = references.next_reference(institution.id, received_at.year)
+    case.reference = references.next_reference(institution.id, received_at)
     db.session.add(case)
     db.session.add_all(attachments)
     db.session.add(CaseEvent(case=case, institution_id=institution.id, kind="received", at=now,

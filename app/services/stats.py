@@ -12,13 +12,16 @@ Population and definitions (one institution, one Period of local days, see perio
 - Channel: social media is split by platform (the platform column).
 - Regime: whistleblower report, petition, forwarded, or not yet triaged (no regime).
 - Web vs recorded by staff: recorded_by_staff_id is empty for reports made on this portal.
-- Acknowledgement, feedback and petition answers: see compliance.py.
-- Overdue now: open cases whose next legal deadline has passed, by kind; a snapshot of today,
-  for the whole institution, whatever the period.
+- Acknowledgement, feedback, petition answers and forwarding: see compliance.py.
+- Overdue now: cases whose next legal deadline (services/deadlines.py: the same one the inbox
+  and the case page show) has passed, by kind; a snapshot of today, for the whole
+  institution, whatever the period. A case whose feedback was given has no open deadline.
 - Month by month: reports received per local calendar month of the period.
 - Outreach: preventive posts per platform, awareness activities and their participants, from
   the outreach log (published_on in the period).
-- Portal use (measure 2.3): the daily usage counters summed over the period's days.
+- Portal use (measure 2.3): reports sent through the portal are the reports received in the
+  period that no staff member recorded (the "web" origin above: one figure, one definition);
+  follow-up sign-ins are the daily counters, kept per local day, summed over the period.
 """
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -97,9 +100,14 @@ class Indicators:
     acknowledgement: Compliance
     feedback: Compliance
     answer: Compliance
+    forwarding: Compliance
     overdue_now: Breakdown
     outreach: Outreach
     usage: Breakdown = field(default_factory=lambda: Breakdown("portal_use", OrderedDict()))
+
+    @property
+    def clocks(self) -> tuple[Compliance, ...]:
+        return (self.acknowledgement, self.feedback, self.answer, self.forwarding)
 
     @property
     def channels_used(self) -> int:
@@ -205,14 +213,18 @@ def _outreach(institution_id: int, period: Period) -> Outreach:
                                                      _ordered(keys, activities)))
 
 
-def _usage(institution_id: int, period: Period) -> Breakdown:
-    # Counters are kept per UTC day: close enough to the local day for a yearly indicator.
+def _usage(institution_id: int, period: Period, sent_through_portal: int) -> Breakdown:
+    """Counters are kept per local day (services/usage.py), so the period's days select
+    them exactly. Reports sent through the portal are counted from the cases, as everywhere
+    else on the dashboard."""
     rows = db.session.execute(
         select(UsageCounter.kind, func.sum(UsageCounter.count))
         .where(UsageCounter.institution_id == institution_id,
                UsageCounter.day >= period.first_day, UsageCounter.day <= period.last_day)
         .group_by(UsageCounter.kind)).all()
-    return Breakdown("portal_use", _ordered(USAGE_KINDS, dict(rows)))
+    counts = dict(rows)
+    counts["report_submitted"] = sent_through_portal
+    return Breakdown("portal_use", _ordered(USAGE_KINDS, counts))
 
 
 def compute(institution_id: int, period: Period, now: datetime | None = None) -> Indicators:
@@ -220,7 +232,7 @@ def compute(institution_id: int, period: Period, now: datetime | None = None) ->
     check the role first (dashboard) or suppress small counts (public outputs)."""
     now = now or utcnow()
     received = _received_breakdowns(institution_id, period)
-    acknowledgement, feedback, answer = clocks(institution_id, period, now)
+    acknowledgement, feedback, answer, forwarding = clocks(institution_id, period, now)
     return Indicators(
         institution_id=institution_id, period=period, generated_at=now,
         received=received["by_channel"].total, by_channel=received["by_channel"],
@@ -229,8 +241,9 @@ def compute(institution_id: int, period: Period, now: datetime | None = None) ->
         by_outcome=received["by_outcome"], by_anonymity=received["by_anonymity"],
         by_origin=received["by_origin"], by_month=received["by_month"],
         acknowledgement=acknowledgement, feedback=feedback, answer=answer,
-        overdue_now=_overdue_now(institution_id, now),
-        outreach=_outreach(institution_id, period), usage=_usage(institution_id, period))
+        forwarding=forwarding, overdue_now=_overdue_now(institution_id, now),
+        outreach=_outreach(institution_id, period),
+        usage=_usage(institution_id, period, received["by_origin"].cells[WEB]))
 
 
 def dashboard(member: StaffMember, period: Period, now: datetime | None = None) -> Indicators:

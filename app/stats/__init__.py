@@ -26,4 +26,14 @@ def _add_menu_links(state) -> None:
     links.append(StaffLink(Role.COORDINATOR, "stats.outreach_list", _l("Outreach log")))
 
 
+@bp.record_once
+def _add_number_filters(state) -> None:
+    from .numbers import decimal, file_size, percent
+
+    state.app.add_template_filter(percent, "percent")
+    state.app.add_template_filter(decimal, "decimal")
+    # Jinja's own filesizeformat writes "1.8 kB" in every language.
+    state.app.add_template_filter(file_size, "filesizeformat")
+
+
 from . import routes  # noqa: E402,F401

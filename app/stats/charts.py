@@ -21,6 +21,7 @@ class Bar:
     width: float
     height: float
     css: str = "bar"
+    pattern: str | None = None  # id of an SVG pattern laid over the colour
 
 
 @dataclass
@@ -33,7 +34,9 @@ class Chart:
     bars: list[Bar] = field(default_factory=list)
     # (text, x, y, anchor) for axis and bar labels
     texts: list[tuple[str, float, float, str]] = field(default_factory=list)
-    legend: list[tuple[str, str]] = field(default_factory=list)  # (css, text)
+    legend: list[tuple[str, str, str | None]] = field(default_factory=list)  # css, text, pattern
+    patterns: list[tuple[str, str]] = field(default_factory=list)  # (id, "hatch" | "dots")
+    part_labels: list[tuple[str, float, float]] = field(default_factory=list)  # in the bars
 
 
 def _scale(largest: int, room: float) -> float:
@@ -71,14 +74,27 @@ def columns(chart_id: str, title, description, items: list[tuple[str, int]]) -> 
     return chart
 
 
+# Parts of a stacked bar are told apart by a pattern as well as by colour (met: plain,
+# met within the extension: dots, late: diagonal hatching, not yet due: dots).
+PART_PATTERNS = {"met-extended": "dots", "late": "hatch", "pending": "dots"}
+MIN_INSIDE = 18  # a part narrower than this has its count only in the line under the bar
+
+
 def stacked(chart_id: str, title, description,
             rows: list[tuple[str, list[tuple[str, int, str]]]],
             legend: list[tuple[str, str]]) -> Chart:
-    """One bar per row split into parts (label, value, css), each part as a share of the row."""
+    """One bar per row split into parts (label, value, css), each part as a share of the
+    row, with its count written inside when there is room and, for every part, in a line of
+    counts under the bar: the figures do not depend on telling colours apart."""
+    line = ROW * 3
+    patterns = {css: f"{chart_id}-{css}" for css in PART_PATTERNS}
     chart = Chart(chart_id, str(title), str(description), CHART_WIDTH,
-                  ROW * 2 * len(rows) + 8, legend=[(css, str(text)) for css, text in legend])
+                  line * len(rows) + 8,
+                  legend=[(css, str(text), patterns.get(css)) for css, text in legend],
+                  patterns=[(pattern_id, PART_PATTERNS[css])
+                            for css, pattern_id in patterns.items()])
     for index, (label, parts) in enumerate(rows):
-        y = 4 + index * ROW * 2
+        y = 4 + index * line
         chart.texts.append((str(label), 0, y + 12, "start"))
         total = sum(value for _, value, _ in parts)
         scale = _scale(total, BAR_AREA + LABEL_WIDTH - 10)
@@ -86,8 +102,15 @@ def stacked(chart_id: str, title, description,
         for part_label, value, css in parts:
             width = value * scale
             if width:
-                chart.bars.append(Bar(str(part_label), value, x, y + 17, width, ROW - 6, css))
+                chart.bars.append(Bar(str(part_label), value, x, y + 17, width, ROW - 6, css,
+                                      patterns.get(css)))
+                if width >= MIN_INSIDE:
+                    chart.part_labels.append((str(value), x + width / 2, y + 29))
             x += width
-        if not total:
+        if total:
+            counts = " · ".join(f"{part_label}: {value}" for part_label, value, _ in parts
+                                if value)
+            chart.texts.append((counts, 0, y + 50, "start"))
+        else:
             chart.texts.append(("—", 0, y + 31, "start"))
     return chart

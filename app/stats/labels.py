@@ -40,6 +40,7 @@ CLOCK = {
     "feedback_3_months": _l("Feedback within 3 months (Law 361/2022)"),
     "petition_answer_30_45_days": _l("Answer to petitions within 30 days, 45 if extended "
                                      "(OG 27/2002)"),
+    "forward_5_days": _l("Forwarded within 5 days (not competent)"),
 }
 
 CLOCK_CELL = {

@@ -11,6 +11,7 @@ from ..services.exports import PublicIndicators, public_indicators
 from ..services.periods import Period, local_today
 from ..services.stats import years_with_data
 from .labels import CLOCK, CLOCK_CELL, dimension
+from .numbers import percent
 
 MOST_YEARS = 10  # the page stays small; older years remain as CSV
 
@@ -50,7 +51,7 @@ def year_views(institution, years: list[int]) -> list[PublicIndicators]:
 
 
 def _percent(value) -> str:
-    return "—" if value is None else f"{value:.1f} %"
+    return percent(value)  # in the reader's locale: "66,7 %" in Romanian
 
 
 def tables(views: list[PublicIndicators]) -> list[Table]:

@@ -107,8 +107,8 @@ def _charts(indicators: stats.Indicators) -> dict:
                               for platform, count in indicators.by_platform.cells.items()]
         else:
             channel_items.append((dimension("channel", key), value))
-    clock_rows, clocks = [], (indicators.acknowledgement, indicators.feedback, indicators.answer)
-    for clock in clocks:
+    clock_rows = []
+    for clock in indicators.clocks:
         parts = [(CLOCK_CELL[key], value, key.replace("_", "-"))
                  for key, value in clock.cells.items()]
         clock_rows.append((CLOCK[clock.name], parts))
@@ -147,6 +147,7 @@ def dashboard():
                            channel_rows=_channel_rows(indicators), dimension=dimension,
                            clock_label=CLOCK, clock_cell=CLOCK_CELL,
                            threshold=threshold_for(_institution()),
+                           provisional=not period.is_complete(indicators.generated_at),
                            period_args=_period_args(period)), 200 if valid else 400
 
 
@@ -156,8 +157,12 @@ def export(kind: str):
     form, period, valid = _read_period()
     if not valid:
         abort(400)
-    with unit_of_work():
-        made = exports.export(_institution(), period, kind, actor=_member())
+    try:
+        with unit_of_work():
+            made = exports.export(_institution(), period, kind, actor=_member())
+    except exports.PeriodNotPublished as error:
+        flash(error.message)
+        return redirect(url_for(".dashboard", **_period_args(period)))
     response = Response(made.body.encode(), mimetype=made.mimetype)
     response.charset = "utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{made.filename}"'

@@ -131,7 +131,7 @@ def test_transparency_works_without_javascript(new_page, coordinator_data):
     assert page.locator("table.figures").count() == 5
     assert page.locator(f'a[href="/transparency/{LAST_YEAR}.csv"]').count() == 1
     download = page.request.get(f"/transparency/{LAST_YEAR}.csv")
-    assert download.status == 200 and download.text().startswith("period,indicator")
+    assert download.status == 200 and download.text().startswith("siruta_code,cui,period,")
 
 
 def test_coordinator_dashboard_exports_annual_report_and_outreach(new_page, coordinator_data):
@@ -176,3 +176,58 @@ def test_coordinator_dashboard_exports_annual_report_and_outreach(new_page, coor
     page.goto(f"/staff/outreach?year={LAST_YEAR}")
     row = page.locator("tbody tr", has_text="(journey outreach)")
     assert row.count() == 1 and "14" in row.inner_text()
+
+
+def _overflow(page, selector: str) -> list[tuple[int, int]]:
+    """(scrollWidth, clientWidth) of each element that is wider than its box."""
+    return page.evaluate("""selector => [...document.querySelectorAll(selector)]
+        .map(el => [el.scrollWidth, el.clientWidth])
+        .filter(([scroll, client]) => scroll > client)""", selector)
+
+
+def test_deadline_figures_fit_1280_pixels_and_a4_in_romanian(new_page, coordinator_data,
+                                                             tmp_path):
+    """The deadline table in Romanian used to be about 1600 px wide: it overflowed at 1920 px
+    and the printed annual report lost its last columns."""
+    page = new_page(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    sign_in(page, coordinator_data)
+    page.goto(f"/staff/stats?period=year&year={LAST_YEAR}")
+    assert page.locator("html").get_attribute("lang") == "ro"
+    table = page.locator("table.clocks")
+    assert table.count() == 1
+    width = page.evaluate("document.documentElement.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert table.bounding_box()["x"] + table.bounding_box()["width"] <= width
+    assert _overflow(page, "main, .chart-block, .chart-block > *") == []
+    page.screenshot(path=str(tmp_path / "stats-1280.png"), full_page=True)
+    # Numbers in the reader's locale: a decimal comma in Romanian.
+    assert re.search(r"\d,\d\xa0%|\d,\d %", table.inner_text()) or "—" in table.inner_text()
+
+    page.goto(f"/staff/stats/annual/{LAST_YEAR}")
+    page.emulate_media(media="print")
+    page.set_viewport_size({"width": 718, "height": 1000})  # A4 less 1.5 cm margins, 96 dpi
+    width = page.evaluate("document.documentElement.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    for box in page.locator("table.clocks th, table.clocks td").all():
+        right = box.bounding_box()
+        assert right["x"] + right["width"] <= width + 0.5
+    pdf = page.pdf(format="A4", margin={"top": "1.5cm", "bottom": "1.5cm", "left": "1.5cm",
+                                        "right": "1.5cm"})
+    assert pdf.startswith(b"%PDF")
+    (tmp_path / "annual-report.pdf").write_bytes(pdf)
+
+
+def test_stacked_deadline_bars_carry_their_counts(new_page, coordinator_data):
+    page = new_page(java_script_enabled=False)
+    sign_in(page, coordinator_data)
+    page.goto(f"/staff/stats?period=year&year={LAST_YEAR}")
+    chart = page.locator('svg[aria-labelledby^="chart-deadlines"]')
+    texts = [chart.locator("text").nth(i).text_content()
+             for i in range(chart.locator("text").count())]
+    # Every part of a bar that is drawn has its count written on or beside it, and a part
+    # is told apart by its pattern as well as its colour.
+    drawn = chart.locator("rect.late, rect.met, rect.pending, rect.met-extended")
+    assert drawn.count() >= 1
+    assert any(re.fullmatch(r"\d+", text) for text in texts)
+    assert chart.locator("rect[fill^='url(#']").count() >= 1 or \
+        chart.locator("pattern").count() >= 1
