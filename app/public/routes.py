@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from flask import abort, current_app, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
 from ..crypto.kdf import KdfParams
@@ -47,9 +48,20 @@ def privacy():
 def _report_form(institution) -> ReportForm:
     form = ReportForm()
     form.category.choices = settings.report_category_choices(institution)
+    # With a single designated person there is nobody else to read the report: no exclusion.
     form.excluded.choices = [SelectChoice(member.id, member.name)
-                             for member in staff.handlers(institution.id)]
+                             for member in intake.exclusion_choices(institution)]
     return form
+
+
+def _files_not_kept(form: ReportForm) -> None:
+    """A refused form cannot give the chosen files back: say so beside the field."""
+    names = [item.filename for item in (form.evidence.data or [])
+             if getattr(item, "filename", None)]
+    if names:
+        form.evidence.errors = list(form.evidence.errors) + [
+            _l("Your files were not kept because the form had to be corrected: please attach "
+               "them again before sending (%(names)s).", names=", ".join(names))]
 
 
 @bp.route("/report", methods=["GET", "POST"])
@@ -70,8 +82,12 @@ def report():
             # The receipt is rendered into this response only: no redirect, no URL, no session.
             return render_template("public/receipt.html", reference=submitted.reference,
                                    receipt=receipts.display(submitted.receipt))
+    if form.is_submitted():
+        _files_not_kept(form)
     status = 400 if form.is_submitted() else 200
-    return render_template("public/report.html", form=form, institution=institution), status
+    return render_template("public/report.html", form=form, institution=institution,
+                           handler_count=len(staff.handlers(institution.id)),
+                           external_channel=intake.EXTERNAL_CHANNEL_URL), status
 
 
 def _report_from(form: ReportForm) -> intake.Report:

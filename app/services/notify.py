@@ -96,4 +96,8 @@ def deadline_notice(case: Case, member: StaffMember, kind: str,
                    dedupe_key=dedupe_key)
 
 
-
+def reporter_message(case: Case, member: StaffMember) -> None:
+    """Tell a handler of the case that its reporter wrote (reference only, no content)."""
+    subject, body = _render("reporter_message", case=case)
+    enqueue(case.institution_id, "reporter_message", member.email, subject, body,
+            case_id=case.id)
