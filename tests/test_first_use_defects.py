@@ -3,6 +3,7 @@ real forms (CSRF on, real database, real crypto) and the services behind them.""
 import io
 import re
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from flask_babel import force_locale
@@ -10,13 +11,14 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.labels import event_sentence
-from app.models import Case, KeyKind, KeyWrap, OutboxMail, Role
+from app.models import Attachment, Case, KeyKind, KeyWrap, OutboxMail, Role
+from app.models.message import HeldUpload
 from app.services import access as key_access
 from app.services import intake, localtime, workflow
 from app.services.errors import DomainError
 from app.services.intake import NobodyCouldRead
 from app.services.transaction import unit_of_work
-from tests.conftest import csrf_token
+from tests.conftest import CSRF_RE, RECEIPT_RE, csrf_token, report_fields
 from tests.test_backoffice_flow import post_form
 from tests.test_workflow_rules import signed_in
 
@@ -144,14 +146,76 @@ def test_a_reporter_reply_is_marked_unread_and_mailed(client, submit, follow_up,
 
 # --- 3. files lost after a form error -----------------------------------------------------------
 
-def test_a_refused_report_says_the_files_must_be_attached_again(submit, make_handler):
+def correct(client, refused_page: str, files=None, **overrides):
+    """Send the re-shown form again, as a browser does: no new GET of /report."""
+    data = report_fields(**overrides)
+    data["csrf_token"] = CSRF_RE.search(refused_page).group(1)
+    if files:
+        data["evidence"] = files
+    response = client.post("/report", data=data, content_type="multipart/form-data")
+    match = RECEIPT_RE.search(response.get_data(as_text=True))
+    return response, (match.group(1).replace(" ", "") if match else None)
+
+
+def held_rows() -> list[HeldUpload]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(HeldUpload)))
+
+
+def test_a_refused_report_keeps_the_files_encrypted(app, client, submit, make_handler,
+                                                    sign_in):
+    handler = make_handler()
+    body = b"%PDF-1.4 held-evidence-marker " + bytes(range(256)) * 40
+    response, receipt = submit(what_happened="",
+                               files=[(io.BytesIO(body), "contract.pdf")])
+    assert response.status_code == 400 and receipt is None
+    page = response.get_data(as_text=True)
+    held = page[page.index('id="held-files"'):page.index('id="evidence"')]
+    assert "contract.pdf" in held and "You need not attach them again" in held
+    cookie = response.headers["Set-Cookie"]
+    assert "avertizor_held=" in cookie and "HttpOnly" in cookie and "Path=/report" in cookie
+    # Stored: ciphertext only, readable with the key in the reporter's cookie alone; and no
+    # file in the upload folder for a refused form.
+    [stored] = held_rows()
+    assert b"held-evidence-marker" not in stored.sealed and b"contract" not in stored.sealed
+    assert list(Path(app.config["UPLOAD_FOLDER"]).iterdir()) == []
+
+    # The corrected form is sent without choosing the file again: the case has it.
+    response, receipt = correct(client, page, keep_held="y")
+    assert receipt and held_rows() == []
+    case = db.session.scalar(select(Case))
+    staff = sign_in(handler)
+    page = staff.get(f"/staff/cases/{case.id}").get_data(as_text=True)
+    link = re.search(r'href="(/staff/cases/\d+/files/\d+)"', page).group(1)
+    assert staff.get(link).data == body
+
+
+def test_held_files_can_be_removed_and_a_fresh_form_forgets_them(app, client, submit,
+                                                                 make_handler):
+    make_handler()
+    response, _ = submit(what_happened="", files=[(io.BytesIO(b"%PDF-1.4 a"), "a.pdf")])
+    assert len(held_rows()) == 1
+    # Unticked "send the kept files": they are forgotten.
+    response, receipt = correct(client, response.get_data(as_text=True), what_happened="")
+    assert "a.pdf" not in response.get_data(as_text=True) and held_rows() == []
+
+    submit(what_happened="", files=[(io.BytesIO(b"%PDF-1.4 b"), "b.pdf")])
+    client.get("/report")  # starting again: nothing is attached silently
+    assert held_rows() == []
+    response, receipt = submit()
+    assert receipt
+    assert db.session.scalar(select(func.count()).select_from(Attachment)) == 0
+
+
+def test_a_refused_file_must_be_attached_again(submit, make_handler):
     make_handler()
     response, receipt = submit(what_happened="",
-                               files=[(io.BytesIO(b"%PDF-1.4 dovada"), "contract.pdf")])
+                               files=[(io.BytesIO(b"MZ"), "program.exe")])
     assert response.status_code == 400 and receipt is None
     page = response.get_data(as_text=True)
     field = page[page.index('id="evidence"') - 1500:page.index('id="evidence"') + 200]
-    assert "please attach them again" in field and "contract.pdf" in field
+    assert "please attach them again" in field and "program.exe" in field
+    assert "is not a kind of file we accept" in field
 
 
 def test_the_files_message_is_in_romanian(app, institution, make_handler):
@@ -161,10 +225,10 @@ def test_the_files_message_is_in_romanian(app, institution, make_handler):
     data = {"category": "bribery", "what_happened": "", "work_context": "no",
             "identity_choice": "anonymous", "consent": "y",
             "csrf_token": csrf_token(browser, "/report"),
-            "evidence": [(io.BytesIO(b"abc"), "poza.png")]}
+            "evidence": [(io.BytesIO(b"MZ"), "program.exe")]}
     page = browser.post("/report", data=data, content_type="multipart/form-data").get_data(
         as_text=True)
-    assert "atașați-le din nou" in page and "poza.png" in page
+    assert "atașați-le din nou" in page and "program.exe" in page
 
 
 # --- 4. contact details typed beside "anonymous" ------------------------------------------------
@@ -303,3 +367,18 @@ def test_forwarding_counts_days_in_romania(institution, make_handler, kdf_params
     forwarded = db.session.get(Case, case.id)
     assert forwarded.forwarded_to == "DNA"
     assert forwarded.forwarded_at <= datetime.now(UTC)
+
+
+def test_held_files_expire(app, client, submit, make_handler):
+    from datetime import timedelta
+
+    from app.services import held_files
+
+    make_handler()
+    response, _ = submit(what_happened="", files=[(io.BytesIO(b"%PDF-1.4 c"), "c.pdf")])
+    [row] = held_rows()
+    row.created_at = datetime.now(UTC) - timedelta(minutes=held_files.HOLD_MINUTES + 1)
+    db.session.commit()
+    response, receipt = correct(client, response.get_data(as_text=True), keep_held="y")
+    assert receipt and held_rows() == []
+    assert db.session.scalar(select(func.count()).select_from(Attachment)) == 0

@@ -36,3 +36,16 @@ class CaseSeen(db.Model):
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"), index=True)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class HeldUpload(db.Model):
+    """Evidence kept across a refused report form for a few minutes, so the reporter need not
+    choose the files again: sealed under a key that exists only in the reporter's cookie
+    (see services.held_files), found by a hash of the cookie's id."""
+
+    __tablename__ = "held_upload"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -42,6 +42,9 @@ class ReportForm(FlaskForm):
     how_known = TextAreaField(_l("How do you know?"),
                               validators=[Optional(), _too_long(MAX_DETAIL)])
     evidence = MultipleFileField(_l("Evidence files (optional)"))
+    # Shown, ticked, only beside files kept from a refused attempt: a submission without it
+    # (untick, or any other form) forgets them.
+    keep_held = BooleanField(_l("Send the files kept from the previous attempt with the report"))
     work_context = RadioField(
         _l("Did you learn of this through your work?"),
         choices=[SelectChoice("yes", _l("Yes: I work (or worked) for, or with, the institution")),

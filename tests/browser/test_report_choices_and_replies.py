@@ -1,16 +1,17 @@
 """Through real gunicorn workers in Chromium: the report form never offers a choice that leaves
 nobody able to read the report, asks before dropping contact details typed beside
-"anonymous", says when files must be attached again; a reporter's reply is marked unread in
-the handler's inbox and mailed (without content); the case history reads as sentences."""
+"anonymous", keeps the chosen files (encrypted) across a correction; a reporter's reply is
+marked unread in the handler's inbox and mailed (without content); the history reads as
+sentences."""
 import re
 import time
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Case, OutboxMail
+from app.models import Attachment, Case, OutboxMail
 from app.services import totp
 
 from .citizen import LOGIN_SUBMIT, MESSAGE_SUBMIT, REPORT_SUBMIT, fill_report, report, tiny_png
@@ -56,11 +57,10 @@ def test_single_handler_contact_question_and_files_to_attach_again(new_page, por
     main = page.locator("main").inner_text()
     assert "you typed contact details" in main
     assert page.locator("#email").input_value() == "ion@example.ro"
-    assert "please attach them again" in main and "dovada.png" in main
+    # The file is kept (encrypted, key in the cookie): it need not be chosen again.
+    assert "dovada.png" in page.locator("#held-files").inner_text()
 
     page.check('input[name="contact_choice"][value="discard"]')
-    page.set_input_files("#evidence", [{"name": "dovada.png", "mimeType": "image/png",
-                                         "buffer": tiny_png()}])
     page.check("#consent")
     with page.expect_response(lambda r: r.request.method == "POST") as posted:
         page.click(REPORT_SUBMIT)
@@ -68,6 +68,8 @@ def test_single_handler_contact_question_and_files_to_attach_again(new_page, por
     expect(page.locator("#receipt-code")).to_be_visible()
     case = db.session.scalar(select(Case))
     assert case.anonymous and case.notify is None
+    assert db.session.scalar(select(func.count()).select_from(Attachment).where(
+        Attachment.case_id == case.id)) == 1
     db.session.close()
 
 
