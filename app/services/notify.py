@@ -99,5 +99,4 @@ def deadline_notice(case: Case, member: StaffMember, kind: str,
 def reporter_message(case: Case, member: StaffMember) -> None:
     """Tell a handler of the case that its reporter wrote (reference only, no content)."""
     subject, body = _render("reporter_message", case=case)
-    enqueue(case.institution_id, "reporter_message", member.email, subject, body,
-            case_id=case.id)
+    enqueue(case.institution_id, "reporter_message", member.email, subject, body)
