@@ -87,7 +87,8 @@ def _keep_for_correction(form: ReportForm, held: list) -> held_files.Held | None
 
 def _with_held_cookie(response, kept: held_files.Held | None):
     if kept is None:
-        response.delete_cookie(HELD_COOKIE, path="/report")
+        if HELD_COOKIE in request.cookies:
+            response.delete_cookie(HELD_COOKIE, path="/report")
     else:
         response.set_cookie(HELD_COOKIE, kept.cookie, path="/report", httponly=True,
                             samesite="Strict", secure=current_app.config["SESSION_COOKIE_SECURE"],
