@@ -35,7 +35,6 @@ class InboxPage:
     pages: int
     capped: bool  # more matches than COUNT_CAP
     unread: set[int] = field(default_factory=set)  # cases with a reporter message not yet seen
-    unreadable: int = 0  # the institution's cases no active handler can open
 
 
 def _conditions(member: StaffMember, filters: InboxFilters) -> list:
@@ -72,8 +71,7 @@ def inbox(member: StaffMember, filters: InboxFilters) -> InboxPage:
     page = min(max(1, filters.page), pages)
     rows = db.session.scalars(page_query(member, filters, page)).all()
     return InboxPage(rows=list(rows), total=total, page=page, pages=pages, capped=capped,
-                     unread=unread_case_ids(member, [case.id for case in rows]),
-                     unreadable=access.unreadable_case_count(member.institution_id))
+                     unread=unread_case_ids(member, [case.id for case in rows]))
 
 
 # --- reporters' messages: unread marks and a content-free mail --------------------------------
