@@ -1,4 +1,6 @@
 """Words people read for the plaintext enums, in their language."""
+import json
+
 from flask_babel import lazy_gettext as _l
 
 from .models import Category, Channel, Outcome, Platform, Regime, Role, Status
@@ -91,3 +93,209 @@ EVENT = {
     "assigned": _l("Assigned"),
     "reporter_message": _l("Message from the reporter"),
 }
+
+
+# --- history and audit entries as sentences --------------------------------------------------
+
+def _enum_label(labels: dict, enum_class, value) -> str:
+    try:
+        return str(labels[enum_class(value)])
+    except (KeyError, ValueError):
+        return str(value) if value not in (None, "") else "—"
+
+
+def _staff_name(staff_id, names: dict | None) -> str:
+    if staff_id in (None, ""):
+        return "—"
+    if names and staff_id in names:
+        return names[staff_id]
+    from .extensions import db
+    from .models import StaffMember
+
+    member = db.session.get(StaffMember, staff_id) if isinstance(staff_id, int) else None
+    return member.name if member is not None else f"#{staff_id}"
+
+
+def _roles(values) -> str:
+    shown = []
+    for value in values or []:
+        try:
+            shown.append(str(ROLE[Role(value)]))
+        except ValueError:
+            shown.append(str(value))
+    return ", ".join(shown) or "—"
+
+
+REPORT_PART = {
+    "what_happened": _l("What happened"), "when_where": _l("When and where"),
+    "persons_involved": _l("Persons involved"), "how_known": _l("How the reporter knows"),
+    "transcript": _l("Transcript or minutes"),
+}
+
+
+def _sentence(action: str, d: dict, names: dict | None) -> str | None:  # noqa: C901, PLR0911, PLR0912
+    get = d.get
+    if action == "received":
+        return _l("The report arrived through %(channel)s.",
+                  channel=_enum_label(CHANNEL, Channel, get("channel")))
+    if action == "case_recorded":
+        return _l("Recorded a report received through %(channel)s.",
+                  channel=_enum_label(CHANNEL, Channel, get("channel")))
+    if action == "case_opened":
+        return _l("Opened the case.")
+    if action == "triaged":
+        text = str(_l("Triaged the case: %(regime)s; category: %(category)s.",
+                      regime=_enum_label(REGIME, Regime, get("regime")),
+                      category=_enum_label(CATEGORY, Category, get("category"))))
+        if get("examine_anonymous") is True:
+            text += " " + str(_l("The anonymous petition is examined anyway."))
+        elif get("examine_anonymous") is False:
+            text += " " + str(_l("The anonymous petition is not examined."))
+        return text
+    if action == "acknowledged":
+        return _l("Acknowledged receipt to the reporter.")
+    if action == "status_changed":
+        return _l("Moved the case from “%(old)s” to “%(new)s”.",
+                  old=_enum_label(STATUS, Status, get("from")),
+                  new=_enum_label(STATUS, Status, get("to")))
+    if action == "closed":
+        return _l("Closed the case with the outcome “%(outcome)s”.",
+                  outcome=_enum_label(OUTCOME, Outcome, get("outcome")))
+    if action == "forwarded":
+        return _l("Forwarded the case to %(authority)s on %(day)s.",
+                  authority=get("authority") or "—", day=get("on") or "—")
+    if action == "extended":
+        return _l("Extended the answer deadline by %(days)s days.", days=get("days", 15))
+    if action == "reopened":
+        return _l("Reopened the case (it had been closed as “%(outcome)s”).",
+                  outcome=_enum_label(OUTCOME, Outcome, get("previous_outcome")))
+    if action == "assigned":
+        if get("to") is None:
+            return _l("Removed the case's assignment.")
+        return _l("Assigned the case to %(name)s.", name=_staff_name(get("to"), names))
+    if action == "message_sent":
+        if get("files"):
+            return _l("Sent a message to the reporter, with files attached: %(count)s.",
+                      count=get("files"))
+        return _l("Sent a message to the reporter.")
+    if action == "reporter_message":
+        return _l("The reporter sent a message.")
+    if action == "note_added":
+        return _l("Added an internal note.")
+    if action == "file_downloaded":
+        return _l("Downloaded a file of the case.")
+    if action == "report_redacted":
+        part = REPORT_PART.get(get("field"), get("field") or "—")
+        return _l("Deleted irrelevant personal data from the report (%(part)s): %(count)s "
+                  "passages replaced by “[redacted]”.", part=part, count=get("occurrences", 0))
+    if action == "message_redacted":
+        return _l("Deleted irrelevant personal data from a message: %(count)s passages "
+                  "replaced by “[redacted]”.", count=get("occurrences", 0))
+    if action == "file_deleted":
+        return _l("Deleted a file as irrelevant personal data.")
+    if action == "access_granted":
+        return _l("Gave %(name)s access to the case.", name=_staff_name(get("to"), names))
+    if action == "access_granted_by_recovery":
+        return _l("Gave %(name)s access to the case with the recovery code.",
+                  name=_staff_name(get("to"), names))
+    if action == "access_revoked":
+        return _l("Removed the access of %(name)s to the case.",
+                  name=_staff_name(get("from"), names))
+    if action == "identity_revealed":
+        return _l("Revealed the reporter's identity.")
+    if action == "identity_requested":
+        return _l("Asked a custodian for the reporter's identity.")
+    if action == "identity_request_approved":
+        return _l("Approved a request for the reporter's identity.")
+    if action == "identity_request_denied":
+        return _l("Denied a request for the reporter's identity.")
+    if action == "case_purged":
+        return _l("The retention period ended: the case's content was deleted for good.")
+    if action == "sign_in":
+        return _l("Signed in.")
+    if action == "sign_out":
+        return _l("Signed out.")
+    if action == "sign_in_failed":
+        return _l("A sign-in to this account failed.")
+    if action == "account_locked":
+        return _l("The account was locked after repeated failed sign-ins.")
+    if action == "totp_enrolled":
+        return _l("Set up the authenticator app.")
+    if action == "password_changed":
+        return _l("Changed their password.")
+    if action == "password_reset_by_recovery":
+        return _l("Reset the password of %(name)s with the recovery code; cases given back: "
+                  "%(count)s.", name=_staff_name(get("staff"), names), count=get("cases", 0))
+    if action == "staff_invited":
+        return _l("Invited %(email)s as %(roles)s.", email=get("email") or "—",
+                  roles=_roles(get("roles")))
+    if action == "invitation_cancelled":
+        return _l("Cancelled the invitation of %(email)s.", email=get("email") or "—")
+    if action == "staff_activated":
+        return _l("Activated the account (%(roles)s).", roles=_roles(get("roles")))
+    if action == "staff_roles_changed":
+        return _l("Changed the roles of %(name)s from %(old)s to %(new)s.",
+                  name=_staff_name(get("staff"), names), old=_roles(get("old")),
+                  new=_roles(get("new")))
+    if action == "staff_deactivated":
+        return _l("Deactivated the account of %(name)s.", name=_staff_name(get("staff"), names))
+    if action == "staff_reactivated":
+        return _l("Reactivated the account of %(name)s.", name=_staff_name(get("staff"), names))
+    if action == "staff_unlocked":
+        return _l("Unlocked the account of %(name)s.", name=_staff_name(get("staff"), names))
+    if action == "settings_changed":
+        return _l("Changed the settings: %(names)s.", names=_changes(d) or "—")
+    if action == "stats_export":
+        return _l("Exported the statistics (%(format)s, period %(period)s).",
+                  format=get("format") or "—", period=get("period") or "—")
+    if action == "outreach_created":
+        title = get("title") or "—"
+        return _l("Recorded a preventive activity: %(title)s.",
+                  title=f"{title} ({get('link')})" if get("link") else title)
+    if action == "outreach_updated":
+        changes = _changes(get("changes") or {})
+        text = str(_l("Changed a preventive activity."))
+        return f"{text} {changes}" if changes else text
+    if action == "outreach_deleted":
+        return _l("Deleted a preventive activity: %(title)s.", title=get("title") or "—")
+    return None
+
+
+def _changes(changes: dict) -> str:
+    """{"field": {"old": a, "new": b}} as "field: a → b; ..." (plain values, escaped later)."""
+    shown = []
+    for name, change in sorted(changes.items()):
+        if isinstance(change, dict) and {"old", "new"} <= set(change):
+            shown.append(f"{name}: {change['old'] or '—'} → {change['new'] or '—'}")
+        else:
+            shown.append(str(name))
+    return "; ".join(shown)
+
+
+def _parse(detail) -> dict:
+    if isinstance(detail, dict):
+        return detail
+    if not detail:
+        return {}
+    try:
+        parsed = json.loads(detail)
+    except (TypeError, ValueError):
+        return {"reason": str(detail)}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def event_sentence(action: str, detail=None, names: dict | None = None, *,
+                   with_reason: bool = True) -> str:
+    """A case event or audit entry as a sentence a person reads: never a raw code or JSON.
+    A reason a staff member wrote is appended (`with_reason=False` leaves it out)."""
+    d = _parse(detail)
+    text = _sentence(action, d, names)
+    if text is None:
+        facts = "; ".join(f"{key}: {value}" for key, value in sorted(d.items())
+                          if key != "reason")
+        text = _l("Other action (%(code)s).", code=action)
+        text = f"{text} {facts}" if facts else str(text)
+    text = str(text)
+    if with_reason and d.get("reason"):
+        text += " " + str(_l("Reason: %(reason)s", reason=d["reason"]))
+    return text

@@ -432,9 +432,9 @@ def test_audit_log_is_paginated(admin, admin_browser):
         audit.record("test_entry", institution_id=admin.institution_id, detail={"n": n})
     db.session.commit()
     first = admin_browser.get("/staff/admin/audit").get_data(as_text=True)
-    assert "Page 1 of 2" in first and "&#34;n&#34;: 59" in first.replace("&quot;", "&#34;")
+    assert "Page 1 of 2" in first and "n: 59</td>" in first
     second = admin_browser.get("/staff/admin/audit?page=2").get_data(as_text=True)
-    assert "Page 2 of 2" in second and "&#34;n&#34;: 0}" in second.replace("&quot;", "&#34;")
+    assert "Page 2 of 2" in second and "n: 0</td>" in second
 
 
 def test_every_admin_action_is_audited(app, admin, admin_browser, make_handler):

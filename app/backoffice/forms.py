@@ -63,8 +63,10 @@ class AcknowledgeForm(FlaskForm):
 
 
 class CloseForm(FlaskForm):
-    outcome = SelectField(_l("Outcome"), choices=[
-        SelectChoice(o.value, OUTCOME[o]) for o in Outcome if o is not Outcome.FORWARDED])
+    # Nothing preselected: the outcome is a decision, never a default.
+    outcome = SelectField(_l("Outcome"), choices=[SelectChoice("", _l("— choose the outcome —"))] + [
+        SelectChoice(o.value, OUTCOME[o]) for o in Outcome if o is not Outcome.FORWARDED],
+        validators=[DataRequired(_l("Choose the outcome of the examination."))])
     message = _message_field(_l("Reasoned answer to the reporter"))
 
 

@@ -1,6 +1,6 @@
 """Back-office views: parse the form, call one service, render. Roles and keys are checked in
 the services; the decorators only send the obviously lost elsewhere early."""
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 
 from flask import (
     abort,
@@ -17,7 +17,9 @@ from flask_babel import lazy_gettext as _l
 from ..auth.session import current_access, staff_required
 from ..crypto.kdf import KdfParams
 from ..downloads import file_download
+from ..labels import event_sentence
 from ..models import Category, Channel, Outcome, Platform, Regime, Role, Status
+from ..services import access as key_access
 from ..services import (
     casework,
     deadlines,
@@ -36,6 +38,7 @@ from ..services.evidence import prepare_evidence
 from ..services.inbox import InboxFilters
 from ..services.inbox import inbox as inbox_page
 from ..services.institutions import default_institution, institution_of
+from ..services.localtime import local_today
 from ..services.transaction import unit_of_work
 from . import bp
 from .forms import (
@@ -56,6 +59,15 @@ from .forms import (
     StepForm,
     TriageForm,
 )
+
+bp.add_app_template_filter(event_sentence, "event_sentence")
+
+
+@bp.app_template_global()
+def unreadable_report_count() -> int:
+    """For the staff pages that warn about cases only the recovery code can open now."""
+    access = current_access()
+    return key_access.unreadable_case_count(access.member.institution_id) if access else 0
 
 
 def _show_error(form, error: DomainError) -> None:
@@ -106,10 +118,13 @@ def inbox():
 def _case_forms(view) -> dict:
     grant_form, revoke_form = MemberForm(prefix="grant"), MemberForm(prefix="revoke")
     grant_form.member.choices = [(m.id, m.name) for m in view.grantable]
-    revoke_form.member.choices = [(m.id, m.name) for m in view.holders]
+    # Removing one's own access is refused (ask a colleague): it is not offered either.
+    me = current_access().member.id
+    revoke_form.member.choices = [(m.id, m.name) for m in view.holders if m.id != me]
     triage = TriageForm(prefix="triage", formdata=None)
     triage.regime.data = view.case.regime.value if view.case.regime else None
     triage.category.data = view.case.category.value
+    triage.examine_anonymous.data = bool(workflow.examine_anonymous_decision(view.case))
     return {
         "triage_form": triage, "acknowledge_form": AcknowledgeForm(prefix="ack"),
         "close_form": CloseForm(prefix="close"), "forward_form": ForwardForm(prefix="fwd"),
@@ -316,25 +331,22 @@ def download(case_id: int, file_id: int):
 def intake_form():
     form = ManualIntakeForm()
     if request.method == "GET":
-        form.received_on.data = date.today()
+        form.received_on.data = local_today()
     if form.validate_on_submit():
-        if form.received_on.data > date.today():
-            form.received_on.errors.append(_l("The date cannot be in the future."))
+        try:
+            with unit_of_work():
+                submitted = intake.submit_report(
+                    default_institution(), _manual_report(form),
+                    prepare_evidence(form.evidence.data or []),
+                    KdfParams.from_config(current_app.config),
+                    issue_receipt=form.issue_receipt.data)
+        except DomainError as error:
+            _show_error(form, error)
         else:
-            try:
-                with unit_of_work():
-                    submitted = intake.submit_report(
-                        default_institution(), _manual_report(form),
-                        prepare_evidence(form.evidence.data or []),
-                        KdfParams.from_config(current_app.config),
-                        issue_receipt=form.issue_receipt.data)
-            except DomainError as error:
-                _show_error(form, error)
-            else:
-                return render_template(
-                    "backoffice/intake_done.html", reference=submitted.reference,
-                    case_id=submitted.case_id,
-                    receipt=receipts.display(submitted.receipt) if submitted.receipt else None)
+            return render_template(
+                "backoffice/intake_done.html", reference=submitted.reference,
+                case_id=submitted.case_id,
+                receipt=receipts.display(submitted.receipt) if submitted.receipt else None)
     status = 400 if form.is_submitted() else 200
     return render_template("backoffice/intake.html", form=form), status
 
@@ -342,9 +354,7 @@ def intake_form():
 def _manual_report(form: ManualIntakeForm) -> intake.Report:
     member = current_access().member
     channel = Channel(form.channel.data)
-    received = datetime.combine(form.received_on.data, time(12), tzinfo=UTC)
-    if form.received_on.data == date.today():
-        received = datetime.now(UTC)
+    received = intake.manual_received_at(form.received_on.data)
     anonymous = bool(form.anonymous.data)
     oral = channel in (Channel.PHONE, Channel.IN_PERSON)
     return intake.Report(

@@ -120,6 +120,9 @@ class Case(db.Model):
     # signed the transcript or minutes.
     recorded_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
     reporter_signed: Mapped[bool | None]
+    # When the reporter last wrote (a timestamp, no content): handlers who have not opened
+    # the case since see it marked as unread (see message.CaseSeen).
+    reporter_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # AES-256-GCM under the case key (AAD case:<uuid>:report): the reporter's answers as JSON.
     # None once the retention period has passed and the case was purged.

@@ -42,6 +42,9 @@ class ReportForm(FlaskForm):
     how_known = TextAreaField(_l("How do you know?"),
                               validators=[Optional(), _too_long(MAX_DETAIL)])
     evidence = MultipleFileField(_l("Evidence files (optional)"))
+    # Shown, ticked, only beside files kept from a refused attempt: a submission without it
+    # (untick, or any other form) forgets them.
+    keep_held = BooleanField(_l("Send the files kept from the previous attempt with the report"))
     work_context = RadioField(
         _l("Did you learn of this through your work?"),
         choices=[SelectChoice("yes", _l("Yes: I work (or worked) for, or with, the institution")),
@@ -60,6 +63,14 @@ class ReportForm(FlaskForm):
     phone = StringField(_l("Phone"), validators=[
         Optional(), _too_long(MAX_PHONE),
         Regexp(r"^\+?[0-9 ()./-]{6,}$", message=_l("Please write the phone number with digits."))])
+    # Asked only when contact details were typed while "anonymous" is chosen.
+    contact_choice = RadioField(
+        _l("You chose to report anonymously, but you typed contact details. What should we do?"),
+        choices=[SelectChoice("discard", _l("Stay anonymous and discard the details I typed")),
+                 SelectChoice("identified", _l("Keep my details: I report with my name and "
+                                               "contact (I can be told by e-mail when there "
+                                               "is news)"))],
+        validate_choice=False)
     excluded = MultiCheckboxField(_l("Staff who must not see your report (optional)"), coerce=int)
     consent = BooleanField(
         _l("I have read the privacy notice and agree that my report is processed as it says."),
@@ -67,8 +78,36 @@ class ReportForm(FlaskForm):
     # Honeypot: hidden from people, filled in by bots.
     website = StringField(_l("Leave this field empty"))
 
+    def typed_contact(self) -> bool:
+        return any((f.data or "").strip() for f in (self.name, self.email, self.phone))
+
+    def _settle_contact_details(self) -> bool:
+        """Contact details typed beside "anonymous" are never dropped silently: the reporter
+        is asked, and what they typed is kept until they answer."""
+        if self.identity_choice.data != "anonymous" or not self.typed_contact():
+            return True
+        if self.contact_choice.data == "identified":
+            self.identity_choice.data = "identified"
+            return True
+        if self.contact_choice.data == "discard":
+            return True
+        self.contact_choice.errors = [_l("Please choose: stay anonymous (the details you typed "
+                                         "are discarded) or report with your details.")]
+        return False
+
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
+        if self.contact_choice.data not in (None, "", "discard", "identified"):
+            self.contact_choice.data = None
+        valid = self._settle_contact_details() and valid
+        choosable = {value for value, *_ in self.excluded.iter_choices()} if self.excluded.choices \
+            else set()
+        if choosable and set(self.excluded.data or []) >= choosable:
+            self.excluded.errors.append(
+                _l("You cannot exclude every designated person: nobody could open your report. "
+                   "If you distrust all of them, report to the National Integrity Agency (ANI) "
+                   "instead."))
+            valid = False
         if self.identity_choice.data == "identified" and not (
                 (self.email.data or "").strip() or (self.phone.data or "").strip()):
             self.email.errors.append(

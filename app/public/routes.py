@@ -3,13 +3,14 @@ from datetime import timedelta
 
 from flask import abort, current_app, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
 from ..crypto.kdf import KdfParams
 from ..downloads import file_download
 from ..extensions import limiter
 from ..models import Category
-from ..services import followup, intake, receipts, settings, staff
+from ..services import followup, held_files, intake, receipts, settings, staff
 from ..services.errors import (
     DomainError,
     EvidenceUnavailable,
@@ -24,6 +25,8 @@ from . import bp
 from .forms import LogoutForm, ReceiptLoginForm, ReporterMessageForm, ReportForm
 
 FOLLOWUP_COOKIE = "avertizor_followup"
+# Evidence kept encrypted across a refused report form (see services.held_files).
+HELD_COOKIE = "avertizor_held"
 
 
 def _institution():
@@ -54,9 +57,50 @@ def privacy():
 def _report_form(institution) -> ReportForm:
     form = ReportForm()
     form.category.choices = settings.report_category_choices(institution)
+    # With a single designated person there is nobody else to read the report: no exclusion.
     form.excluded.choices = [SelectChoice(member.id, member.name)
-                             for member in staff.handlers(institution.id)]
+                             for member in intake.exclusion_choices(institution)]
     return form
+
+
+def _files_not_kept(form: ReportForm) -> None:
+    """Files that could not be kept (refused, or over the limits): say so beside the field."""
+    names = [item.filename for item in (form.evidence.data or [])
+             if getattr(item, "filename", None)]
+    if names:
+        form.evidence.errors = list(form.evidence.errors) + [
+            _l("Your files were not kept because the form had to be corrected: please attach "
+               "them again before sending (%(names)s).", names=", ".join(names))]
+
+
+def _show_refusal(form: ReportForm, error: DomainError) -> None:
+    (getattr(form, error.field).errors if error.field else form.form_errors).append(
+        error.message)
+
+
+def _keep_for_correction(form: ReportForm, held: list) -> held_files.Held | None:
+    """A refused form: keep the files already held and the newly chosen ones (checked and
+    cleaned like any evidence), encrypted under a key only the reporter's cookie holds."""
+    try:
+        new = prepare_evidence(form.evidence.data or [])
+        held_files.check_together(held, new)
+    except DomainError as error:
+        if error.field == "evidence" and error.message not in form.evidence.errors:
+            _show_refusal(form, error)
+        _files_not_kept(form)
+        new = []
+    return held_files.hold(held + new)
+
+
+def _with_held_cookie(response, kept: held_files.Held | None):
+    if kept is None:
+        if HELD_COOKIE in request.cookies:
+            response.delete_cookie(HELD_COOKIE, path="/report")
+    else:
+        response.set_cookie(HELD_COOKIE, kept.cookie, path="/report", httponly=True,
+                            samesite="Strict", secure=current_app.config["SESSION_COOKIE_SECURE"],
+                            max_age=held_files.HOLD_MINUTES * 60)
+    return response
 
 
 @bp.route("/report", methods=["GET", "POST"])
@@ -64,21 +108,40 @@ def _report_form(institution) -> ReportForm:
 def report():
     institution = _institution()
     form = _report_form(institution)
+    held_cookie = request.cookies.get(HELD_COOKIE)
     if form.validate_on_submit():
         try:
             with unit_of_work():
+                held = held_files.take(held_cookie) if form.keep_held.data else []
                 evidence = prepare_evidence(form.evidence.data or [])
+                held_files.check_together(held, evidence)
                 submitted = intake.submit_report(
-                    institution, _report_from(form), evidence, _kdf_params())
+                    institution, _report_from(form), held + evidence, _kdf_params())
+                held_files.take(held_cookie)  # not to be sent: forget them too
+                held_files.sweep()
         except DomainError as error:
-            (getattr(form, error.field).errors if error.field else form.form_errors).append(
-                error.message)
+            _show_refusal(form, error)
         else:
             # The receipt is rendered into this response only: no redirect, no URL, no session.
-            return render_template("public/receipt.html", reference=submitted.reference,
-                                   receipt=receipts.display(submitted.receipt))
+            return _with_held_cookie(make_response(render_template(
+                "public/receipt.html", reference=submitted.reference,
+                receipt=receipts.display(submitted.receipt))), None)
+    # Refused, or a fresh form: what an earlier attempt held is taken (a fresh form, or one
+    # sent without "send the kept files", forgets it); a refusal holds its files again under
+    # a new cookie.
+    with unit_of_work():
+        held = held_files.take(held_cookie)
+        if not (form.is_submitted() and form.keep_held.data):
+            held = []
+        kept = _keep_for_correction(form, held) if form.is_submitted() else None
+    form.keep_held.data = True
     status = 400 if form.is_submitted() else 200
-    return render_template("public/report.html", form=form, institution=institution), status
+    response = make_response(render_template(
+        "public/report.html", form=form, institution=institution,
+        held_names=kept.names if kept else [], hold_minutes=held_files.HOLD_MINUTES,
+        handler_count=len(staff.handlers(institution.id)),
+        external_channel=intake.EXTERNAL_CHANNEL_URL), status)
+    return _with_held_cookie(response, kept)
 
 
 def _report_from(form: ReportForm) -> intake.Report:

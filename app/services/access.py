@@ -1,7 +1,7 @@
 """Who can open a case: sealing its keys to people, and opening them again."""
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, exists, func, select
 
 from ..crypto import envelope
 from ..crypto.envelope import Recipient
@@ -87,3 +87,13 @@ def reseal(case: Case, kind: KeyKind, key: bytes, to: StaffMember) -> None:
             KeyWrap.case_id == case.id, KeyWrap.staff_id == to.id, KeyWrap.kind == kind)):
         return
     _store_wraps(case, kind, key, to=[Recipient(to.id, load_public(to.public_key))])
+
+
+def unreadable_case_count(institution_id: int) -> int:
+    """Cases no active handler can open (every holder was deactivated or lost the role, or
+    the case was sealed to nobody): only the recovery code reaches them now."""
+    active_ids = [member.id for member in handlers(institution_id)]
+    readable = exists().where(and_(KeyWrap.case_id == Case.id, KeyWrap.kind == KeyKind.CASE,
+                                   KeyWrap.staff_id.in_(active_ids)))
+    return db.session.scalar(select(func.count(Case.id)).where(
+        Case.institution_id == institution_id, Case.purged_at.is_(None), ~readable)) or 0

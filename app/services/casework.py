@@ -14,7 +14,7 @@ from ..extensions import db
 from ..models import FROM_STAFF, Attachment, AuditEntry, Case, CaseEvent, Message, Note, StaffMember
 from ..models.types import utcnow
 from . import access as key_access
-from . import audit, deadlines, notify, retention
+from . import audit, deadlines, inbox, notify, retention
 from .authz import case_for_handler
 from .errors import DomainError, NotAuthorised
 from .evidence import Evidence, attachment_meta, open_attachment, store_evidence
@@ -55,6 +55,9 @@ class StaffCaseView:
     holders: list[StaffMember]
     grantable: list[StaffMember]
     staff_names: dict[int, str]
+    # The reader's previous visit, and whether the reporter wrote since.
+    seen_before: datetime | None = None
+    unread_from_reporter: bool = False
 
 
 def open_case_key(access: StaffAccess, case_id: int) -> tuple[Case, bytes]:
@@ -105,6 +108,10 @@ def read_case(access: StaffAccess, case_id: int) -> StaffCaseView:
     audit.record("case_opened", institution_id=case.institution_id, actor=access.member,
                  case=case)
     notify.requeue_reporter_updates(case, case_key)
+    seen_before = inbox.last_seen(access.member, case)
+    unread = case.reporter_message_at is not None and (
+        seen_before is None or seen_before < case.reporter_message_at)
+    inbox.mark_seen(access.member, case)
     holders = key_access.holders(case)
     return StaffCaseView(
         case=case, content=content, files=by_message.get(None, []), thread=thread,
@@ -113,7 +120,7 @@ def read_case(access: StaffAccess, case_id: int) -> StaffCaseView:
         holders=holders,
         grantable=key_access.grantable(case, set(content.get("excluded_staff_ids", [])),
                                        holders),
-        staff_names=names)
+        staff_names=names, seen_before=seen_before, unread_from_reporter=unread)
 
 
 def send_staff_message(access: StaffAccess, case: Case, case_key: bytes, body: str,

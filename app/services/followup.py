@@ -24,7 +24,7 @@ from ..models import (
     ReporterSession,
 )
 from ..models.types import utcnow
-from . import receipts, split_session, usage
+from . import inbox, receipts, split_session, usage
 from .errors import InvalidReceipt, NotAuthorised, SessionExpired
 from .evidence import DecryptedFile, Evidence, attachment_meta, open_attachment, store_evidence
 
@@ -148,6 +148,7 @@ def send_message(access: ReporterAccess, body: str, evidence: list[Evidence]) ->
         for item in evidence])
     db.session.add(CaseEvent(case_id=case.id, institution_id=case.institution_id,
                              kind="reporter_message"))
+    inbox.reporter_wrote(case)  # unread for its handlers, who get a content-free mail
     case.updated_at = utcnow()
     db.session.flush()
     return message

@@ -6,7 +6,9 @@ encrypted files are kept together or not at all.
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
 
 from ..crypto import aead, envelope
 from ..crypto.kdf import KdfParams
@@ -24,7 +26,10 @@ from ..models import (
 )
 from ..models.types import utcnow
 from . import access, audit, deadlines, notify, receipts, references, usage
+from .errors import DomainError
 from .evidence import Evidence, store_evidence
+from .localtime import local_noon, local_today
+from .staff import handlers
 
 # Lengths of what a reporter may type; forms and services share them.
 MAX_DESCRIPTION = 20000
@@ -84,12 +89,50 @@ class Submitted:
     case_id: int = 0
 
 
+class NobodyCouldRead(DomainError):
+    pass
+
+
+# The external channel of Law 361/2022 (art. 12): the National Integrity Agency.
+EXTERNAL_CHANNEL_URL = "https://www.integritate.eu"
+
+
+def exclusion_choices(institution: Institution) -> list[StaffMember]:
+    """The designated people a reporter may exclude: none when there is only one, since
+    excluding them would leave nobody able to open the report."""
+    eligible = handlers(institution.id)
+    return eligible if len(eligible) > 1 else []
+
+
+def check_exclusions(institution: Institution, excluded_staff_ids: set[int]) -> None:
+    """Refuse a report no designated person could open: at least one handler must remain."""
+    if not excluded_staff_ids:
+        return
+    eligible = {member.id for member in handlers(institution.id)}
+    if not eligible - set(excluded_staff_ids):
+        raise NobodyCouldRead(
+            _l("You cannot exclude every designated person: nobody could open your report. "
+               "If you distrust all of them, report to the National Integrity Agency (ANI) "
+               "instead."), field="excluded")
+
+
+def manual_received_at(received_on: date, now: datetime | None = None) -> datetime:
+    """When a report taken by staff arrived: the day is a day in Romania, never in the
+    future; today means now, an earlier day its noon."""
+    now = now or utcnow()
+    today = local_today(now)
+    if received_on > today:
+        raise DomainError(_l("The date cannot be in the future."), field="received_on")
+    return now if received_on == today else local_noon(received_on)
+
+
 def _encode(document: dict) -> bytes:
     return json.dumps(document, ensure_ascii=False).encode()
 
 
 def submit_report(institution: Institution, report: Report, evidence: list[Evidence],
                   kdf_params: KdfParams, *, issue_receipt: bool = True) -> Submitted:
+    check_exclusions(institution, report.excluded_staff_ids)
     case_key = aead.new_key()
     identity = report.identity()
     identity_key = aead.new_key() if identity else None

@@ -203,3 +203,8 @@ def audit_head(institution_id: int, admins: list[StaffMember], head_hash: bytes,
                    dedupe_key=f"audit-head:{institution_id}:{admin.id}:{day}"):
             queued += 1
     return queued
+
+def reporter_message(case: Case, member: StaffMember) -> None:
+    """Tell a handler of the case that its reporter wrote (reference only, no content)."""
+    subject, body = _render("reporter_message", case=case)
+    enqueue(case.institution_id, "reporter_message", member.email, subject, body)

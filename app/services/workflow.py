@@ -4,7 +4,7 @@ Each step checks the handler's role and key, refuses illegal transitions with a 
 records a case event and an audit entry, and recomputes the legal deadlines.
 """
 import json
-from datetime import date, datetime, time
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
@@ -15,6 +15,7 @@ from . import audit, deadlines
 from .authz import case_for_handler, holds_case_key
 from .casework import send_staff_message
 from .errors import DomainError
+from .localtime import local_date, local_noon, local_today
 from .staff_auth import StaffAccess
 
 OPEN = {Status.RECEIVED, Status.ACKNOWLEDGED, Status.ASSESSMENT, Status.INVESTIGATION}
@@ -124,15 +125,16 @@ def forward(access: StaffAccess, case_id: int, case_key: bytes, authority: str,
     authority = (authority or "").strip()
     if not authority:
         raise IllegalTransition(_l("Name the authority the case goes to."), field="authority")
-    if forwarded_on > date.today():
+    if forwarded_on > local_today():
         raise IllegalTransition(_l("The date cannot be in the future."), field="forwarded_on")
-    if forwarded_on < case.received_at.date():
+    if forwarded_on < local_date(case.received_at):
         raise IllegalTransition(_l("The date cannot be before the report was received."),
                                 field="forwarded_on")
     send_staff_message(access, case, case_key, _require_message(message), [])
     now = utcnow()
     case.regime, case.forwarded_to = Regime.FORWARDED, authority[:200]
-    case.forwarded_at = datetime.combine(forwarded_on, time(12), tzinfo=now.tzinfo)
+    # Noon of that Romanian day, but never later than now (a forward recorded this morning).
+    case.forwarded_at = min(local_noon(forwarded_on), now)
     case.status, case.outcome, case.closed_at = Status.CLOSED, Outcome.FORWARDED, now
     _record(access, case, "forwarded", authority=case.forwarded_to,
             on=forwarded_on.isoformat())
@@ -175,3 +177,15 @@ def assign(access: StaffAccess, case_id: int, to_member_id: int | None) -> Case:
     case.assigned_staff_id = to_member_id
     _record(access, case, "assigned", to=to_member_id)
     return case
+
+
+def examine_anonymous_decision(case: Case) -> bool | None:
+    """The last triage's choice to examine an anonymous petition anyway (None: never asked)."""
+    for event in reversed(case.events):
+        if event.kind == "triaged":
+            try:
+                detail = json.loads(event.detail or "{}")
+            except ValueError:
+                return None
+            return detail.get("examine_anonymous") if isinstance(detail, dict) else None
+    return None
