@@ -233,6 +233,9 @@ def _sentence(action: str, d: dict, names: dict | None) -> str | None:  # noqa: 
         return _l("Cancelled the invitation of %(email)s.", email=get("email") or "—")
     if action == "staff_activated":
         return _l("Activated the account (%(roles)s).", roles=_roles(get("roles")))
+    if action == "staff_confirmed":
+        return _l("Confirmed the account of %(name)s (%(roles)s).",
+                  name=_staff_name(get("staff"), names), roles=_roles(get("roles")))
     if action == "staff_roles_changed":
         return _l("Changed the roles of %(name)s from %(old)s to %(new)s.",
                   name=_staff_name(get("staff"), names), old=_roles(get("old")),
