@@ -107,7 +107,7 @@ def test_bad_input_is_refused_field_by_field_and_nothing_is_saved(browser, chang
     response = post(browser, "/staff/outreach/new", {**GOOD, **change})
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    assert re.search(rf'<p class="error" id="{field}-error">{re.escape(message)}</p>',
+    assert re.search(rf'<div id="{field}-error"><p class="error">{re.escape(message)}</p>',
                      html.replace("&#39;", "'")), html
     assert "Nothing has been saved." in html
     assert 'aria-invalid="true"' in html
