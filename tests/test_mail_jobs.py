@@ -25,7 +25,10 @@ from app.models import Case, OutboxMail, Regime, Status
 from app.models.types import utcnow
 from app.services import access, deadlines, jobs, notify
 from app.services.staff import unlock_private_key
-from tests.support.server import free_port
+from tests.support import mail as mail_fixtures
+
+# The app mails through a real SMTP server on a free port.
+smtp_port, app_config = mail_fixtures.smtp_port, mail_fixtures.app_config
 
 SENDER = "avertizor@baltati.example"
 REFERENCE_RE = re.compile(r"SES-\d{4}-\d+")
@@ -96,19 +99,6 @@ class SmtpServer:
         if self.controller is not None:
             self.controller.stop()
             self.controller = None
-
-
-@pytest.fixture
-def smtp_port() -> int:
-    return free_port()
-
-
-@pytest.fixture
-def app_config(smtp_port):
-    """The app mails through 127.0.0.1:<smtp_port>; Flask-Mail suppresses sending when TESTING
-    unless told otherwise."""
-    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_port, "MAIL_SUPPRESS_SEND": False,
-            "MAIL_DEFAULT_SENDER": SENDER, "MAIL_TIMEOUT": 10}
 
 
 @pytest.fixture

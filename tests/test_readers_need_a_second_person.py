@@ -17,7 +17,7 @@ from app.models import Case, KeyKind, KeyWrap, OutboxMail, Role, StaffMember
 from app.services import accounts, jobs, notify, recovery, totp
 from app.services.errors import DomainError
 from tests.conftest import CSRF_RE
-from tests.support.server import free_port
+from tests.support import mail as mail_fixtures
 from tests.test_admin import (
     ENROLMENT_RE,
     NEW_PASSWORD,
@@ -28,16 +28,8 @@ from tests.test_admin import (
 )
 from tests.test_mail_jobs import SmtpServer, stored_row_values
 
-
-@pytest.fixture
-def smtp_port() -> int:
-    return free_port()
-
-
-@pytest.fixture
-def app_config(smtp_port):
-    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_port, "MAIL_SUPPRESS_SEND": False,
-            "MAIL_DEFAULT_SENDER": "avertizor@baltati.example", "MAIL_TIMEOUT": 10}
+# The app mails through a real SMTP server on a free port.
+smtp_port, app_config = mail_fixtures.smtp_port, mail_fixtures.app_config
 
 
 @pytest.fixture

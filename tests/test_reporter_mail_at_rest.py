@@ -13,8 +13,11 @@ from app.models import Case, OutboxMail
 from app.models.types import utcnow
 from app.services import access, jobs, notify
 from app.services.staff import unlock_private_key
-from tests.support.server import free_port
+from tests.support import mail as mail_fixtures
 from tests.test_mail_jobs import Inbox, SmtpServer, stored_row_values
+
+# The app mails through a real SMTP server on a free port.
+smtp_port, app_config = mail_fixtures.smtp_port, mail_fixtures.app_config
 
 
 class DroppingInbox(Inbox):
@@ -29,17 +32,6 @@ class DroppingInbox(Inbox):
             server.transport.close()
             return "421 closing"
         return await super().handle_DATA(server, session, envelope)
-
-
-@pytest.fixture
-def smtp_port() -> int:
-    return free_port()
-
-
-@pytest.fixture
-def app_config(smtp_port):
-    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_port, "MAIL_SUPPRESS_SEND": False,
-            "MAIL_DEFAULT_SENDER": "avertizor@baltati.example", "MAIL_TIMEOUT": 10}
 
 
 @pytest.fixture
