@@ -482,6 +482,7 @@ def test_request_reasons_are_sealed_to_the_requester_and_custodians_only(
     late_page = sign_in(late_custodian).get("/staff/identity-requests").get_data(as_text=True)
     assert reason not in late_page
     assert "The reason was not sealed to you" in late_page
+    assert f'name="request_id" value="{pending.id}"' not in late_page  # nothing to decide
     late = access_for(late_custodian, institution, kdf_params)
     with pytest.raises(NotAuthorised):
         with unit_of_work():
