@@ -344,6 +344,11 @@ def settings_fields(**overrides) -> dict:
     ({"categories": []}, "Keep at least one category on the report form."),
     ({"identity_policy": "custodian"}, "No active staff member holds the custodian role"),
     ({"identity_policy": "everyone"}, "Not a valid choice"),
+    ({"siruta_code": "17912a"}, "The SIRUTA code has digits only, at most 6."),
+    ({"siruta_code": "1791234"}, "The SIRUTA code has digits only, at most 6."),
+    ({"cui": "RO1"}, "The CUI has 2 to 10 digits, optionally after the RO prefix."),
+    ({"cui": "12345678901"}, "The CUI has 2 to 10 digits, optionally after the RO prefix."),
+    ({"cui": "DE4305782"}, "The CUI has 2 to 10 digits, optionally after the RO prefix."),
 ])
 def test_settings_errors_are_shown_and_nothing_is_saved(institution, admin_browser, overrides,
                                                         field_error):
@@ -382,6 +387,30 @@ def test_settings_are_saved_and_audited_with_old_and_new_values(institution, adm
         identity_policy="custodian", retention_years="7", acknowledge_reminder_days="3",
         answer_reminder_days="20", mail_sender="avertizor@baltati.example"))
     assert actions().count("settings_changed") == 1
+
+
+def test_siruta_code_and_cui_are_set_through_the_settings_form(institution, admin_browser):
+    """The identifiers the open data carries: typed by the admin, the CUI kept as its digits."""
+    response = post_form(admin_browser, SETTINGS_URL, SETTINGS_URL, settings_fields(
+        siruta_code=" 17912 ", cui="ro 4305782"))
+    assert response.status_code == 302
+    saved = fresh(Institution, institution.id)
+    assert (saved.siruta_code, saved.cui) == ("17912", "4305782")
+    page = admin_browser.get(SETTINGS_URL).get_data(as_text=True)
+    assert 'value="17912"' in page and 'value="4305782"' in page
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "settings_changed"))
+    assert '"cui": {"new": "4305782", "old": null}' in entry.detail
+    # Emptied again: the open data then carries no identifier (not an empty string).
+    assert post_form(admin_browser, SETTINGS_URL, SETTINGS_URL,
+                     settings_fields(siruta_code="", cui="")).status_code == 302
+    saved = fresh(Institution, institution.id)
+    assert (saved.siruta_code, saved.cui) == (None, None)
+    # In Romanian, the refusal is translated.
+    admin_browser.environ_base["HTTP_ACCEPT_LANGUAGE"] = "ro"
+    refused = post_form(admin_browser, SETTINGS_URL, SETTINGS_URL,
+                        settings_fields(cui="RO-12"))
+    assert refused.status_code == 400
+    assert "CUI-ul are între 2 și 10 cifre" in refused.get_data(as_text=True)
 
 
 def test_a_disabled_category_leaves_the_report_form(client, institution, admin_browser):

@@ -10,7 +10,17 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditEntry, Case, IdentityRequest, KeyKind, KeyWrap, Regime, Role
+from app.models import (
+    AuditEntry,
+    Case,
+    IdentityRequest,
+    Institution,
+    KeyKind,
+    KeyWrap,
+    Regime,
+    Role,
+    StaffMember,
+)
 from app.models.identity_request import APPROVED, DENIED, PENDING
 from app.services import grants, identity, staff_auth, workflow
 from app.services import staff as staff_service
@@ -182,7 +192,8 @@ def test_custodian_policy_seals_identity_to_custodians_only(custodian_setup):
     assert holds(custodian, case, KeyKind.IDENTITY) and not holds(custodian, case)
 
 
-def test_custodian_approves_then_the_handler_can_reveal(custodian_setup, sign_in):
+def test_custodian_approves_then_the_handler_can_reveal(custodian_setup, sign_in, institution,
+                                                       kdf_params):
     handler, custodian, case = custodian_setup
     staff = sign_in(handler)
 
@@ -218,7 +229,11 @@ def test_custodian_approves_then_the_handler_can_reveal(custodian_setup, sign_in
     [approval] = audit_of(case, "identity_request_approved")
     assert approval.actor_staff_id == custodian.id
     assert json.loads(approval.detail) == {"request": pending.id}
-    assert decided.decision_reason == decision_reason
+    # Both reasons are stored sealed; the custodian and the requester open them.
+    assert request_reason.encode() not in (decided.reason_sealed or b"")
+    for reader in (custodian, handler):
+        seen = identity.view(access_for(reader, institution, kdf_params), decided)
+        assert (seen.reason, seen.decision_reason) == (request_reason, decision_reason)
     # Decided once only.
     response = decide(keeper, pending.id, "deny", "M-am răzgândit complet.")
     assert "This request has already been decided." in response.get_data(as_text=True)
@@ -444,4 +459,69 @@ def test_nothing_crosses_from_one_institution_to_another(custodian_setup, instit
     assert not holds(outsider, case) and not holds(outsider, case, KeyKind.IDENTITY)
     db.session.expire_all()
     assert db.session.get(IdentityRequest, pending.id).status == PENDING
-    assert identity.pending_requests(outsider) == []
+    assert identity.pending_requests(foreign) == []
+
+
+def test_request_reasons_are_sealed_to_the_requester_and_custodians_only(
+        custodian_setup, make_handler, sign_in, institution, kdf_params):
+    """Another handler of the case, an excluded-or-late custodian and the administrator's
+    view of the database cannot read why the identity was asked for."""
+    handler, custodian, case = custodian_setup
+    colleague = make_handler("Ion Coleg")  # made a reader of the case by a grant below
+    staff = sign_in(handler)
+    assert access_post(staff, case, "grant", colleague.id).status_code == 302
+    assert holds(colleague, case)
+    late_custodian = make_handler("Dan Custode", roles=(Role.CUSTODIAN,))  # after the report
+    reason = "Martorul " + "x" * 8 + " din dosarul de achiziții, audiere."
+    assert request_identity(staff, case, reason).status_code == 302
+    pending = db.session.scalar(select(IdentityRequest))
+    assert reason.encode() not in bytes(pending.reason_sealed)
+
+    keeper_page = sign_in(custodian).get("/staff/identity-requests").get_data(as_text=True)
+    assert reason in keeper_page
+    late_page = sign_in(late_custodian).get("/staff/identity-requests").get_data(as_text=True)
+    assert reason not in late_page
+    assert "The reason was not sealed to you" in late_page
+    assert f'name="request_id" value="{pending.id}"' not in late_page  # nothing to decide
+    late = access_for(late_custodian, institution, kdf_params)
+    with pytest.raises(NotAuthorised):
+        with unit_of_work():
+            identity.decide(late, pending.id, False, "Nu pot citi, dar refuz.")
+    assert identity.view(access_for(colleague, institution, kdf_params), pending).reason is None
+    assert identity.view(access_for(handler, institution, kdf_params), pending).reason == reason
+
+
+def test_migration_seals_the_reasons_of_existing_requests(custodian_setup, institution,
+                                                          kdf_params, migrated_database):
+    """Requests filed while reasons were kept in clear: the upgrade encrypts them (sealing
+    needs only the public keys in the database), and nothing readable is left behind."""
+    import flask_migrate
+    from sqlalchemy import text
+
+    from tests.test_encryption_at_rest import every_stored_value
+
+    handler, custodian, case = custodian_setup
+    reason = "Cerere veche " + "y" * 8 + ": audierea martorului."
+    decision = "Decizie veche " + "z" * 8 + ": refuzat."
+    ids = {"inst": institution.id, "case": case.id, "req": handler.id, "cust": custodian.id}
+    passwords = {"req": handler.password, "cust": custodian.password}
+    db.session.remove()
+    flask_migrate.downgrade(revision="0007_e_unread_replies")
+    with db.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO identity_request (institution_id, case_id, requested_by_staff_id, "
+            "reason, status, decided_by_staff_id, decision_reason, created_at) VALUES "
+            "(:inst, :case, :req, :reason, 'denied', :cust, :decision, :now)"),
+            {**ids, "reason": reason, "decision": decision, "now": "2026-11-30 10:00:00.000000"})
+    flask_migrate.upgrade()
+    db.engine.dispose()
+
+    assert reason.encode() not in every_stored_value(migrated_database)
+    assert decision.encode() not in every_stored_value(migrated_database)
+    request = db.session.scalar(select(IdentityRequest))
+    institution = db.session.get(Institution, ids["inst"])
+    for who in ("cust", "req"):
+        reader = db.session.get(StaffMember, ids[who])
+        reader.password = passwords[who]
+        seen = identity.view(access_for(reader, institution, kdf_params), request)
+        assert (seen.reason, seen.decision_reason) == (reason, decision)

@@ -156,3 +156,59 @@ def test_the_readmes_operator_commands_work_as_written_in_the_demo(demo_checkout
                             env={**env, "AVERTIZOR_ENV": "production"}, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode != 0 and "SECRET_KEY is not set" in result.stderr
+
+
+def test_the_readmes_confirmation_and_audit_head_commands_work_in_the_demo(demo_checkout):
+    """`staff confirm EMAIL` (recovery code from standard input), `audit verify --head VALUE`
+    and the development mailbox under instance/mail/, as the README shows them."""
+    env = clean_env()
+    env["PATH"] = f"{demo_checkout / '.venv/bin'}:{env['PATH']}"
+    readme = (demo_checkout / "README.md").read_text()
+    for shown in ("flask --app wsgi staff confirm EMAIL", "flask --app wsgi audit verify --head "
+                  "VALUE", "instance/mail/"):
+        assert shown in readme, f"the README does not show {shown!r}"
+
+    def run(command, given=None):
+        return subprocess.run(command, shell=True, cwd=demo_checkout, env=env, input=given,  # noqa: S602 (the README's own command lines)  # nosec B602
+                              capture_output=True, text=True, timeout=300)
+
+    for command in ("flask --app wsgi staff confirm --help",
+                    "flask --app wsgi audit verify --help"):
+        assert run(command).returncode == 0, command
+    # A custodian waiting for a second person, as after an activated invitation.
+    added = run("flask --app wsgi staff add elena@baltati.ro --name \"Elena Custode\" "
+                "--role custodian", "o parolă destul de lungă\n")
+    assert added.returncode == 0, added.stderr[-2000:]
+    waiting = subprocess.run(
+        [sys.executable, "-c", "import wsgi\n"
+         "from app.extensions import db\nfrom app.models import StaffMember\n"
+         "with wsgi.app.app_context():\n"
+         "    m = db.session.query(StaffMember).filter_by(email='elena@baltati.ro').one()\n"
+         "    m.confirmed_at = None\n    db.session.commit()\n"
+         "    print(m.has_role(m.role_list[0]))"],
+        cwd=demo_checkout, env=env, capture_output=True, text=True, timeout=60)
+    assert waiting.stdout.strip() == "False", waiting.stderr[-2000:]
+    credentials = (demo_checkout / "instance" / "demo-credentials.txt").read_text()
+    code = credentials.split("recovery code:")[1].split()[0]
+    wrong = run("flask --app wsgi staff confirm elena@baltati.ro", "AAAA-BBBB\n")
+    assert wrong.returncode != 0
+    confirmed = run("flask --app wsgi staff confirm elena@baltati.ro", code + "\n")
+    assert confirmed.returncode == 0, confirmed.stderr[-2000:]
+    assert "elena@baltati.ro is confirmed" in confirmed.stdout
+
+    verified = run("flask --app wsgi audit verify")
+    assert verified.returncode == 0, verified.stderr[-2000:]
+    head_line = [line for line in verified.stdout.splitlines()
+                 if line.startswith("current head")][0]
+    short, full = head_line.split(": ", 1)[1].split()
+    for value in (short, full):
+        checked = run(f"flask --app wsgi audit verify --head {value}")
+        assert checked.returncode == 0, checked.stderr[-2000:]
+        assert f"noted head(s) found in the chain: {value}" in checked.stdout
+    unknown = run("flask --app wsgi audit verify --head 0000-0000-0000-0000")
+    assert unknown.returncode == 1 and "BROKEN" in unknown.stderr
+
+    # The handler is told of the new reader: the mail is in the development mailbox.
+    assert run("flask --app wsgi jobs run").returncode == 0
+    mails = list((demo_checkout / "instance" / "mail").glob("*.eml"))
+    assert mails and any("persoana.desemnata@baltati.example" in m.read_text() for m in mails)

@@ -123,7 +123,7 @@ def test_a_case_is_purged_after_its_period_and_not_a_day_before(
     casework.add_note(access, due.id, f"{marker} note")
     db.session.add(IdentityRequest(institution_id=due.institution_id, case_id=due.id,
                                    requested_by_staff_id=handler.id,
-                                   reason="To invite the reporter as a witness."))
+                                   reason_sealed=b"sealed reason"))
     casework.message_reporter(access, due.id, f"{marker} answer", [])
     db.session.commit()
     before = rows_of(due.id)

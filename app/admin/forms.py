@@ -121,6 +121,9 @@ class SettingsForm(FlaskForm):
         _l("Categories offered on the report form"),
         choices=[SelectChoice(category.value, label) for category, label in CATEGORY.items()],
         validators=[AtLeastOne(_l("Keep at least one category on the report form."))])
+    # Checked by the settings service (one rule, one message).
+    siruta_code = StringField(_l("SIRUTA code"), validators=[Optional()])
+    cui = StringField(_l("Fiscal identification code (CUI)"), validators=[Optional()])
 
 
 class AuditFilterForm(FlaskForm):

@@ -217,6 +217,8 @@ def institution_settings():
         form.answer_reminder_days.data = current.answer_reminder_days
         form.mail_sender.data = current.mail_sender or ""
         form.categories.data = [category.value for category in current.enabled_categories]
+        form.siruta_code.data = current.siruta_code or ""
+        form.cui.data = current.cui or ""
     if form.validate_on_submit():
         try:
             with unit_of_work():
@@ -226,7 +228,8 @@ def institution_settings():
                     acknowledge_reminder_days=form.acknowledge_reminder_days.data,
                     answer_reminder_days=form.answer_reminder_days.data,
                     mail_sender=form.mail_sender.data,
-                    enabled_categories=[Category(value) for value in form.categories.data]))
+                    enabled_categories=[Category(value) for value in form.categories.data],
+                    siruta_code=form.siruta_code.data, cui=form.cui.data))
         except NotAuthorised:
             raise
         except DomainError as error:

@@ -388,7 +388,7 @@ def identity_requests():
         else:
             return redirect(url_for(".identity_requests", decided=1))
     with unit_of_work():
-        pending = identity.pending_requests(current_access().member)
+        pending = identity.pending_requests(current_access())
     status = 400 if form.is_submitted() else 200
     return render_template("backoffice/identity_requests.html", pending=pending,
                            form=form), status

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -18,9 +18,13 @@ class IdentityRequest(db.Model):
     institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"))
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
     requested_by_staff_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"))
-    reason: Mapped[str] = mapped_column(String(1000))
+    # The reasons may quote the report: stored only encrypted under a key of this request, which
+    # is sealed to the requester, the custodians and the recovery key (see
+    # app.crypto.request_reasons); requests filed earlier were sealed by migration 0008_b.
+    reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(16), default=PENDING)
     decided_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
-    decision_reason: Mapped[str | None] = mapped_column(String(1000))
+    decision_reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    reader_keys: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

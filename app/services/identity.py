@@ -5,11 +5,15 @@ Policy `custodian`: only custodians hold it; a handler asks, a custodian approve
 the identity key to that handler) or denies, with a reason.
 """
 import json
+from dataclasses import dataclass
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..crypto import envelope
+from ..crypto import request_reasons as sealed
+from ..crypto.keys import load_public
 from ..extensions import db
 from ..models import Case, IdentityRequest, Institution, KeyKind, Role, StaffMember
 from ..models.identity_request import APPROVED, DENIED, PENDING
@@ -18,6 +22,7 @@ from . import access as key_access
 from . import audit
 from .authz import case_for_handler, holds_case_key, require_role
 from .errors import DomainError, NotAuthorised
+from .staff import custodians
 from .staff_auth import StaffAccess
 
 MIN_REASON = 10
@@ -73,22 +78,69 @@ def request_access(access: StaffAccess, case_id: int, reason: str) -> IdentityRe
             IdentityRequest.case_id == case.id, IdentityRequest.status == PENDING,
             IdentityRequest.requested_by_staff_id == access.member.id)):
         raise IdentityRefused(_l("Your request is already waiting for a custodian."))
+    reason = _reason(reason)
     request = IdentityRequest(institution_id=case.institution_id, case_id=case.id,
-                              requested_by_staff_id=access.member.id, reason=_reason(reason))
+                              requested_by_staff_id=access.member.id)
     db.session.add(request)
     db.session.flush()
-    # The reason stays with the request, for the custodians who decide; the audit log (which
-    # the administrator reads) names the request only.
+    # The reason may quote the report: only the requester, the custodians who decide and the
+    # recovery key can open it; the audit log (which the administrator reads) names the
+    # request only.
+    key = sealed.new_key()
+    request.reader_keys = sealed.seal_key(key, request.id, _readers(case, access.member))
+    request.reason_sealed = sealed.encrypt(key, request.id, sealed.REASON, reason)
     audit.record("identity_requested", institution_id=case.institution_id, actor=access.member,
                  case=case, detail={"request": request.id})
     return request
 
 
-def pending_requests(member: StaffMember) -> list[IdentityRequest]:
+def _readers(case: Case, requester: StaffMember) -> dict:
+    """Who may read a request's reasons: the requester, the custodians who hold this case's
+    identity key (those who can decide; not one the reporter excluded), the recovery key."""
+    readers = {str(requester.id): load_public(requester.public_key)}
+    for member in custodians(case.institution_id):
+        if key_access.holds_identity_key(case, member):
+            readers[str(member.id)] = load_public(member.public_key)
+    institution = db.session.get(Institution, case.institution_id)
+    readers[sealed.RECOVERY] = load_public(institution.recovery_public_key)
+    return readers
+
+
+def _request_key(access: StaffAccess, request: IdentityRequest) -> bytes | None:
+    return sealed.open_key(request.reader_keys, request.id, str(access.member.id),
+                           access.private_key)
+
+
+@dataclass
+class RequestView:
+    """A request as one of its readers sees it; a reason is None when not sealed to them."""
+
+    id: int
+    case_id: int
+    status: str
+    created_at: datetime
+    reason: str | None
+    decision_reason: str | None
+
+
+def view(access: StaffAccess, request: IdentityRequest) -> RequestView:
+    key = _request_key(access, request)
+    reason = decision = None
+    if key is not None:
+        reason = sealed.decrypt(key, request.id, sealed.REASON, request.reason_sealed)
+        decision = sealed.decrypt(key, request.id, sealed.DECISION_REASON,
+                                  request.decision_reason_sealed)
+    return RequestView(request.id, request.case_id, request.status, request.created_at,
+                       reason, decision)
+
+
+def pending_requests(access: StaffAccess) -> list[RequestView]:
+    member = access.member
     require_role(member, Role.CUSTODIAN)
-    return list(db.session.scalars(select(IdentityRequest).where(
-        IdentityRequest.institution_id == member.institution_id,
-        IdentityRequest.status == PENDING).order_by(IdentityRequest.created_at)))
+    return [view(access, request) for request in db.session.scalars(
+        select(IdentityRequest).where(IdentityRequest.institution_id == member.institution_id,
+                                      IdentityRequest.status == PENDING)
+        .order_by(IdentityRequest.created_at))]
 
 
 def decide(access: StaffAccess, request_id: int, approve: bool, reason: str) -> IdentityRequest:
@@ -100,6 +152,9 @@ def decide(access: StaffAccess, request_id: int, approve: bool, reason: str) -> 
     if request.status != PENDING:
         raise IdentityRefused(_l("This request has already been decided."))
     reason = _reason(reason)
+    key = _request_key(access, request)
+    if key is None:
+        raise NotAuthorised(_l("You do not hold the key to this reporter's identity."))
     case = db.session.get(Case, request.case_id)
     requester = db.session.get(StaffMember, request.requested_by_staff_id)
     if approve:
@@ -113,7 +168,8 @@ def decide(access: StaffAccess, request_id: int, approve: bool, reason: str) -> 
         key_access.reseal(case, KeyKind.IDENTITY, identity_key, to=requester)
     request.status = APPROVED if approve else DENIED
     request.decided_by_staff_id, request.decided_at = access.member.id, utcnow()
-    request.decision_reason = reason
+    request.decision_reason_sealed = sealed.encrypt(key, request.id, sealed.DECISION_REASON,
+                                                    reason)
     audit.record("identity_request_" + request.status, institution_id=case.institution_id,
                  actor=access.member, case=case, detail={"request": request.id})
     return request

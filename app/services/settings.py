@@ -1,5 +1,6 @@
-"""The institution's settings: identity policy, retention, reminders, mail sender, and which
-categories the public report form offers. Every change is audited with its old and new value."""
+"""The institution's settings: identity policy, retention, reminders, mail sender, which
+categories the public report form offers, and the identifiers the open data carries (SIRUTA
+code, CUI). Every change is audited with its old and new value."""
 import re
 from dataclasses import asdict, dataclass, fields
 
@@ -21,6 +22,10 @@ ANSWER_REMINDER_DAYS = (1, 60)
 MAX_MAIL_SENDER = 254
 # Deliberately simple: the SMTP server has the last word; this catches typing slips.
 _MAIL_ADDRESS = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
+# The administrative unit's SIRUTA code (INS), and the fiscal code (CUI/CIF), with or without
+# the "RO" of VAT registration; the CUI is stored as its digits only, as the open data shows it.
+_SIRUTA = re.compile(r"[0-9]{1,6}")
+_CUI = re.compile(r"(?:RO)?([0-9]{2,10})")
 
 
 class SettingsRefused(DomainError):
@@ -35,6 +40,8 @@ class InstitutionSettings:
     answer_reminder_days: int
     mail_sender: str | None
     enabled_categories: list[Category]
+    siruta_code: str | None = None
+    cui: str | None = None
 
 
 def _disabled(institution: Institution) -> set[str]:
@@ -61,7 +68,8 @@ def current(institution: Institution) -> InstitutionSettings:
         acknowledge_reminder_days=institution.acknowledge_reminder_days,
         answer_reminder_days=institution.answer_reminder_days,
         mail_sender=institution.mail_sender,
-        enabled_categories=enabled_categories(institution))
+        enabled_categories=enabled_categories(institution),
+        siruta_code=institution.siruta_code, cui=institution.cui)
 
 
 def for_admin(admin: StaffMember) -> tuple[Institution, InstitutionSettings]:
@@ -102,7 +110,26 @@ def _validated(new: InstitutionSettings, institution: Institution) -> Institutio
                               field="categories")
     return InstitutionSettings(new.identity_policy, new.retention_years,
                                new.acknowledge_reminder_days, new.answer_reminder_days,
-                               sender, categories)
+                               sender, categories, _siruta(new.siruta_code), _cui(new.cui))
+
+
+def _siruta(value: str | None) -> str | None:
+    value = (value or "").strip() or None
+    if value is not None and not _SIRUTA.fullmatch(value):
+        raise SettingsRefused(_l("The SIRUTA code has digits only, at most 6."),
+                              field="siruta_code")
+    return value
+
+
+def _cui(value: str | None) -> str | None:
+    value = "".join((value or "").split()).upper() or None
+    if value is None:
+        return None
+    match = _CUI.fullmatch(value)
+    if match is None:
+        raise SettingsRefused(_l("The CUI has 2 to 10 digits, optionally after the RO prefix."),
+                              field="cui")
+    return match.group(1)
 
 
 def _has_active_custodian(institution: Institution) -> bool:
@@ -133,7 +160,7 @@ def update(admin: StaffMember, new: InstitutionSettings) -> dict[str, dict]:
     institution.disabled_categories = ",".join(
         category.value for category in Category if category.value not in enabled)
     for name in ("identity_policy", "retention_years", "acknowledge_reminder_days",
-                 "answer_reminder_days", "mail_sender"):
+                 "answer_reminder_days", "mail_sender", "siruta_code", "cui"):
         setattr(institution, name, values[name])
     audit.record("settings_changed", institution_id=institution.id, actor=admin,
                  detail=changes)
