@@ -10,11 +10,14 @@ from sqlalchemy import func, select
 from .crypto.kdf import KdfParams
 from .extensions import db
 from .models import AuditEntry, AuditHead, Role
-from .services import accounts, audit, notify, recovery
-from .services import staff as staff_service
+from .services.access import recovery
+from .services.audit import chain as audit
 from .services.errors import DomainError
-from .services.institutions import create_institution, default_institution
-from .services.preflight import ERROR, run_checks
+from .services.operations import notify
+from .services.operations.institutions import create_institution, default_institution
+from .services.operations.preflight import ERROR, run_checks
+from .services.staff import accounts
+from .services.staff import members as staff_service
 from .services.transaction import unit_of_work
 
 DEMO_INSTITUTION = "Comuna Bălțați"
@@ -146,7 +149,7 @@ jobs_group = click.Group("jobs", help="Background work for cron or a systemd tim
 def jobs_run(limit: int):
     """Purge expired sessions, queue deadline reminders, deliver the outbox. Safe to run on
     several nodes at once; an SMTP outage is not an error (mails wait for the next run)."""
-    from .services import jobs
+    from .services.operations import jobs
 
     report = jobs.run_all(limit=limit)
     delivery = report.delivery
@@ -284,7 +287,7 @@ def _megabytes(size: int) -> str:
 def backup_create(path: str):
     """Write an encrypted backup of the database and the evidence files to PATH. Needs no
     secret (the archive key is sealed to the recovery public key), so cron can run it."""
-    from .services import backup
+    from .services.operations import backup
 
     try:
         report = backup.create(path)
@@ -307,7 +310,7 @@ def backup_create(path: str):
 def backup_restore(path: str, accept_broken_audit_chain: bool):
     """Restore a backup into an empty, freshly migrated database and an empty upload folder
     (recovery code from stdin or prompt). All or nothing."""
-    from .services import backup
+    from .services.operations import backup
 
     code = _read_secret("Institution recovery code")
     try:
@@ -339,8 +342,8 @@ stats_group = click.Group("stats", help="Integrity-plan indicators (measure 2.2)
 def stats_export(year: int, kind: str, output: str | None):
     """The open-data export of one year, small counts suppressed as on the public page.
     Recorded in the audit log (without a staff member)."""
-    from .services import exports
-    from .services.periods import Period
+    from .services.indicators import exports
+    from .services.indicators.periods import Period
 
     institution = _institution_or_fail()
     with unit_of_work():

@@ -20,7 +20,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEntry, Case, CaseEvent, Channel, IdentityRequest, Role
-from app.services import casework, identity, jobs, staff_auth
+from app.services.access import identity
+from app.services.casework import case_file as casework
+from app.services.operations import jobs
+from app.services.staff import sign_in as staff_auth
 from app.services.transaction import unit_of_work
 from tests.conftest import CSRF_RE, RECEIPT_RE, csrf_token
 from tests.support.server import free_port

@@ -25,10 +25,14 @@ from app import create_app
 from app.crypto import envelope, files, keys
 from app.extensions import db
 from app.models import Attachment, AuditEntry, Case, Institution, StaffMember
-from app.services import access, audit, backup, casework, totp
-from app.services.institutions import create_institution
-from app.services.staff import unlock_private_key
-from app.services.staff_auth import StaffAccess
+from app.services.access import keys as access
+from app.services.audit import chain as audit
+from app.services.casework import case_file as casework
+from app.services.operations import backup
+from app.services.operations.institutions import create_institution
+from app.services.staff import totp
+from app.services.staff.members import unlock_private_key
+from app.services.staff.sign_in import StaffAccess
 from tests.conftest import (
     CSRF_RE,
     RECEIPT_RE,

@@ -23,8 +23,10 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Case, OutboxMail, Regime, Status
 from app.models.types import utcnow
-from app.services import access, deadlines, jobs, notify
-from app.services.staff import unlock_private_key
+from app.services.access import keys as access
+from app.services.casework import deadlines
+from app.services.operations import jobs, notify
+from app.services.staff.members import unlock_private_key
 from tests.support import mail as mail_fixtures
 
 # The app mails through a real SMTP server on a free port.

@@ -14,8 +14,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Case, KeyKind, KeyWrap, OutboxMail, Role, StaffMember
-from app.services import accounts, jobs, notify, recovery, totp
+from app.services.access import recovery
 from app.services.errors import DomainError
+from app.services.operations import jobs, notify
+from app.services.staff import accounts, totp
 from tests.conftest import CSRF_RE
 from tests.support import mail as mail_fixtures
 from tests.test_admin import (

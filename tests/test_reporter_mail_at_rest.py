@@ -11,8 +11,9 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Case, OutboxMail
 from app.models.types import utcnow
-from app.services import access, jobs, notify
-from app.services.staff import unlock_private_key
+from app.services.access import keys as access
+from app.services.operations import jobs, notify
+from app.services.staff.members import unlock_private_key
 from tests.support import mail as mail_fixtures
 from tests.test_mail_jobs import Inbox, SmtpServer, stored_row_values
 

@@ -36,11 +36,15 @@ from app.models import (
     Status,
 )
 from app.models.types import utcnow
-from app.services import audit, casework, deadlines, retention, stats
-from app.services.followup import WRONG_RECEIPT
-from app.services.periods import Period
-from app.services.staff import unlock_private_key
-from app.services.staff_auth import StaffAccess
+from app.services.audit import chain as audit
+from app.services.casework import case_file as casework
+from app.services.casework import deadlines
+from app.services.indicators import compute as stats
+from app.services.indicators.periods import Period
+from app.services.intake.followup import WRONG_RECEIPT
+from app.services.operations import retention
+from app.services.staff.members import unlock_private_key
+from app.services.staff.sign_in import StaffAccess
 from tests.conftest import csrf_token
 from tests.test_encryption_at_rest import every_stored_value
 

@@ -8,10 +8,11 @@ from ..auth.session import current_access, staff_required
 from ..crypto.kdf import KdfParams
 from ..extensions import limiter
 from ..models import Category, Role
-from ..services import accounts, invitations, settings, totp
-from ..services.audit_log import audit_page
+from ..services.audit.browse import audit_page
 from ..services.errors import DomainError, NotAuthorised
-from ..services.staff import MIN_PASSWORD_LENGTH
+from ..services.operations import settings
+from ..services.staff import accounts, invitations, totp
+from ..services.staff.members import MIN_PASSWORD_LENGTH
 from ..services.transaction import unit_of_work
 from . import bp
 from .forms import (

@@ -3,9 +3,10 @@ from markupsafe import Markup
 
 from ..crypto.kdf import KdfParams
 from ..extensions import limiter
-from ..services import staff_auth, totp
 from ..services.errors import DomainError
-from ..services.institutions import default_institution
+from ..services.operations.institutions import default_institution
+from ..services.staff import sign_in as staff_auth
+from ..services.staff import totp
 from ..services.transaction import unit_of_work
 from . import bp
 from .forms import CodeForm, LoginForm, PasswordChangeForm, SignOutForm

@@ -19,26 +19,21 @@ from ..crypto.kdf import KdfParams
 from ..downloads import file_download
 from ..labels import event_sentence
 from ..models import Category, Channel, Outcome, Platform, Regime, Role, Status
-from ..services import access as key_access
-from ..services import (
-    casework,
-    deadlines,
-    grants,
-    identity,
-    intake,
-    receipts,
-    redaction,
-    retention,
-    workflow,
-)
-from ..services import staff as staff_service
-from ..services.authz import case_for_handler
+from ..services.access import grants, identity
+from ..services.access import keys as key_access
+from ..services.access.guards import case_for_handler
+from ..services.casework import case_file as casework
+from ..services.casework import deadlines, redaction, workflow
+from ..services.casework.inbox import InboxFilters
+from ..services.casework.inbox import inbox as inbox_page
 from ..services.errors import DomainError, EvidenceUnavailable, NotAuthorised
-from ..services.evidence import prepare_evidence
-from ..services.inbox import InboxFilters
-from ..services.inbox import inbox as inbox_page
-from ..services.institutions import default_institution, institution_of
+from ..services.intake import receipts
+from ..services.intake import submit as intake
+from ..services.intake.evidence import prepare_evidence
 from ..services.localtime import local_today
+from ..services.operations import retention
+from ..services.operations.institutions import default_institution, institution_of
+from ..services.staff import members as staff_service
 from ..services.transaction import unit_of_work
 from . import bp
 from .forms import (

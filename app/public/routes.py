@@ -10,7 +10,6 @@ from ..crypto.kdf import KdfParams
 from ..downloads import file_download
 from ..extensions import limiter
 from ..models import Category
-from ..services import followup, held_files, intake, receipts, settings, staff
 from ..services.errors import (
     DomainError,
     EvidenceUnavailable,
@@ -18,14 +17,18 @@ from ..services.errors import (
     NotAuthorised,
     SessionExpired,
 )
-from ..services.evidence import prepare_evidence
-from ..services.institutions import default_institution
+from ..services.intake import followup, held_files, receipts
+from ..services.intake import submit as intake
+from ..services.intake.evidence import prepare_evidence
+from ..services.operations import settings
+from ..services.operations.institutions import default_institution
+from ..services.staff import members as staff
 from ..services.transaction import unit_of_work
 from . import bp
 from .forms import LogoutForm, ReceiptLoginForm, ReporterMessageForm, ReportForm
 
 FOLLOWUP_COOKIE = "avertizor_followup"
-# Evidence kept encrypted across a refused report form (see services.held_files).
+# Evidence kept encrypted across a refused report form (see services.intake.held_files).
 HELD_COOKIE = "avertizor_held"
 
 
@@ -267,7 +270,8 @@ def followup_logout():
 
 @bp.route("/transparency")
 def transparency():
-    from ..stats.public import public_years, tables, year_views
+    from ..services.indicators.transparency import public_years, year_views
+    from ..stats.public import tables
 
     institution = _institution()
     years = sorted(public_years(institution))
@@ -280,8 +284,8 @@ def transparency():
 @bp.route("/transparency/<int:year>-metadata.json", defaults={"kind": "metadata"})
 def transparency_data(year: int, kind: str):
     """The open-data files of a completed year: the same suppressed figures as the page."""
-    from ..services import exports
-    from ..stats.public import public_years, year_view
+    from ..services.indicators import exports
+    from ..services.indicators.transparency import public_years, year_view
 
     institution = _institution()
     if year not in public_years(institution):

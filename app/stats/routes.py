@@ -1,5 +1,5 @@
 """Coordinator views: parse the request, call one service, render. The services check the role
-again (app.services.authz.require_role); nothing here reads a case."""
+again (app.services.access.guards.require_role); nothing here reads a case."""
 from datetime import date
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
@@ -10,9 +10,10 @@ from wtforms import SelectChoice
 from ..auth.session import current_access, staff_required
 from ..extensions import db
 from ..models import Channel, Institution, OutreachKind, OutreachPlatform, Role
-from ..services import exports, outreach, stats
 from ..services.errors import DomainError, NotAuthorised
-from ..services.periods import (
+from ..services.indicators import compute as stats
+from ..services.indicators import exports, outreach
+from ..services.indicators.periods import (
     MONTH,
     QUARTER,
     RANGE,
@@ -21,7 +22,7 @@ from ..services.periods import (
     current_year,
     local_today,
 )
-from ..services.suppression import threshold_for
+from ..services.indicators.suppression import threshold_for
 from ..services.transaction import unit_of_work
 from . import bp, charts
 from .forms import ConfirmForm, OutreachForm, PeriodForm

@@ -1,0 +1,12 @@
+"""What runs unattended, or is set up once: background jobs, mail, retention, backups.
+
+- jobs           `flask jobs run`: every step of a cron run, in order, each failure reported
+- notify         queueing mail in the outbox; no mail carries report content
+- retention      deleting closed cases for good once the institution's period has passed
+- shredding      overwriting files before removing them; SQLite told to zero freed pages
+- orphans        removing encrypted files left without a row by a killed process
+- backup         encrypted backups: create with public keys only, restore with the recovery code
+- preflight      `flask check`: what an operator left misconfigured
+- settings       the institution's settings, each change audited with old and new value
+- institutions   setting up an institution: recovery key pair, receipt salt
+"""
