@@ -149,7 +149,7 @@ jobs_group = click.Group("jobs", help="Background work for cron or a systemd tim
 def jobs_run(limit: int):
     """Purge expired sessions, queue deadline reminders, deliver the outbox. Safe to run on
     several nodes at once; an SMTP outage is not an error (mails wait for the next run)."""
-    from .services.operations import jobs
+    from .services.operations import jobs, outbox
 
     report = jobs.run_all(limit=limit)
     delivery = report.delivery
@@ -161,7 +161,7 @@ def jobs_run(limit: int):
                f"waiting: {delivery.remaining}")
     if report.undeliverable:
         click.echo(f"Warning: {report.undeliverable} mail(s) could not be delivered for "
-                   f"{jobs.GIVE_UP_AFTER.days} days and were set aside; see the outbox_mail "
+                   f"{outbox.GIVE_UP_AFTER.days} days and were set aside; see the outbox_mail "
                    "table (last_error).", err=True)
     if report.errors:
         # A bug or a database problem, not an SMTP outage: cron should tell someone.

@@ -22,7 +22,7 @@ from app.extensions import db
 from app.models import AuditEntry, Case, CaseEvent, Channel, IdentityRequest, Role
 from app.services.access import identity
 from app.services.casework import case_file as casework
-from app.services.operations import jobs
+from app.services.operations import outbox
 from app.services.staff import sign_in as staff_auth
 from app.services.transaction import unit_of_work
 from tests.conftest import CSRF_RE, RECEIPT_RE, csrf_token
@@ -263,6 +263,6 @@ def test_reporter_address_waits_in_the_outbox_only_until_the_first_attempt(
     assert columns_holding(address.encode()) == set()
     assert address.encode() not in every_stored_value(migrated_database)
     for _ in range(3):
-        jobs.deliver_outbox()
+        outbox.deliver_outbox()
     assert columns_holding(address.encode()) == set()
     assert address.encode() not in every_stored_value(migrated_database)

@@ -2,6 +2,10 @@
 
 - jobs           `flask jobs run`: every step of a cron run, in order, each failure reported
 - notify         queueing mail in the outbox; no mail carries report content
+- outbox         delivering the outbox over SMTP (or to files in development): one claim per
+                 mail, safe on several nodes, retried with backoff, never lost in silence
+- reminders      deadline notices to handlers and the audit head to admins, each queued once
+                 (dedupe key)
 - retention      deleting closed cases for good once the institution's period has passed
 - shredding      overwriting files before removing them; SQLite told to zero freed pages
 - orphans        removing encrypted files left without a row by a killed process

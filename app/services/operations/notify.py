@@ -1,5 +1,5 @@
 """Mail, through the outbox table. No mail carries report content, names or receipts: only
-"something happened, sign in to see it". Delivery is `flask jobs run` (see app.services.operations.jobs),
+"something happened, sign in to see it". Delivery is `flask jobs run` (see app.services.operations.outbox),
 or, in development, right after the request that queued it.
 
 What grants access (an activation link) and a reporter's address are never written in clear:
