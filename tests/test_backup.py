@@ -28,7 +28,7 @@ from app.models import Attachment, AuditEntry, Case, Institution, StaffMember
 from app.services.access import keys as access
 from app.services.audit import chain as audit
 from app.services.casework import case_file as casework
-from app.services.operations import backup
+from app.services.operations import backup, backup_format
 from app.services.operations.institutions import create_institution
 from app.services.staff import totp
 from app.services.staff.members import unlock_private_key
@@ -161,7 +161,7 @@ def test_backup_restores_into_an_empty_instance_and_every_key_still_opens_it(
     # Ciphertext from end to end: no marker, no table or column name, no file name.
     assert marker.encode() not in data and receipt.encode() not in data
     for table in db.metadata.sorted_tables:
-        assert f"{table.name}".encode() not in data[len(backup.MAGIC):], table.name
+        assert f"{table.name}".encode() not in data[len(backup_format.MAGIC):], table.name
     for word in (b"alembic", b"manifest", b"storage_name", b"what_happened", b"tables/"):
         assert word not in data
 

@@ -5,18 +5,7 @@ recovery code: a random archive key is sealed to each institution's recovery pub
 archive is encrypted under it in 1 MiB chunks (app.crypto.files), so a stolen backup, even with
 the server's configuration, reveals nothing, not even the names of the tables.
 
-File layout (format 1):
-
-    MAGIC | backup id (16 random bytes) | number of sealed keys (1 byte)
-    | for each: length (2 bytes, big-endian) | archive key sealed to a recovery public key
-    | the tar archive, encrypted by files.encrypt_stream under the archive key
-
-The tar archive, streamed (the plaintext never touches the disk, and memory stays bounded):
-
-    manifest.json                  format, alembic revision, time, tables in dependency order
-    tables/<table>/<part>.jsonl    the rows, one JSON object per line (bytes in base64, times
-                                   in ISO 8601, enums by value), parts of about PART_BYTES
-    files/<storage name>           the evidence files as stored (already encrypted)
+The file format and its streams are in backup_format.
 
 The rows are read in one snapshot (REPEATABLE READ, read only, on PostgreSQL; one read
 transaction on SQLite). An evidence file is never changed once written, only shredded when it
@@ -26,46 +15,45 @@ revision, in one transaction: a failure leaves the database and the upload folde
 Staff TOTP secrets are sealed under SECRET_KEY, which a backup does not hold: restore with the
 same SECRET_KEY.
 """
-import base64
-import enum
 import io
 import json
 import os
 import re
 import tarfile
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import date, datetime
 
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Connection, Integer, TypeDecorator, inspect, literal, select, text
+from sqlalchemy import Connection, Integer, inspect, literal, select, text
 
-from ...crypto import DecryptionError, aead, keys, seal
+from ...crypto import DecryptionError, aead, keys
 from ...crypto import files as file_crypto
 from ...extensions import db
 from ...models import Attachment, Institution
 from ...models.types import utcnow
 from ..audit import chain as audit
-from ..errors import DomainError
 from ..transaction import stage_file
+from .backup_format import (
+    FORMAT,
+    ID_BYTES,
+    PART_BYTES,
+    BackupRefused,
+    ChunkReader,
+    EncryptingPipe,
+    decoder,
+    encode_value,
+    header,
+    open_header,
+    stream_id,
+)
 from .shredding import upload_path
 
-MAGIC = b"AVZBAK1\n"
-FORMAT = 1
-ID_BYTES = 16
-PART_BYTES = 4 * 1024 * 1024
 INSERT_BATCH = 500
 STORAGE_NAME = re.compile(r"^[0-9a-f]{32}$")  # evidence.store_evidence: token_hex(16)
-
-
-class BackupRefused(DomainError):
-    pass
 
 
 @dataclass
@@ -84,81 +72,7 @@ class RestoreReport:
     audit_chain: audit.ChainBreak | None = None
 
 
-def _stream_id(backup_id: bytes) -> str:
-    return f"backup-{backup_id.hex()}"
-
-
-def _key_label(backup_id: bytes) -> str:
-    return f"backup-key:{backup_id.hex()}"
-
-
-# --- values as portable JSON ---------------------------------------------------------------------
-
-def _encode(value):
-    if isinstance(value, (bytes, memoryview)):
-        return base64.b64encode(bytes(value)).decode()
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return value.value
-    return value
-
-
-def _python_type(column):
-    kind = column.type
-    if isinstance(kind, TypeDecorator):  # e.g. UTCDateTime: its python_type is `object`
-        kind = kind.impl_instance
-    try:
-        return kind.python_type
-    except NotImplementedError:
-        return None
-
-
-def _decoder(column):
-    kind = _python_type(column)
-    if kind is bytes:
-        return base64.b64decode
-    if kind is datetime:
-        return datetime.fromisoformat
-    if kind is date:
-        return date.fromisoformat
-    if isinstance(kind, type) and issubclass(kind, enum.Enum):
-        return kind
-    return None
-
-
 # --- create --------------------------------------------------------------------------------------
-
-class _EncryptingPipe:
-    """A file to write the tar stream into; a thread encrypts what comes out of the pipe into
-    `target` with files.encrypt_stream. Nothing in clear is written to the disk."""
-
-    def __init__(self, target, key: bytes, stream_id: str):
-        read_end, write_end = os.pipe()
-        self._reader = os.fdopen(read_end, "rb", buffering=file_crypto.CHUNK_BYTES)
-        self.writer = os.fdopen(write_end, "wb")
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._encrypt, args=(target, key, stream_id),
-                                        name="backup-encrypt", daemon=True)
-        self._thread.start()
-
-    def _encrypt(self, target, key: bytes, stream_id: str) -> None:
-        try:
-            file_crypto.encrypt_stream(self._reader, target, key, stream_id)
-        except BaseException as error:  # re-raised in the writing thread
-            self._error = error
-        finally:
-            self._reader.close()  # a writer still writing gets BrokenPipeError, not a hang
-
-    def close(self) -> None:
-        try:
-            self.writer.close()  # end of stream: the last chunk is sealed as final
-        except BrokenPipeError:
-            pass
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-
 
 @contextmanager
 def _snapshot() -> Iterator[Connection]:
@@ -198,7 +112,7 @@ def _dump_table(tar: tarfile.TarFile, connection: Connection, table) -> int:
             buffer = io.BytesIO()
 
     for row in connection.execute(statement):
-        document = {name: _encode(value) for name, value in zip(names, row, strict=True)}
+        document = {name: encode_value(value) for name, value in zip(names, row, strict=True)}
         buffer.write(json.dumps(document, ensure_ascii=False).encode() + b"\n")
         count += 1
         if buffer.tell() >= PART_BYTES:
@@ -233,14 +147,6 @@ def _write_archive(sink, report: BackupReport) -> None:
             report.files += 1
 
 
-def _header(backup_id: bytes, archive_key: bytes, recipients: list[bytes]) -> bytes:
-    parts = [MAGIC, backup_id, bytes([len(recipients)])]
-    for public_key in recipients:
-        sealed = seal.seal(archive_key, keys.load_public(public_key), _key_label(backup_id))
-        parts += [len(sealed).to_bytes(2, "big"), sealed]
-    return b"".join(parts)
-
-
 def create(path: str) -> BackupReport:
     """Write an encrypted backup to `path` (replaced only once the new one is complete)."""
     recipients = list(db.session.scalars(select(Institution.recovery_public_key)
@@ -256,8 +162,8 @@ def create(path: str) -> BackupReport:
     handle, partial = tempfile.mkstemp(prefix=".avertizor-backup-", dir=directory)  # 0600
     try:
         with os.fdopen(handle, "wb") as target:
-            target.write(_header(backup_id, archive_key, recipients))
-            pipe = _EncryptingPipe(target, archive_key, _stream_id(backup_id))
+            target.write(header(backup_id, archive_key, recipients))
+            pipe = EncryptingPipe(target, archive_key, stream_id(backup_id))
             try:
                 _write_archive(pipe.writer, report)
             except BrokenPipeError:
@@ -276,49 +182,6 @@ def create(path: str) -> BackupReport:
 
 
 # --- restore -------------------------------------------------------------------------------------
-
-class _ChunkReader(io.RawIOBase):
-    """A readable file over an iterator of byte chunks (the decrypted archive)."""
-
-    def __init__(self, chunks: Iterator[bytes]):
-        self._chunks, self._pending = chunks, b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        while not self._pending:
-            try:
-                self._pending = next(self._chunks)
-            except StopIteration:
-                return 0
-        size = min(len(buffer), len(self._pending))
-        buffer[:size], self._pending = self._pending[:size], self._pending[size:]
-        return size
-
-
-def _read_exactly(source, size: int) -> bytes:
-    data = source.read(size)
-    if len(data) != size:
-        raise BackupRefused(_l("This file is not an Avertizor backup, or it is damaged."))
-    return data
-
-
-def _open_header(source, recovery: X25519PrivateKey) -> tuple[bytes, bytes]:
-    """(backup id, archive key), if the recovery code opens one of the sealed keys."""
-    if source.read(len(MAGIC)) != MAGIC:
-        raise BackupRefused(_l("This file is not an Avertizor backup, or it is damaged."))
-    backup_id = _read_exactly(source, ID_BYTES)
-    count = _read_exactly(source, 1)[0]
-    sealed_keys = [_read_exactly(source, int.from_bytes(_read_exactly(source, 2), "big"))
-                   for _ in range(count)]
-    for sealed in sealed_keys:
-        try:
-            return backup_id, seal.open_sealed(sealed, recovery, _key_label(backup_id))
-        except DecryptionError:
-            continue
-    raise BackupRefused(_l("This recovery code does not open this backup."))
-
 
 def _target_revision() -> str | None:
     if not inspect(db.engine).has_table("alembic_version"):
@@ -354,7 +217,7 @@ def _check_manifest(document: dict) -> None:
 
 
 def _load_rows(table, data: bytes) -> int:
-    decoders = {column.name: _decoder(column) for column in table.columns}
+    decoders = {column.name: decoder(column) for column in table.columns}
     rows = []
     for line in data.splitlines():
         document = json.loads(line)
@@ -437,10 +300,10 @@ def restore(path: str, recovery_code: str, *, accept_broken_audit_chain: bool = 
     report = RestoreReport()
     try:
         with open(path, "rb") as source:
-            backup_id, archive_key = _open_header(source, recovery)
+            backup_id, archive_key = open_header(source, recovery)
             _require_empty_target()
-            chunks = file_crypto.decrypt_stream(source, archive_key, _stream_id(backup_id))
-            with tarfile.open(fileobj=_ChunkReader(chunks), mode="r|") as tar:
+            chunks = file_crypto.decrypt_stream(source, archive_key, stream_id(backup_id))
+            with tarfile.open(fileobj=ChunkReader(chunks), mode="r|") as tar:
                 _load_archive(tar, report)
         _reset_sequences()
         report.missing_files = _missing_files()
