@@ -7,12 +7,12 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
-from .crypto.kdf import KdfParams
 from .extensions import db
 from .models import AuditEntry, AuditHead, Role
 from .services.access import recovery
 from .services.audit import chain as audit
 from .services.errors import DomainError
+from .services.kdf import kdf_params
 from .services.operations import notify
 from .services.operations.institutions import create_institution, default_institution
 from .services.operations.preflight import ERROR, run_checks
@@ -30,10 +30,6 @@ def _read_password(prompt: str) -> str:
     if not sys.stdin.isatty():
         return sys.stdin.readline().rstrip("\n")
     return click.prompt(prompt, hide_input=True, confirmation_prompt=True)
-
-
-def _kdf_params() -> KdfParams:
-    return KdfParams.from_config(current_app.config)
 
 
 def _print_recovery_code(code: str) -> None:
@@ -56,7 +52,7 @@ def setup_command(name: str, admin_email: str, admin_name: str):
             institution, code = create_institution(name)
             staff_service.add_staff(institution, email=admin_email, name=admin_name,
                                     roles=[Role.ADMIN], password=password,
-                                    kdf_params=_kdf_params())
+                                    kdf_params=kdf_params())
     except DomainError as error:
         raise click.ClickException(str(error.message)) from error
     click.echo(f"Institution “{name}” is set up; administrator {admin_email}.")
@@ -81,7 +77,7 @@ def staff_add(email: str, name: str, roles: tuple[str, ...]):
         with unit_of_work():
             member = staff_service.add_staff(institution, email=email, name=name,
                                              roles=[Role(role) for role in roles],
-                                             password=password, kdf_params=_kdf_params())
+                                             password=password, kdf_params=kdf_params())
             if member.is_reader:
                 notify.new_reader(member, "confirmed")  # the operator confirmed it
     except DomainError as error:
@@ -123,10 +119,10 @@ def demo_command():
         institution, code = create_institution(DEMO_INSTITUTION)
         staff_service.add_staff(institution, email=DEMO_ADMIN, name="Administrator",
                                 roles=[Role.ADMIN], password=admin_password,
-                                kdf_params=_kdf_params())
+                                kdf_params=kdf_params())
         staff_service.add_staff(institution, email=DEMO_HANDLER, name="Persoana desemnată",
                                 roles=[Role.HANDLER, Role.COORDINATOR],
-                                password=handler_password, kdf_params=_kdf_params())
+                                password=handler_password, kdf_params=kdf_params())
     credentials = (
         f"Demo institution “{DEMO_INSTITUTION}” (demonstration only, not for real reports)\n"
         f"  handler: {DEMO_HANDLER}  password: {handler_password}\n"
@@ -224,7 +220,7 @@ def staff_reset_password(email: str):
     try:
         with unit_of_work():
             result = recovery.reset_password(institution, member, recovery_key, password,
-                                             _kdf_params())
+                                             kdf_params())
     except DomainError as error:
         raise click.ClickException(str(error.message)) from error
     click.echo(f"New password and key pair set for {member.email}; cases restored: "

@@ -15,8 +15,8 @@ from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 
 from ..auth.session import current_access, staff_required
-from ..crypto.kdf import KdfParams
 from ..downloads import file_download
+from ..form_errors import show_error
 from ..labels import event_sentence
 from ..models import Category, Channel, Outcome, Platform, Regime, Role, Status
 from ..services.access import grants, identity
@@ -30,6 +30,7 @@ from ..services.errors import DomainError, EvidenceUnavailable, NotAuthorised
 from ..services.intake import receipts
 from ..services.intake import submit as intake
 from ..services.intake.evidence import prepare_evidence
+from ..services.kdf import kdf_params
 from ..services.localtime import local_today
 from ..services.operations import retention
 from ..services.operations.institutions import default_institution, institution_of
@@ -63,11 +64,6 @@ def unreadable_report_count() -> int:
     """For the staff pages that warn about cases only the recovery code can open now."""
     access = current_access()
     return key_access.unreadable_case_count(access.member.institution_id) if access else 0
-
-
-def _show_error(form, error: DomainError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    (field.errors if field is not None else form.form_errors).append(error.message)
 
 
 @bp.app_errorhandler(NotAuthorised)
@@ -281,7 +277,7 @@ def case_action(case_id: int, action: str):
         except NotAuthorised:
             raise
         except DomainError as error:
-            _show_error(form, error)
+            show_error(form, error)
         else:
             flash(DONE[action])
             return redirect(url_for(".case", case_id=case_id))
@@ -301,7 +297,7 @@ def reveal_identity(case_id: int):
         except NotAuthorised:
             raise
         except DomainError as error:
-            _show_error(form, error)
+            show_error(form, error)
     with unit_of_work():
         return _render_case(case_id, 200 if shown else 400, identity_shown=shown,
                             reveal_form=form)
@@ -333,10 +329,10 @@ def intake_form():
                 submitted = intake.submit_report(
                     default_institution(), _manual_report(form),
                     prepare_evidence(form.evidence.data or []),
-                    KdfParams.from_config(current_app.config),
+                    kdf_params(),
                     issue_receipt=form.issue_receipt.data)
         except DomainError as error:
-            _show_error(form, error)
+            show_error(form, error)
         else:
             return render_template(
                 "backoffice/intake_done.html", reference=submitted.reference,
@@ -379,7 +375,7 @@ def identity_requests():
         except NotAuthorised:
             raise
         except DomainError as error:
-            _show_error(form, error)
+            show_error(form, error)
         else:
             return redirect(url_for(".identity_requests", decided=1))
     with unit_of_work():

@@ -10,5 +10,6 @@ exceptions and flush(); the caller commits once (see app.services.transaction).
 - audit/       the hash-chained audit log, and reading it
 
 Shared by every package: errors (the domain exceptions), transaction (one unit of work per
-request, files included), localtime (Romania's clock) and split_session (secrets split
-between a database row and a cookie, for reporters and staff alike)."""
+request, files included), localtime (Romania's clock), kdf (the deployment's Argon2id
+parameters) and split_session (secrets split between a database row and a cookie, for
+reporters and staff alike)."""

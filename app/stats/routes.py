@@ -9,6 +9,7 @@ from wtforms import SelectChoice
 
 from ..auth.session import current_access, staff_required
 from ..extensions import db
+from ..form_errors import show_error
 from ..models import Channel, Institution, OutreachKind, OutreachPlatform, Role
 from ..services.errors import DomainError, NotAuthorised
 from ..services.indicators import compute as stats
@@ -203,11 +204,6 @@ def _entry(form: OutreachForm) -> outreach.OutreachEntry:
         participants=form.participants.data)
 
 
-def _show_error(form, error: DomainError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    (field.errors if field is not None else form.form_errors).append(error.message)
-
-
 @bp.route("/outreach")
 @staff_required(Role.COORDINATOR)
 def outreach_list():
@@ -237,7 +233,7 @@ def _save_outreach(form: OutreachForm, item_id: int | None):
     except outreach.OutreachNotFound:
         abort(404)
     except DomainError as error:
-        _show_error(form, error)
+        show_error(form, error)
         return None
     flash(_l("The entry is saved.") if item_id is None else _l("The changes are saved."))
     return redirect(url_for(".outreach_list", year=year))

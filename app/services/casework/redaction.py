@@ -17,7 +17,8 @@ from ...models import Attachment, Case, CaseEvent, Message
 from ...models.types import utcnow
 from ..audit import chain as audit
 from ..errors import DomainError
-from ..operations.shredding import shred_after_commit, upload_path, zero_freed_pages
+from ..intake.evidence import upload_path
+from ..operations.shredding import shred_after_commit, zero_freed_pages
 from ..staff.sign_in import StaffAccess
 from .case_file import open_case_key
 

@@ -135,7 +135,8 @@ def prepare_evidence(uploads) -> list[Evidence]:
     return prepared
 
 
-def _upload_path(storage_name: str) -> str:
+def upload_path(storage_name: str) -> str:
+    """Where an evidence file is stored (encrypted), by its random storage name."""
     return os.path.join(current_app.config["UPLOAD_FOLDER"], storage_name)
 
 
@@ -148,7 +149,7 @@ def store_evidence(evidence: Evidence, *, case, case_key: bytes, author: str,
     attachment.uuid = str(uuid.uuid4())
     attachment.storage_name = secrets.token_hex(16)
     file_key = aead.new_key()
-    path = _upload_path(attachment.storage_name)
+    path = upload_path(attachment.storage_name)
     os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
     stage_file(path)
     try:
@@ -201,7 +202,7 @@ def open_attachment(attachment: Attachment, case_key: bytes, size: int) -> Decry
     is opened, its length checked against `size` and its first chunk decrypted, so a missing,
     truncated or damaged file is refused before the caller records a download."""
     file_uuid = attachment.uuid
-    path = _upload_path(attachment.storage_name)
+    path = upload_path(attachment.storage_name)
     unavailable = EvidenceUnavailable(_l(
         "This file cannot be opened: it is missing or damaged on the server. It has not been "
         "recorded as downloaded. Ask the administrator to restore it from the backup."))

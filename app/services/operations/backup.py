@@ -36,6 +36,7 @@ from ...extensions import db
 from ...models import Attachment, Institution
 from ...models.types import utcnow
 from ..audit import chain as audit
+from ..intake.evidence import upload_path
 from ..transaction import stage_file
 from .backup_format import (
     FORMAT,
@@ -50,7 +51,6 @@ from .backup_format import (
     open_header,
     stream_id,
 )
-from .shredding import upload_path
 
 INSERT_BATCH = 500
 STORAGE_NAME = re.compile(r"^[0-9a-f]{32}$")  # evidence.store_evidence: token_hex(16)

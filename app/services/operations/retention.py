@@ -41,8 +41,9 @@ from ...models.types import utcnow
 from ..access.guards import require_role
 from ..audit import chain as audit
 from ..casework import deadlines
+from ..intake.evidence import upload_path
 from . import notify
-from .shredding import shred_after_commit, upload_path, zero_freed_pages
+from .shredding import shred_after_commit, zero_freed_pages
 
 DEFAULT_YEARS = 5
 NOTICE_WITHIN = timedelta(days=30)

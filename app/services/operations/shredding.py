@@ -18,10 +18,6 @@ _PENDING = "avertizor_files_to_shred"
 _BLOCK = 1024 * 1024
 
 
-def upload_path(storage_name: str) -> str:
-    return os.path.join(current_app.config["UPLOAD_FOLDER"], storage_name)
-
-
 def shred(path: str) -> bool:
     """Overwrite the file with random bytes of the same length, flush it to the disk, remove
     it. False when it was already gone."""
