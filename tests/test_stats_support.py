@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Case, CaseEvent, Category, Channel, Message, Outcome, Platform, Regime
 from app.services.casework import deadlines, workflow
-from app.services.casework.case_file import open_case_key
+from app.services.casework.case_view import open_case_key
 from app.services.intake import submit as intake
 from app.services.staff import sign_in as staff_auth
 from app.services.transaction import unit_of_work
@@ -78,7 +78,7 @@ class Desk:
         return self.step_with_key(workflow.acknowledge, case, "Am primit sesizarea.")
 
     def message(self, case) -> None:
-        from app.services.casework.case_file import message_reporter
+        from app.services.casework.messages import message_reporter
 
         with unit_of_work():
             message_reporter(self.access, case.id, "Vă informăm despre demersuri.", [])

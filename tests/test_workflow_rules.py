@@ -61,7 +61,7 @@ def desk(institution, make_handler, kdf_params, submit):
 
         @staticmethod
         def key(case) -> bytes:
-            from app.services.casework.case_file import open_case_key
+            from app.services.casework.case_view import open_case_key
             return open_case_key(Desk.access, case.id)[1]
 
         @staticmethod

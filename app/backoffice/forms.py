@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 
 from ..labels import CATEGORY, CHANNEL, OUTCOME, PLATFORM, REGIME, STATUS
 from ..models import Channel, Outcome
-from ..services.casework.case_file import MAX_NOTE
+from ..services.casework.notes import MAX_NOTE
 from ..services.casework.redaction import MAX_REASON as MAX_REDACTION_REASON
 from ..services.casework.redaction import MIN_REASON as MIN_REDACTION_REASON
 from ..services.intake.followup import MAX_MESSAGE

@@ -22,8 +22,7 @@ from ..models import Category, Channel, Outcome, Platform, Regime, Role, Status
 from ..services.access import grants, identity
 from ..services.access import keys as key_access
 from ..services.access.guards import case_for_handler
-from ..services.casework import case_file as casework
-from ..services.casework import deadlines, redaction, workflow
+from ..services.casework import case_view, deadlines, messages, notes, redaction, workflow
 from ..services.casework.inbox import InboxFilters
 from ..services.casework.inbox import inbox as inbox_page
 from ..services.errors import DomainError, EvidenceUnavailable, NotAuthorised
@@ -155,7 +154,7 @@ def _redaction_choices(forms: dict, view) -> None:
 
 
 def _render_case(case_id: int, status: int = 200, identity_shown=None, **bound_forms):
-    view = casework.read_case(current_access(), case_id)
+    view = case_view.read_case(current_access(), case_id)
     forms = _case_forms(view)
     forms.update(bound_forms)
     refusals = [error for form in bound_forms.values() for error in form.form_errors]
@@ -192,7 +191,7 @@ def _redact(form, access, case_id):
 
 def _with_key(service):
     def call(form, access, case_id):
-        _, case_key = casework.open_case_key(access, case_id)
+        _, case_key = case_view.open_case_key(access, case_id)
         return service(form, access, case_id, case_key)
     return call
 
@@ -212,10 +211,10 @@ ACTIONS = {
     "extend": ("extend_form", lambda: ExtendForm(prefix="ext"), _with_key(
         lambda f, a, c, k: workflow.extend(a, c, k, f.message.data))),
     "message": ("message_form", lambda: MessageForm(prefix="msg"), lambda f, a, c:
-                casework.message_reporter(a, c, f.body.data, prepare_evidence(
+                messages.message_reporter(a, c, f.body.data, prepare_evidence(
                     f.evidence.data or []))),
     "note": ("note_form", lambda: NoteForm(prefix="note"),
-             lambda f, a, c: casework.add_note(a, c, f.body.data)),
+             lambda f, a, c: notes.add_note(a, c, f.body.data)),
     "assign-me": ("step_form", StepForm, lambda f, a, c: workflow.assign(a, c, a.member.id)),
     "identity-request": ("reveal_form", lambda: ReasonForm(prefix="reveal"),
                          lambda f, a, c: identity.request_access(a, c, f.reason.data)),
@@ -308,7 +307,7 @@ def reveal_identity(case_id: int):
 def download(case_id: int, file_id: int):
     try:
         with unit_of_work():
-            meta, chunks = casework.download(current_access(), case_id, file_id)
+            meta, chunks = case_view.download(current_access(), case_id, file_id)
     except EvidenceUnavailable as error:
         current_app.logger.warning("evidence file %s of case %s cannot be opened", file_id,
                                    case_id)

@@ -20,7 +20,7 @@ from ..errors import DomainError
 from ..intake.evidence import upload_path
 from ..operations.shredding import shred_after_commit, zero_freed_pages
 from ..staff.sign_in import StaffAccess
-from .case_file import open_case_key
+from .case_view import open_case_key
 
 REDACTED = "[redacted]"
 REPORT_FIELDS = ("what_happened", "when_where", "persons_involved", "how_known", "transcript")

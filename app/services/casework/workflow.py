@@ -17,7 +17,7 @@ from ..errors import DomainError
 from ..localtime import local_date, local_noon, local_today
 from ..staff.sign_in import StaffAccess
 from . import deadlines
-from .case_file import send_staff_message
+from .messages import send_staff_message
 
 OPEN = {Status.RECEIVED, Status.ACKNOWLEDGED, Status.ASSESSMENT, Status.INVESTIGATION}
 

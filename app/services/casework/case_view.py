@@ -1,7 +1,7 @@
-"""A handler's work on one case: reading it, messages, notes and files. Every read of content
-and every action is written to the audit log."""
+"""A handler reading one case: the case page (report, thread, files, events, audit entries,
+who holds the key) and downloading its files. Every read of content is written to the audit log.
+Opening a case here is the one check of role and key that messages and notes rely on too."""
 import json
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,28 +11,16 @@ from sqlalchemy import select
 
 from ...crypto import aead, envelope
 from ...extensions import db
-from ...models import (
-    FROM_STAFF,
-    Attachment,
-    AuditEntry,
-    Case,
-    CaseEvent,
-    Message,
-    Note,
-    StaffMember,
-)
-from ...models.types import utcnow
+from ...models import Attachment, AuditEntry, Case, CaseEvent, Message, Note, StaffMember
 from ..access import keys as key_access
 from ..access.guards import case_for_handler
 from ..audit import chain as audit
-from ..errors import DomainError, NotAuthorised
-from ..intake.evidence import Evidence, attachment_meta, open_attachment, store_evidence
+from ..errors import NotAuthorised
+from ..intake.evidence import attachment_meta, open_attachment
 from ..operations import notify, retention
 from ..staff.members import names as staff_names
 from ..staff.sign_in import StaffAccess
-from . import deadlines, inbox
-
-MAX_NOTE = 10000
+from . import inbox
 
 
 @dataclass
@@ -132,52 +120,6 @@ def read_case(access: StaffAccess, case_id: int) -> StaffCaseView:
         grantable=key_access.grantable(case, set(content.get("excluded_staff_ids", [])),
                                        holders),
         staff_names=names, seen_before=seen_before, unread_from_reporter=unread)
-
-
-def send_staff_message(access: StaffAccess, case: Case, case_key: bytes, body: str,
-                       evidence: list[Evidence]) -> Message:
-    """A message to the reporter, who reads it with the receipt; they are told by e-mail
-    (without content) when they left an address."""
-    message = Message(institution_id=case.institution_id, case_id=case.id, author=FROM_STAFF,
-                      staff_id=access.member.id)
-    message.uuid = str(uuid.uuid4())
-    message.body = envelope.encrypt_message(case_key, message.uuid, body.encode())
-    db.session.add(message)
-    db.session.add_all([store_evidence(item, case=case, case_key=case_key, author=FROM_STAFF,
-                                       message=message) for item in evidence])
-    db.session.flush()
-    audit.record("message_sent", institution_id=case.institution_id, actor=access.member,
-                 case=case, detail={"message": message.id, "files": len(evidence)})
-    notify.reporter_update(case, case_key)
-    case.updated_at = utcnow()
-    return message
-
-
-def message_reporter(access: StaffAccess, case_id: int, body: str,
-                     evidence: list[Evidence]) -> Message:
-    case, case_key = open_case_key(access, case_id)
-    body = (body or "").strip()
-    if not body:
-        raise DomainError(_l("Please write a message."), field="body")
-    message = send_staff_message(access, case, case_key, body, evidence)
-    deadlines.feedback_given(case)  # the 3-month clock stops (services/casework/deadlines.py)
-    return message
-
-
-def add_note(access: StaffAccess, case_id: int, body: str) -> Note:
-    """An internal note, encrypted under the case key; never shown to the reporter."""
-    case, case_key = open_case_key(access, case_id)
-    body = (body or "").strip()
-    if not body:
-        raise DomainError(_l("Please write the note."), field="body")
-    note = Note(institution_id=case.institution_id, case_id=case.id, staff_id=access.member.id)
-    note.uuid = str(uuid.uuid4())
-    note.body = aead.encrypt(case_key, body[:MAX_NOTE].encode(), f"note:{note.uuid}:body")
-    db.session.add(note)
-    db.session.flush()
-    audit.record("note_added", institution_id=case.institution_id, actor=access.member,
-                 case=case, detail={"note": note.id})
-    return note
 
 
 def download(access: StaffAccess, case_id: int,
