@@ -33,7 +33,7 @@ from ..services.kdf import kdf_params
 from ..services.localtime import local_today
 from ..services.operations import retention
 from ..services.operations.institutions import default_institution, institution_of
-from ..services.staff import members as staff_service
+from ..services.staff import directory
 from ..services.transaction import unit_of_work
 from . import bp
 from .forms import (
@@ -101,7 +101,7 @@ def inbox():
     page = inbox_page(member, filters)
     return render_template("backoffice/inbox.html", form=form, page=page,
                            purge_soon=retention.approaching_purge(member),
-                           staff_names=staff_service.names(member.institution_id),
+                           staff_names=directory.names(member.institution_id),
                            days_left=deadlines.days_left, now=datetime.now(UTC))
 
 

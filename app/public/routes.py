@@ -23,7 +23,7 @@ from ..services.intake.evidence import prepare_evidence
 from ..services.kdf import kdf_params
 from ..services.operations import settings
 from ..services.operations.institutions import default_institution
-from ..services.staff import members as staff
+from ..services.staff import directory
 from ..services.transaction import unit_of_work
 from . import bp
 from .forms import LogoutForm, ReceiptLoginForm, ReporterMessageForm, ReportForm
@@ -134,7 +134,7 @@ def report():
     response = make_response(render_template(
         "public/report.html", form=form, institution=institution,
         held_names=kept.names if kept else [], hold_minutes=held_files.HOLD_MINUTES,
-        handler_count=len(staff.handlers(institution.id)),
+        handler_count=len(directory.handlers(institution.id)),
         external_channel=intake.EXTERNAL_CHANNEL_URL), status)
     return _with_held_cookie(response, kept)
 

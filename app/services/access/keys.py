@@ -9,7 +9,7 @@ from ...crypto.keys import load_public
 from ...extensions import db
 from ...models import Case, Institution, KeyKind, KeyWrap, StaffMember
 from ..errors import NotAuthorised
-from ..staff.members import custodians, handlers
+from ..staff.directory import custodians, handlers
 
 
 def _recipients(members: list[StaffMember], institution: Institution) -> list[Recipient]:

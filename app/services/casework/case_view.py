@@ -18,7 +18,7 @@ from ..audit import chain as audit
 from ..errors import NotAuthorised
 from ..intake.evidence import attachment_meta, open_attachment
 from ..operations import notify, retention
-from ..staff.members import names as staff_names
+from ..staff.directory import names as staff_names
 from ..staff.sign_in import StaffAccess
 from . import inbox
 

@@ -32,7 +32,7 @@ from ..errors import DomainError
 from ..indicators import usage
 from ..localtime import local_noon, local_today
 from ..operations import notify
-from ..staff.members import handlers
+from ..staff.directory import handlers
 from . import receipts, references
 from .evidence import Evidence, store_evidence
 

@@ -1,7 +1,8 @@
 """Staff accounts: the people, their key pairs and how they sign in.
 
-- members      creating an account and its key pair, unlocking the private key, password
-               rules, and the directory (handlers, custodians, names)
+- members      creating an account and its key pair (password rules, one account per e-mail),
+               unlocking the private key with the password
+- directory    the active handlers a report is sealed to, custodians, staff names
 - accounts     accounts as the administrator manages them: roles, deactivation, unlocking,
                confirmation of trusted roles; never their keys
 - sign_in      password then TOTP, one answer and one cost for every refusal; the private key

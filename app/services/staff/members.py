@@ -1,7 +1,8 @@
-"""Staff accounts and their key pairs."""
+"""A staff account and its key pair: creating it (password rules, one account per e-mail) and
+unlocking its private key with the password."""
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ...crypto.kdf import KdfParams
 from ...crypto.keys import PasswordLockedKey
@@ -48,27 +49,3 @@ def unlock_private_key(member: StaffMember, password: str) -> X25519PrivateKey |
     return PasswordLockedKey.unlock(
         password, member.public_key, member.wrapped_private_key, member.password_verifier,
         member.password_salt, member.password_kdf)
-
-
-def handlers(institution_id: int) -> list[StaffMember]:
-    """Active handlers, in name order: the people a report is sealed to by default."""
-    members = db.session.scalars(
-        select(StaffMember)
-        .where(StaffMember.institution_id == institution_id, StaffMember.active.is_(True))
-        .order_by(func.lower(StaffMember.name))
-    )
-    return [member for member in members if member.has_role(Role.HANDLER)]
-
-
-def custodians(institution_id: int) -> list[StaffMember]:
-    members = db.session.scalars(
-        select(StaffMember).where(StaffMember.institution_id == institution_id,
-                                  StaffMember.active.is_(True)))
-    return [member for member in members if member.has_role(Role.CUSTODIAN)]
-
-
-def names(institution_id: int) -> dict[int, str]:
-    """Staff names by id, to label assignments and events without a query per row."""
-    return dict(db.session.execute(
-        select(StaffMember.id, StaffMember.name).where(
-            StaffMember.institution_id == institution_id)).all())
