@@ -1,21 +1,15 @@
 """Role and key checks, in the service layer: views and templates are not the guard."""
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
 from ...extensions import db
-from ...models import Case, KeyKind, KeyWrap, Role, StaffMember
+from ...models import Case, Role, StaffMember
 from ..errors import NotAuthorised
+from .keys import holds_key
 
 
 def require_role(member: StaffMember, *roles: Role) -> None:
     if not member.active or not any(member.has_role(role) for role in roles):
         raise NotAuthorised(_l("Your role does not allow this."))
-
-
-def holds_case_key(member: StaffMember, case: Case) -> bool:
-    return db.session.scalar(select(KeyWrap.id).where(
-        KeyWrap.case_id == case.id, KeyWrap.staff_id == member.id,
-        KeyWrap.kind == KeyKind.CASE)) is not None
 
 
 def case_for_handler(member: StaffMember, case_id: int) -> Case:
@@ -24,6 +18,6 @@ def case_for_handler(member: StaffMember, case_id: int) -> Case:
     require_role(member, Role.HANDLER)
     case = db.session.get(Case, case_id)
     if case is None or case.institution_id != member.institution_id \
-            or not holds_case_key(member, case):
+            or not holds_key(case, member):
         raise NotAuthorised(_l("You do not have access to this case."))
     return case

@@ -18,7 +18,7 @@ from ..audit import chain as audit
 from ..errors import DomainError, NotAuthorised
 from ..staff.sign_in import StaffAccess
 from . import keys as key_access
-from .guards import case_for_handler, holds_case_key, require_role
+from .guards import case_for_handler, require_role
 
 MIN_REASON = 10
 MAX_REASON = 1000
@@ -103,7 +103,7 @@ def decide(access: StaffAccess, request_id: int, approve: bool, reason: str) -> 
     case = db.session.get(Case, request.case_id)
     requester = db.session.get(StaffMember, request.requested_by_staff_id)
     if approve:
-        if not holds_case_key(requester, case) or not requester.active:
+        if not key_access.holds_key(case, requester) or not requester.active:
             raise IdentityRefused(_l("The person who asked no longer has access to this "
                                      "case; deny the request."))
         if not key_access.holds_identity_key(case, access.member):

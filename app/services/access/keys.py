@@ -51,10 +51,15 @@ def open_case_key(case: Case, member: StaffMember, private_key: X25519PrivateKey
     return envelope.open_key(wrap.sealed_key, kind.value, case.uuid, private_key)
 
 
-def holds_identity_key(case: Case, member: StaffMember) -> bool:
+def holds_key(case: Case, member: StaffMember, kind: KeyKind = KeyKind.CASE) -> bool:
+    """Whether the member holds a wrap of the case's key (or of its identity key)."""
     return db.session.scalar(select(KeyWrap.id).where(
         KeyWrap.case_id == case.id, KeyWrap.staff_id == member.id,
-        KeyWrap.kind == KeyKind.IDENTITY)) is not None
+        KeyWrap.kind == kind)) is not None
+
+
+def holds_identity_key(case: Case, member: StaffMember) -> bool:
+    return holds_key(case, member, KeyKind.IDENTITY)
 
 
 def open_case_key_with_recovery(case: Case, recovery_key: X25519PrivateKey,
@@ -83,8 +88,7 @@ def grantable(case: Case, excluded_staff_ids: set[int],
 
 
 def reseal(case: Case, kind: KeyKind, key: bytes, to: StaffMember) -> None:
-    if db.session.scalar(select(KeyWrap.id).where(
-            KeyWrap.case_id == case.id, KeyWrap.staff_id == to.id, KeyWrap.kind == kind)):
+    if holds_key(case, to, kind):
         return
     _store_wraps(case, kind, key, to=[Recipient(to.id, load_public(to.public_key))])
 

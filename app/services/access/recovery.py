@@ -25,7 +25,6 @@ from ..errors import DomainError, NotAuthorised
 from ..operations import notify
 from ..staff.members import MIN_PASSWORD_LENGTH, WeakPassword
 from . import keys as access
-from .guards import holds_case_key
 
 GRANT_ACTION = "access_granted_by_recovery"
 
@@ -100,7 +99,7 @@ def grant_all(institution: Institution, member: StaffMember,
                                  "account first: flask staff confirm).", email=member.email))
     result = GrantResult()
     for case in _recoverable_cases(institution):
-        if holds_case_key(member, case):
+        if access.holds_key(case, member):
             result.already_held += 1
             continue
         case_key = access.open_case_key_with_recovery(case, recovery)

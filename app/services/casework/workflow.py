@@ -11,7 +11,8 @@ from flask_babel import lazy_gettext as _l
 from ...extensions import db
 from ...models import Case, CaseEvent, Category, Outcome, Regime, StaffMember, Status
 from ...models.types import utcnow
-from ..access.guards import case_for_handler, holds_case_key
+from ..access.guards import case_for_handler
+from ..access.keys import holds_key
 from ..audit import chain as audit
 from ..errors import DomainError
 from ..localtime import local_date, local_noon, local_today
@@ -173,7 +174,7 @@ def assign(access: StaffAccess, case_id: int, to_member_id: int | None) -> Case:
     if to_member_id is not None:
         member = db.session.get(StaffMember, to_member_id)
         if member is None or member.institution_id != case.institution_id \
-                or not holds_case_key(member, case):
+                or not holds_key(case, member):
             raise IllegalTransition(_l("Assign the case to a handler who holds its key."))
     case.assigned_staff_id = to_member_id
     _record(access, case, "assigned", to=to_member_id)
