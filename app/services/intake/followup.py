@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, or_, select
+from sqlalchemy import select
 
 from ...crypto import DecryptionError, envelope
 from ...crypto.kdf import KdfParams
@@ -46,9 +46,7 @@ class ReporterAccess:
 
 
 def purge_expired_sessions(idle: timedelta) -> None:
-    now = utcnow()
-    db.session.execute(delete(ReporterSession).where(or_(
-        ReporterSession.expires_at < now, ReporterSession.last_seen_at < now - idle)))
+    split_session.purge_expired(ReporterSession, idle=idle, now=utcnow())
 
 
 def log_in(institution: Institution, typed_receipt: str, *, kdf_params: KdfParams,
@@ -78,10 +76,9 @@ def resume(cookie_value: str | None, *, idle: timedelta) -> ReporterAccess:
     secret = split_session.parse_cookie(cookie_value)
     if secret is None:
         raise SessionExpired(_l("Please enter your receipt to continue."))
-    session = db.session.scalar(select(ReporterSession).where(
-        ReporterSession.token_hash == secret.token_hash))
     now = utcnow()
-    if session is None or session.expires_at < now or session.last_seen_at < now - idle:
+    session = split_session.live_row(ReporterSession, secret, idle=idle, now=now)
+    if session is None:
         raise SessionExpired(_l("Your session has ended. Please enter your receipt again."))
     try:
         case_key = secret.open(session.sealed_case_key, PURPOSE)
@@ -93,10 +90,7 @@ def resume(cookie_value: str | None, *, idle: timedelta) -> ReporterAccess:
 
 
 def log_out(cookie_value: str | None) -> None:
-    secret = split_session.parse_cookie(cookie_value)
-    if secret is not None:
-        db.session.execute(delete(ReporterSession).where(
-            ReporterSession.token_hash == secret.token_hash))
+    split_session.end(ReporterSession, cookie_value)
 
 
 @dataclass

@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import and_, case, delete, or_, select, update
+from sqlalchemy import and_, case, delete, select, update
 
 from ... import ratelimit
 from ...crypto import DecryptionError, keys
@@ -188,19 +188,16 @@ def open_session(member: StaffMember, private_key: X25519PrivateKey) -> str:
 
 
 def purge_expired_sessions() -> None:
-    now = utcnow()
-    db.session.execute(delete(StaffSession).where(or_(
-        StaffSession.expires_at < now, StaffSession.last_seen_at < now - IDLE)))
+    split_session.purge_expired(StaffSession, idle=IDLE, now=utcnow())
 
 
 def resume(cookie_value: str | None) -> StaffAccess:
     secret = split_session.parse_cookie(cookie_value)
     if secret is None:
         raise SessionExpired(_l("Please sign in."))
-    session = db.session.scalar(select(StaffSession).where(
-        StaffSession.token_hash == secret.token_hash))
     now = utcnow()
-    if session is None or session.expires_at < now or session.last_seen_at < now - IDLE:
+    session = split_session.live_row(StaffSession, secret, idle=IDLE, now=now)
+    if session is None:
         raise SessionExpired(_l("Your session has ended. Please sign in again."))
     member = db.session.get(StaffMember, session.staff_id)
     if member is None or not member.active:
@@ -273,10 +270,7 @@ def record_sign_out(access: StaffAccess) -> None:
 
 
 def sign_out(cookie_value: str | None) -> None:
-    secret = split_session.parse_cookie(cookie_value)
-    if secret is not None:
-        db.session.execute(delete(StaffSession).where(
-            StaffSession.token_hash == secret.token_hash))
+    split_session.end(StaffSession, cookie_value)
 
 
 def change_password(access: StaffAccess, current: str, new: str,
