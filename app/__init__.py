@@ -168,7 +168,7 @@ def create_app(config_class=None) -> Flask:
 
     register_cli(app)
 
-    from .services import jobs
+    from .services.operations import outbox
 
-    jobs.init_app(app)  # development: the outbox goes to instance/mail/ after each request
+    outbox.init_app(app)  # development: the outbox goes to instance/mail/ after each request
     return app

@@ -7,14 +7,17 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
-from .crypto.kdf import KdfParams
 from .extensions import db
 from .models import AuditEntry, AuditHead, Role
-from .services import accounts, audit, notify, recovery
-from .services import staff as staff_service
+from .services.access import recovery
+from .services.audit import chain as audit
 from .services.errors import DomainError
-from .services.institutions import create_institution, default_institution
-from .services.preflight import ERROR, run_checks
+from .services.kdf import kdf_params
+from .services.operations import notify
+from .services.operations.institutions import create_institution, default_institution
+from .services.operations.preflight import ERROR, run_checks
+from .services.staff import accounts
+from .services.staff import members as staff_service
 from .services.transaction import unit_of_work
 
 DEMO_INSTITUTION = "Comuna Bălțați"
@@ -27,10 +30,6 @@ def _read_password(prompt: str) -> str:
     if not sys.stdin.isatty():
         return sys.stdin.readline().rstrip("\n")
     return click.prompt(prompt, hide_input=True, confirmation_prompt=True)
-
-
-def _kdf_params() -> KdfParams:
-    return KdfParams.from_config(current_app.config)
 
 
 def _print_recovery_code(code: str) -> None:
@@ -53,7 +52,7 @@ def setup_command(name: str, admin_email: str, admin_name: str):
             institution, code = create_institution(name)
             staff_service.add_staff(institution, email=admin_email, name=admin_name,
                                     roles=[Role.ADMIN], password=password,
-                                    kdf_params=_kdf_params())
+                                    kdf_params=kdf_params())
     except DomainError as error:
         raise click.ClickException(str(error.message)) from error
     click.echo(f"Institution “{name}” is set up; administrator {admin_email}.")
@@ -78,7 +77,7 @@ def staff_add(email: str, name: str, roles: tuple[str, ...]):
         with unit_of_work():
             member = staff_service.add_staff(institution, email=email, name=name,
                                              roles=[Role(role) for role in roles],
-                                             password=password, kdf_params=_kdf_params())
+                                             password=password, kdf_params=kdf_params())
             if member.is_reader:
                 notify.new_reader(member, "confirmed")  # the operator confirmed it
     except DomainError as error:
@@ -120,10 +119,10 @@ def demo_command():
         institution, code = create_institution(DEMO_INSTITUTION)
         staff_service.add_staff(institution, email=DEMO_ADMIN, name="Administrator",
                                 roles=[Role.ADMIN], password=admin_password,
-                                kdf_params=_kdf_params())
+                                kdf_params=kdf_params())
         staff_service.add_staff(institution, email=DEMO_HANDLER, name="Persoana desemnată",
                                 roles=[Role.HANDLER, Role.COORDINATOR],
-                                password=handler_password, kdf_params=_kdf_params())
+                                password=handler_password, kdf_params=kdf_params())
     credentials = (
         f"Demo institution “{DEMO_INSTITUTION}” (demonstration only, not for real reports)\n"
         f"  handler: {DEMO_HANDLER}  password: {handler_password}\n"
@@ -146,7 +145,7 @@ jobs_group = click.Group("jobs", help="Background work for cron or a systemd tim
 def jobs_run(limit: int):
     """Purge expired sessions, queue deadline reminders, deliver the outbox. Safe to run on
     several nodes at once; an SMTP outage is not an error (mails wait for the next run)."""
-    from .services import jobs
+    from .services.operations import jobs, outbox
 
     report = jobs.run_all(limit=limit)
     delivery = report.delivery
@@ -158,7 +157,7 @@ def jobs_run(limit: int):
                f"waiting: {delivery.remaining}")
     if report.undeliverable:
         click.echo(f"Warning: {report.undeliverable} mail(s) could not be delivered for "
-                   f"{jobs.GIVE_UP_AFTER.days} days and were set aside; see the outbox_mail "
+                   f"{outbox.GIVE_UP_AFTER.days} days and were set aside; see the outbox_mail "
                    "table (last_error).", err=True)
     if report.errors:
         # A bug or a database problem, not an SMTP outage: cron should tell someone.
@@ -221,7 +220,7 @@ def staff_reset_password(email: str):
     try:
         with unit_of_work():
             result = recovery.reset_password(institution, member, recovery_key, password,
-                                             _kdf_params())
+                                             kdf_params())
     except DomainError as error:
         raise click.ClickException(str(error.message)) from error
     click.echo(f"New password and key pair set for {member.email}; cases restored: "
@@ -284,7 +283,7 @@ def _megabytes(size: int) -> str:
 def backup_create(path: str):
     """Write an encrypted backup of the database and the evidence files to PATH. Needs no
     secret (the archive key is sealed to the recovery public key), so cron can run it."""
-    from .services import backup
+    from .services.operations import backup
 
     try:
         report = backup.create(path)
@@ -307,7 +306,7 @@ def backup_create(path: str):
 def backup_restore(path: str, accept_broken_audit_chain: bool):
     """Restore a backup into an empty, freshly migrated database and an empty upload folder
     (recovery code from stdin or prompt). All or nothing."""
-    from .services import backup
+    from .services.operations import backup
 
     code = _read_secret("Institution recovery code")
     try:
@@ -339,8 +338,8 @@ stats_group = click.Group("stats", help="Integrity-plan indicators (measure 2.2)
 def stats_export(year: int, kind: str, output: str | None):
     """The open-data export of one year, small counts suppressed as on the public page.
     Recorded in the audit log (without a staff member)."""
-    from .services import exports
-    from .services.periods import Period
+    from .services.indicators import exports
+    from .services.indicators.periods import Period
 
     institution = _institution_or_fail()
     with unit_of_work():

@@ -77,8 +77,8 @@ def set_up(url: str, upload_folder: str) -> None:
     from app.crypto.kdf import KdfParams
     from app.extensions import db
     from app.models import Role
-    from app.services.institutions import create_institution
-    from app.services.staff import add_staff
+    from app.services.operations.institutions import create_institution
+    from app.services.staff.members import add_staff
     from config import ProductionConfig
 
     config = type("BenchSetup", (ProductionConfig,), {
@@ -278,7 +278,7 @@ def report(results: list[Result], log: ServerLog, checked: dict) -> None:
     print(f"  without any limiter, at the rate sent ({receipt.sent / receipt.seconds:.0f}/s): "
           f"{years(one_percent / (receipt.sent / receipt.seconds)):.2e} years")
     print()
-    from app.services.staff_auth import LOCKOUT, MAX_FAILURES
+    from app.services.staff.sign_in import LOCKOUT, MAX_FAILURES
     print("wrong factors the server really checked, per account (audit log; the lockout "
           f"allows {MAX_FAILURES} per {LOCKOUT.seconds // 60} minutes):")
     for email, (failed, locks, locked) in checked.items():

@@ -46,10 +46,10 @@ def run(url: str, count: int, runs: int) -> None:
     from app.crypto.kdf import KdfParams
     from app.extensions import db
     from app.models import Case, Category, Channel, KeyKind, KeyWrap, Regime, Role, Status
-    from app.services import deadlines
-    from app.services.inbox import InboxFilters, inbox, page_query
-    from app.services.institutions import create_institution
-    from app.services.staff import add_staff
+    from app.services.casework import deadlines
+    from app.services.casework.inbox import InboxFilters, inbox, page_query
+    from app.services.operations.institutions import create_institution
+    from app.services.staff.members import add_staff
     from config import TestingConfig
 
     app = create_app(type("BenchConfig", (TestingConfig,), {"SQLALCHEMY_DATABASE_URI": url}))

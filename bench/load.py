@@ -275,7 +275,7 @@ def follower(plan: Plan, samples: list[Sample], seed: int) -> None:
 
 
 def handler(plan: Plan, samples: list[Sample], seed: int, email: str, password: str) -> None:
-    from app.services import totp
+    from app.services.staff import totp
 
     rng = random.Random(seed)
     browser = Browser(plan.base_url, samples, "ro")
@@ -479,9 +479,9 @@ def check(env: dict, base_url: str, ledger: Ledger, accounts: dict[str, str],
     from app.crypto import envelope
     from app.extensions import db
     from app.models import Attachment, Case, StaffMember
-    from app.services import access
-    from app.services.evidence import attachment_chunks, attachment_meta
-    from app.services.staff import unlock_private_key
+    from app.services.access import keys as access
+    from app.services.intake.evidence import attachment_chunks, attachment_meta
+    from app.services.staff.members import unlock_private_key
     from config import ProductionConfig
 
     report = CheckReport(seen=len(ledger.submitted))

@@ -59,9 +59,9 @@ def percentiles(timings: list[float]) -> tuple[float, float]:
 
 def fill(connection, institutions: list[int], staff: dict[int, int], count: int) -> None:
     """`count` cases spread evenly over the institutions and the last five years, with their
-    legal deadlines as app.services.deadlines computes them, closing events and messages."""
+    legal deadlines as app.services.casework.deadlines computes them, closing events and messages."""
     from app.models import Category, Channel, Outcome, Platform, Regime, Status
-    from app.services import deadlines
+    from app.services.casework import deadlines
 
     rng = random.Random(7)
     now = datetime.now(UTC).replace(tzinfo=None)
@@ -240,11 +240,12 @@ def run(url: str, count: int, runs: int) -> None:
     from app.crypto.kdf import KdfParams
     from app.extensions import db
     from app.models import Role
-    from app.services import exports, stats
-    from app.services.institutions import create_institution
-    from app.services.periods import Period, local_today
-    from app.services.staff import add_staff
-    from app.stats.public import public_years
+    from app.services.indicators import compute as stats
+    from app.services.indicators import exports
+    from app.services.indicators.periods import Period, local_today
+    from app.services.indicators.transparency import public_years
+    from app.services.operations.institutions import create_institution
+    from app.services.staff.members import add_staff
     from config import TestingConfig
 
     app = create_app(type("BenchConfig", (TestingConfig,), {"SQLALCHEMY_DATABASE_URI": url}))

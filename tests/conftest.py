@@ -15,8 +15,8 @@ from app import create_app
 from app.crypto.kdf import KdfParams
 from app.extensions import db
 from app.models import Role
-from app.services import staff as staff_service
-from app.services.institutions import create_institution
+from app.services.operations.institutions import create_institution
+from app.services.staff import members as staff_service
 from config import TestingConfig
 
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -215,7 +215,7 @@ def sign_in(app):
     import base64
     import time
 
-    from app.services import totp
+    from app.services.staff import totp
 
     def login(member, password=None):
         staff_client = app.test_client()

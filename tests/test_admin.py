@@ -23,8 +23,9 @@ from app.models import (
     StaffSession,
 )
 from app.models.types import utcnow
-from app.services import notify, totp
-from app.services.staff import unlock_private_key
+from app.services.operations import notify
+from app.services.staff import totp
+from app.services.staff.members import unlock_private_key
 from tests.conftest import CSRF_RE, TOTP_SECRET_RE, csrf_token, report_fields
 
 LINK_RE = re.compile(r'id="activation-link"[^>]*>([^<]+)<')
@@ -455,7 +456,7 @@ def test_audit_log_page_shows_the_chain_verdict_and_filters(admin, admin_browser
 
 
 def test_audit_log_is_paginated(admin, admin_browser):
-    from app.services import audit
+    from app.services.audit import chain as audit
 
     for n in range(60):
         audit.record("test_entry", institution_id=admin.institution_id, detail={"n": n})

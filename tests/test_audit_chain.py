@@ -102,7 +102,7 @@ def test_a_deleted_last_entry_is_found_even_with_the_head_rewound(app, audited):
 def test_the_chain_continues_after_verification(app, audited, make_handler):
     assert verify(app).exit_code == 0
     make_handler("Radu Ionescu", roles=(Role.CUSTODIAN,))
-    from app.services import audit
+    from app.services.audit import chain as audit
 
     audit.record("test_entry", institution_id=entry_at(1).institution_id, detail={"n": 1})
     db.session.commit()
@@ -120,7 +120,7 @@ def verify_head(app, *heads):
 
 
 def noted_head() -> tuple[str, str]:
-    from app.services import audit
+    from app.services.audit import chain as audit
 
     head = db.session.scalar(select(AuditHead))
     return audit.short_head(head.head_hash), head.head_hash.hex()
@@ -149,7 +149,7 @@ def test_cutting_the_last_entries_and_rewinding_the_head_is_found_with_a_noted_h
 
 def test_an_older_noted_head_still_verifies_as_the_chain_grows(app, audited):
     short, _ = noted_head()
-    from app.services import audit
+    from app.services.audit import chain as audit
 
     audit.record("test_entry", institution_id=entry_at(1).institution_id, detail={"n": 1})
     db.session.commit()
@@ -162,7 +162,7 @@ def test_an_older_noted_head_still_verifies_as_the_chain_grows(app, audited):
 def test_a_chain_recomputed_without_the_configuration_does_not_authenticate(app, audited):
     """Whoever holds only the database rewrites an entry and recomputes every hash after it
     (and the head): the hashes agree, the MACs, keyed from SECRET_KEY, do not."""
-    from app.services import audit
+    from app.services.audit import chain as audit
 
     target = audited // 2
     db.session.execute(update(AuditEntry).where(AuditEntry.seq == target)
@@ -194,7 +194,7 @@ def test_jobs_run_mails_the_head_to_each_admin_once_a_day(app, audited, make_han
 
     from app.models import OutboxMail
     from app.models.types import utcnow
-    from app.services import jobs
+    from app.services.operations import jobs
 
     second = make_handler("Ioana Admin", roles=(Role.ADMIN,))
     now = utcnow()

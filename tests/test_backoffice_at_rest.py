@@ -17,7 +17,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEntry, Case, CaseEvent, Channel, IdentityRequest, Role
-from app.services import casework, identity, jobs, staff_auth
+from app.services.access import identity
+from app.services.casework import case_view
+from app.services.operations import outbox
+from app.services.staff import sign_in as staff_auth
 from app.services.transaction import unit_of_work
 from tests.conftest import CSRF_RE, RECEIPT_RE, csrf_token
 from tests.support.server import free_port
@@ -179,7 +182,7 @@ def test_everything_opens_again_with_the_handlers_key(worked_cases, institution,
     access = signed_in_access(institution, w["handler"], kdf_params)
 
     with unit_of_work():
-        view = casework.read_case(access, w["web_case"].id)
+        view = case_view.read_case(access, w["web_case"].id)
     bodies = {item.kind: [] for item in view.thread}
     for item in view.thread:
         bodies[item.kind].append(item.body)
@@ -188,11 +191,11 @@ def test_everything_opens_again_with_the_handlers_key(worked_cases, institution,
     [sent_file] = [f for item in view.thread for f in item.files]
     assert sent_file.name == f"{m['staff_file_name']}.txt"
     with unit_of_work():
-        _, chunks = casework.download(access, w["web_case"].id, sent_file.id)
+        _, chunks = case_view.download(access, w["web_case"].id, sent_file.id)
         assert b"".join(chunks) == w["staff_file"]
 
     with unit_of_work():
-        view = casework.read_case(access, w["intake_case"].id)
+        view = case_view.read_case(access, w["intake_case"].id)
     assert view.content["what_happened"] == m["intake_text"]
     assert view.content["when_where"] == m["intake_when"]
     assert view.content["persons_involved"] == m["intake_persons"]
@@ -200,7 +203,7 @@ def test_everything_opens_again_with_the_handlers_key(worked_cases, institution,
     [scan] = view.files
     assert scan.name == f"{m['intake_file_name']}.pdf"
     with unit_of_work():
-        _, chunks = casework.download(access, w["intake_case"].id, scan.id)
+        _, chunks = case_view.download(access, w["intake_case"].id, scan.id)
         assert b"".join(chunks) == f"{m['intake_file_body']} scanned".encode()
     with unit_of_work():
         shown = identity.reveal(access, w["intake_case"].id, "Verificare după audit intern.")
@@ -245,6 +248,6 @@ def test_reporter_address_waits_in_the_outbox_only_until_the_first_attempt(
     assert columns_holding(address.encode()) == set()
     assert address.encode() not in every_stored_value(migrated_database)
     for _ in range(3):
-        jobs.deliver_outbox()
+        outbox.deliver_outbox()
     assert columns_holding(address.encode()) == set()
     assert address.encode() not in every_stored_value(migrated_database)

@@ -105,7 +105,7 @@ def test_download_streams_the_decrypted_file(client, submit, make_handler, sign_
 
 
 def test_inbox_pages(client, submit, make_handler, sign_in, monkeypatch):
-    from app.services import inbox
+    from app.services.casework import inbox
 
     monkeypatch.setattr(inbox, "PAGE_SIZE", 1)
     handler = make_handler()

@@ -25,10 +25,14 @@ from app import create_app
 from app.crypto import envelope, files, keys
 from app.extensions import db
 from app.models import Attachment, AuditEntry, Case, Institution, StaffMember
-from app.services import access, audit, backup, casework, totp
-from app.services.institutions import create_institution
-from app.services.staff import unlock_private_key
-from app.services.staff_auth import StaffAccess
+from app.services.access import keys as access
+from app.services.audit import chain as audit
+from app.services.casework import notes
+from app.services.operations import backup, backup_format
+from app.services.operations.institutions import create_institution
+from app.services.staff import totp
+from app.services.staff.members import unlock_private_key
+from app.services.staff.sign_in import StaffAccess
 from tests.conftest import (
     CSRF_RE,
     RECEIPT_RE,
@@ -134,7 +138,7 @@ def test_backup_restores_into_an_empty_instance_and_every_key_still_opens_it(
     client.post("/follow-up/message", data={"body": f"{marker} message", "csrf_token": token})
     staff = sign_in(handler)
     assert marker in staff.get(f"/staff/cases/{case.id}").get_data(as_text=True)
-    casework.add_note(StaffAccess(handler, unlock_private_key(handler, handler.password), None),
+    notes.add_note(StaffAccess(handler, unlock_private_key(handler, handler.password), None),
                       case.id, f"{marker} internal note")
     db.session.commit()
     # Plain values: the source's ORM objects must not load anything while the target's app
@@ -157,7 +161,7 @@ def test_backup_restores_into_an_empty_instance_and_every_key_still_opens_it(
     # Ciphertext from end to end: no marker, no table or column name, no file name.
     assert marker.encode() not in data and receipt.encode() not in data
     for table in db.metadata.sorted_tables:
-        assert f"{table.name}".encode() not in data[len(backup.MAGIC):], table.name
+        assert f"{table.name}".encode() not in data[len(backup_format.MAGIC):], table.name
     for word in (b"alembic", b"manifest", b"storage_name", b"what_happened", b"tables/"):
         assert word not in data
 

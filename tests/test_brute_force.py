@@ -29,8 +29,10 @@ from app.crypto import kdf
 from app.crypto.kdf import KdfParams
 from app.extensions import db
 from app.models import AuditEntry, ReporterSession, Role, StaffMember, StaffSession
-from app.services import followup, receipts, staff_auth, totp
-from app.services import staff as staff_service
+from app.services.intake import followup, receipts
+from app.services.staff import members as staff_service
+from app.services.staff import sign_in as staff_auth
+from app.services.staff import totp
 from tests.conftest import CSRF_RE, csrf_token
 from tests.support.server import gunicorn_server
 

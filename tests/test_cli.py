@@ -5,7 +5,7 @@ from app.crypto import keys
 from app.crypto.seal import public_bytes
 from app.extensions import db
 from app.models import Institution, StaffMember
-from app.services.staff import unlock_private_key
+from app.services.staff.members import unlock_private_key
 
 
 def test_setup_creates_institution_admin_and_prints_recovery_code_once(app):

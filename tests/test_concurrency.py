@@ -24,9 +24,9 @@ from app.crypto import envelope
 from app.crypto.keys import private_key_from_recovery_code
 from app.extensions import db
 from app.models import Attachment, Case, KeyKind, KeyWrap, OutboxMail, Receipt, StaffMember
-from app.services import access
-from app.services import staff as staff_service
+from app.services.access import keys as access
 from app.services.errors import NotAuthorised
+from app.services.staff import members as staff_service
 from tests.conftest import CSRF_RE, RECEIPT_RE, report_fields
 from tests.support.server import gunicorn_server
 from tests.support.server_log import assert_no_server_errors

@@ -28,8 +28,9 @@ from app.admin.routes import STATE_ACTIONS
 from app.backoffice.routes import ACTIONS, MEMBER_ACTIONS
 from app.extensions import db
 from app.models import Attachment, Case, IdentityRequest, OutreachKind, OutreachPlatform, Role
-from app.services import invitations, outreach, totp
-from app.services.periods import local_today
+from app.services.indicators import outreach
+from app.services.indicators.periods import local_today
+from app.services.staff import invitations, totp
 from tests.conftest import CSRF_RE, TOTP_SECRET_RE, csrf_token, report_fields
 
 CSRF_REFUSAL = "The form expired or was sent from another page."

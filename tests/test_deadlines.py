@@ -1,4 +1,4 @@
-"""The legal clocks of app/services/deadlines.py, as pure rules (no database, no request).
+"""The legal clocks of app/services/casework/deadlines.py, as pure rules (no database, no request).
 
 Law 361/2022: acknowledge within 7 calendar days; feedback within 3 months of the
 acknowledgement, or of the end of the 7 days when none was sent.
@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.models import Case, Regime, Status
-from app.services import deadlines
-from app.services.deadlines import (
+from app.services.casework import deadlines
+from app.services.casework.deadlines import (
     ACKNOWLEDGE,
     ANSWER,
     FEEDBACK,

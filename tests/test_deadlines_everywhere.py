@@ -5,9 +5,10 @@ import pytest
 
 from app.extensions import db
 from app.models import Case, Regime, Role, UsageCounter
-from app.services import stats, usage
-from app.services.periods import Period
-from app.services.references import next_reference
+from app.services.indicators import compute as stats
+from app.services.indicators import usage
+from app.services.indicators.periods import Period
+from app.services.intake.references import next_reference
 from app.services.transaction import unit_of_work
 from tests.test_stats_support import Desk, utc
 

@@ -13,9 +13,10 @@ from sqlalchemy import select
 from app.crypto import DecryptionError, envelope, keys
 from app.extensions import db
 from app.models import Case, KeyKind, KeyWrap, Message
-from app.services import access, followup
+from app.services.access import keys as access
 from app.services.errors import NotAuthorised, SessionExpired
-from app.services.staff import unlock_private_key
+from app.services.intake import followup
+from app.services.staff.members import unlock_private_key
 from tests.conftest import csrf_token
 
 

@@ -6,9 +6,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Attachment, Case
-from app.services import access
-from app.services.evidence import attachment_chunks, attachment_meta, safe_filename
-from app.services.staff import unlock_private_key
+from app.services.access import keys as access
+from app.services.intake.evidence import attachment_chunks, attachment_meta, safe_filename
+from app.services.staff.members import unlock_private_key
 
 
 def photo_with_gps(marker: str) -> bytes:

@@ -58,8 +58,9 @@ from app.models import (
     Receipt,
     ReferenceCounter,
 )
-from app.services import evidence as evidence_service
-from app.services import jobs, receipts
+from app.services.intake import evidence as evidence_service
+from app.services.intake import receipts
+from app.services.operations import jobs
 from app.services.transaction import stage_file
 from tests.conftest import CSRF_RE, RECEIPT_RE, csrf_token, report_fields
 from tests.support.server import gunicorn_server

@@ -13,10 +13,12 @@ from app.extensions import db
 from app.labels import event_sentence
 from app.models import Attachment, Case, KeyKind, KeyWrap, OutboxMail, Role
 from app.models.message import HeldUpload
-from app.services import access as key_access
-from app.services import intake, localtime, workflow
+from app.services import localtime
+from app.services.access import keys as key_access
+from app.services.casework import workflow
 from app.services.errors import DomainError
-from app.services.intake import NobodyCouldRead
+from app.services.intake import submit as intake
+from app.services.intake.submit import NobodyCouldRead
 from app.services.transaction import unit_of_work
 from tests.conftest import CSRF_RE, RECEIPT_RE, csrf_token, report_fields
 from tests.test_backoffice_flow import post_form
@@ -372,7 +374,7 @@ def test_forwarding_counts_days_in_romania(institution, make_handler, kdf_params
 def test_held_files_expire(app, client, submit, make_handler):
     from datetime import timedelta
 
-    from app.services import held_files
+    from app.services.intake import held_files
 
     make_handler()
     response, _ = submit(what_happened="", files=[(io.BytesIO(b"%PDF-1.4 c"), "c.pdf")])

@@ -53,8 +53,8 @@ from app.models import (
     StaffSession,
 )
 from app.models.staff_session import ACTIVE, PENDING_SECOND_FACTOR
-from app.services import receipts
-from app.services.evidence import attachment_chunks, attachment_meta, safe_filename
+from app.services.intake import receipts
+from app.services.intake.evidence import attachment_chunks, attachment_meta, safe_filename
 from tests.conftest import CSRF_RE, RECEIPT_RE, csrf_token, report_fields
 
 SCALE = float(os.environ.get("HOSTILE_EXAMPLES_SCALE", "1"))

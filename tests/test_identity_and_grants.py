@@ -22,11 +22,13 @@ from app.models import (
     StaffMember,
 )
 from app.models.identity_request import APPROVED, DENIED, PENDING
-from app.services import grants, identity, staff_auth, workflow
-from app.services import staff as staff_service
+from app.services.access import grants, identity
+from app.services.access.grants import GrantRefused
+from app.services.casework import workflow
 from app.services.errors import NotAuthorised
-from app.services.grants import GrantRefused
-from app.services.institutions import create_institution
+from app.services.operations.institutions import create_institution
+from app.services.staff import members as staff_service
+from app.services.staff import sign_in as staff_auth
 from app.services.transaction import unit_of_work
 from tests.conftest import csrf_token
 

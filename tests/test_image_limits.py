@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Attachment, Case
-from app.services.evidence import DEFAULT_MAX_IMAGE_PIXELS
+from app.services.intake.evidence import DEFAULT_MAX_IMAGE_PIXELS
 
 
 def png(width: int, height: int) -> bytes:

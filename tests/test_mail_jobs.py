@@ -23,8 +23,12 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Case, OutboxMail, Regime, Status
 from app.models.types import utcnow
-from app.services import access, deadlines, jobs, notify
-from app.services.staff import unlock_private_key
+from app.services.access import keys as access
+from app.services.casework import deadlines
+from app.services.operations import jobs, notify
+from app.services.operations import outbox as delivery
+from app.services.operations import reminders as reminder_jobs
+from app.services.staff.members import unlock_private_key
 from tests.support import mail as mail_fixtures
 
 # The app mails through a real SMTP server on a free port.
@@ -206,17 +210,17 @@ def test_smtp_outage_loses_nothing_and_the_mail_goes_once_when_it_is_back(
 
     server = smtp_down.start()
     # Not due yet: a run right away leaves it alone, without counting an attempt.
-    assert jobs.deliver_outbox() == jobs.DeliveryReport(sent=0, failed=0, remaining=1)
+    assert delivery.deliver_outbox() == delivery.DeliveryReport(sent=0, failed=0, remaining=1)
     assert outbox()[0].attempts == 1
 
     later = first_retry + timedelta(seconds=1)
-    assert jobs.deliver_outbox(now=later) == jobs.DeliveryReport(sent=1, failed=0, remaining=0)
+    assert delivery.deliver_outbox(now=later) == delivery.DeliveryReport(sent=1, failed=0, remaining=0)
     assert [m.recipients for m in server.inbox.messages] == [[handler.email]]
     [sent] = outbox()
     assert (sent.attempts, sent.recipient, sent.last_error) == (2, "", None)
     assert sent.sent_at == later
 
-    assert jobs.deliver_outbox(now=later + timedelta(days=1)).sent == 0
+    assert delivery.deliver_outbox(now=later + timedelta(days=1)).sent == 0
     assert "Mails sent: 0, failed: 0, waiting: 0" in jobs_run(app).output
     assert len(server.inbox.messages) == 1
 
@@ -276,8 +280,8 @@ def test_deadline_reminders_go_once_to_each_handler_holding_the_key(
     db.session.commit()
     assert near.next_deadline_kind == "acknowledge" and petition.next_deadline_kind == "answer"
 
-    assert jobs.queue_deadline_reminders(now=now) == 5
-    assert jobs.queue_deadline_reminders(now=now) == 0, "a second run queues nothing"
+    assert reminder_jobs.queue_deadline_reminders(now=now) == 5
+    assert reminder_jobs.queue_deadline_reminders(now=now) == 0, "a second run queues nothing"
     expected = {("deadline_near", near.reference, ana.email),
                 ("deadline_overdue", overdue.reference, ana.email),
                 ("deadline_overdue", overdue.reference, ion.email),
@@ -288,7 +292,7 @@ def test_deadline_reminders_go_once_to_each_handler_holding_the_key(
     assert queued == expected
 
     # Two days on, the near deadline has passed: one more notice, the others are not repeated.
-    assert jobs.queue_deadline_reminders(now=now + timedelta(days=2)) == 1
+    assert reminder_jobs.queue_deadline_reminders(now=now + timedelta(days=2)) == 1
     expected.add(("deadline_overdue", near.reference, ana.email))
 
     result = jobs_run(app)
@@ -323,7 +327,7 @@ def test_two_runs_at_once_send_every_mail_exactly_once(app, institution, smtp):
         try:
             with app.app_context():
                 barrier.wait()
-                reports.append(jobs.deliver_outbox())
+                reports.append(delivery.deliver_outbox())
         except Exception as error:  # reported below, with the thread's traceback lost otherwise
             errors.append(error)
 
@@ -348,7 +352,7 @@ def test_a_refused_address_waits_without_holding_up_the_others(app, institution,
     smtp.inbox.refuse.add(bad)
     now = utcnow()
 
-    assert jobs.deliver_outbox(now=now) == jobs.DeliveryReport(sent=2, failed=1, remaining=1)
+    assert delivery.deliver_outbox(now=now) == delivery.DeliveryReport(sent=2, failed=1, remaining=1)
     refused = next(row for row in outbox() if row.sent_at is None)
     assert refused.recipient == bad and refused.attempts == 1
     assert "550" in refused.last_error
@@ -362,37 +366,37 @@ def test_retries_back_off_and_a_mail_is_set_aside_only_after_a_month(app, instit
     db.session.commit()
     [mail] = outbox()
     moment, delays = utcnow(), []
-    for _ in range(jobs.FAST_ATTEMPTS + 2):  # nothing listens on the port
-        assert jobs.deliver_outbox(now=moment) == jobs.DeliveryReport(0, 1, 1)
+    for _ in range(delivery.FAST_ATTEMPTS + 2):  # nothing listens on the port
+        assert delivery.deliver_outbox(now=moment) == delivery.DeliveryReport(0, 1, 1)
         [mail] = outbox()
         delays.append(mail.next_attempt_at - moment)
         moment = mail.next_attempt_at
     minutes = [int(delay.total_seconds() // 60) for delay in delays]
     assert minutes[:8] == [1, 2, 4, 8, 16, 32, 60, 60]
-    assert minutes[jobs.FAST_ATTEMPTS - 1] == 60 and minutes[jobs.FAST_ATTEMPTS] == 6 * 60
+    assert minutes[delivery.FAST_ATTEMPTS - 1] == 60 and minutes[delivery.FAST_ATTEMPTS] == 6 * 60
     assert mail.recipient == "someone@example.org" and mail.sent_at is None
 
-    give_up = mail.created_at + jobs.GIVE_UP_AFTER
-    assert jobs.deliver_outbox(now=give_up) == jobs.DeliveryReport(0, 1, 0)
+    give_up = mail.created_at + delivery.GIVE_UP_AFTER
+    assert delivery.deliver_outbox(now=give_up) == delivery.DeliveryReport(0, 1, 0)
     [mail] = outbox()
     assert mail.sent_at is None and mail.recipient == ""
-    assert mail.last_error.startswith(f"gave up after {jobs.FAST_ATTEMPTS + 3} attempts")
-    assert jobs.undeliverable_count() == 1
+    assert mail.last_error.startswith(f"gave up after {delivery.FAST_ATTEMPTS + 3} attempts")
+    assert delivery.undeliverable_count() == 1
     result = jobs_run(app)  # still exit 0, but said loudly
     assert "1 mail(s) could not be delivered" in result.output
-    assert jobs.deliver_outbox(now=give_up + timedelta(days=365)).failed == 0
+    assert delivery.deliver_outbox(now=give_up + timedelta(days=365)).failed == 0
 
 
 def test_a_run_that_dies_mid_send_leaves_the_mail_to_a_later_run(app, institution, smtp):
     notify.enqueue(institution.id, "new_report", "ana@baltati.example", "Subject", "Body")
     db.session.commit()
     now = utcnow()
-    claimed = jobs._claim(now)  # this node claims it, then dies before sending
+    claimed = delivery._claim(now)  # this node claims it, then dies before sending
     assert claimed is not None and claimed.recipient == "ana@baltati.example"
 
-    assert jobs.deliver_outbox(now=now + timedelta(minutes=1)).sent == 0  # still claimed
-    after_lease = now + jobs.CLAIM_LEASE + timedelta(seconds=1)
-    assert jobs.deliver_outbox(now=after_lease).sent == 1
+    assert delivery.deliver_outbox(now=now + timedelta(minutes=1)).sent == 0  # still claimed
+    after_lease = now + delivery.CLAIM_LEASE + timedelta(seconds=1)
+    assert delivery.deliver_outbox(now=after_lease).sent == 1
     assert len(smtp.inbox.messages) == 1
     assert outbox()[0].attempts == 2
 
@@ -426,17 +430,17 @@ def test_a_reporter_address_does_not_wait_in_clear_for_the_mail_server(
     notify.reporter_update(case, case_key)
     db.session.commit()
     now = utcnow()
-    report = jobs.deliver_outbox(now=now)
+    report = delivery.deliver_outbox(now=now)
     assert report.sent == 0 and report.failed >= 1
     [waiting] = outbox("reporter_update")
     assert waiting.recipient == "" and waiting.sent_at is None and waiting.sealed
     assert address not in stored_row_values()
-    assert jobs.undeliverable_count() == 0
+    assert delivery.undeliverable_count() == 0
 
     server = smtp_down.start()
     later = now + timedelta(hours=2)
-    jobs.deliver_outbox(now=later)
-    jobs.deliver_outbox(now=later + timedelta(hours=2))
+    delivery.deliver_outbox(now=later)
+    delivery.deliver_outbox(now=later + timedelta(hours=2))
     assert [m.recipients for m in server.inbox.to(address)] == [[address]]
     [sent] = outbox("reporter_update")
     assert sent.sent_at is not None and sent.recipient == "" and sent.sealed is None

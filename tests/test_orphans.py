@@ -5,7 +5,7 @@ import os
 import time
 from pathlib import Path
 
-from app.services import orphans
+from app.services.operations import orphans
 
 
 def test_orphan_files_are_swept_after_the_grace_period(app, submit, make_handler,

@@ -146,7 +146,7 @@ def test_the_dashboard_counts_posts_per_platform(browser):
 
 
 def test_entries_of_another_institution_are_out_of_reach(browser, coordinator, app):
-    from app.services.institutions import create_institution
+    from app.services.operations.institutions import create_institution
 
     other, _ = create_institution("Comuna Vecină")
     db.session.flush()

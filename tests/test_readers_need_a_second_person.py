@@ -14,8 +14,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Case, KeyKind, KeyWrap, OutboxMail, Role, StaffMember
-from app.services import accounts, jobs, notify, recovery, totp
+from app.services.access import recovery
 from app.services.errors import DomainError
+from app.services.operations import notify, outbox
+from app.services.staff import accounts, totp
 from tests.conftest import CSRF_RE
 from tests.support import mail as mail_fixtures
 from tests.test_admin import (
@@ -70,7 +72,7 @@ def test_no_activation_link_is_readable_from_the_database_pending_or_sent(
     link = invite_link(admin_browser, email="ion@baltati.example")
     token = link.rsplit("/", 1)[1]
     assert token not in stored_row_values(), "the pending invitation's link is in clear"
-    jobs.deliver_outbox()
+    outbox.deliver_outbox()
     [mail] = smtp.inbox.to("ion@baltati.example")
     assert link in mail.body  # the invitee gets it
     assert token not in stored_row_values(), "the sent invitation's link is in clear"
@@ -84,7 +86,7 @@ def test_a_sealed_link_does_not_open_with_another_configuration(app, admin_brows
     notify.open_parts(row.id, row.kind, row.sealed)  # opens with this SECRET_KEY
     app.config["SECRET_KEY"] = "another-" + app.config["SECRET_KEY"]
     try:
-        report = jobs.deliver_outbox()
+        report = outbox.deliver_outbox()
     finally:
         app.config["SECRET_KEY"] = app.config["SECRET_KEY"].removeprefix("another-")
     assert report.sent == 0 and report.failed == 1

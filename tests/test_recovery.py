@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from app.crypto import envelope, keys
 from app.extensions import db
 from app.models import AuditEntry, Case, KeyWrap, Role, StaffMember, StaffSession
-from app.services import access
+from app.services.access import keys as access
 from app.services.errors import NotAuthorised
-from app.services.staff import unlock_private_key
+from app.services.staff.members import unlock_private_key
 from tests.conftest import csrf_token
 
 NEW_PASSWORD = "parola nouă, după ce am uitat-o"

@@ -13,8 +13,9 @@ from sqlalchemy import select
 from app.crypto import envelope
 from app.extensions import db
 from app.models import Attachment, AuditEntry, Case, CaseEvent, Message, Role
-from app.services import access, audit
-from app.services.staff import unlock_private_key
+from app.services.access import keys as access
+from app.services.audit import chain as audit
+from app.services.staff.members import unlock_private_key
 from tests.conftest import csrf_token
 from tests.test_encryption_at_rest import every_stored_value
 

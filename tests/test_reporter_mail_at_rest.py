@@ -11,8 +11,9 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Case, OutboxMail
 from app.models.types import utcnow
-from app.services import access, jobs, notify
-from app.services.staff import unlock_private_key
+from app.services.access import keys as access
+from app.services.operations import notify, outbox
+from app.services.staff.members import unlock_private_key
 from tests.support import mail as mail_fixtures
 from tests.test_mail_jobs import Inbox, SmtpServer, stored_row_values
 
@@ -78,7 +79,7 @@ def test_reporter_addresses_never_in_clear_and_one_failure_stops_no_one(
     assert all(row.recipient == "" and row.sealed for row in reporter_notices())
 
     now = utcnow()
-    report = jobs.deliver_outbox(now=now)
+    report = outbox.deliver_outbox(now=now)
     # The refused one and the hung-up one fail alone; the two others (and the handler's
     # "new report" mails) go out in the same run.
     assert report.failed == 2
@@ -97,7 +98,7 @@ def test_reporter_addresses_never_in_clear_and_one_failure_stops_no_one(
     # The server is fixed: the waiting ones go at their retry; everything sealed is erased.
     smtp.inbox.refuse.clear()
     smtp.inbox.drop.clear()
-    jobs.deliver_outbox(now=now + timedelta(minutes=5))
+    outbox.deliver_outbox(now=now + timedelta(minutes=5))
     delivered = {address for message in smtp.inbox.messages for address in message.recipients}
     assert set(addresses) <= delivered
     assert all(row.sent_at and row.sealed is None and row.recipient == ""
@@ -113,10 +114,10 @@ def test_one_case_gets_one_pending_notice_however_many_updates(
         notify.reporter_update(case, case_key)
     db.session.commit()
     assert len(reporter_notices()) == 1
-    jobs.deliver_outbox()
+    outbox.deliver_outbox()
     assert len(smtp.inbox.to(address)) == 1
     # A later update, after the first notice went, is news again.
     notify.reporter_update(case, case_key)
     db.session.commit()
-    jobs.deliver_outbox()
+    outbox.deliver_outbox()
     assert len(smtp.inbox.to(address)) == 2

@@ -24,10 +24,11 @@ from app.models import (
     Regime,
     Role,
 )
-from app.services import outreach, stats
 from app.services.errors import NotAuthorised
-from app.services.outreach import OutreachEntry
-from app.services.periods import Period
+from app.services.indicators import compute as stats
+from app.services.indicators import outreach
+from app.services.indicators.outreach import OutreachEntry
+from app.services.indicators.periods import Period
 from app.services.transaction import unit_of_work
 from tests.test_stats_support import Desk, utc
 

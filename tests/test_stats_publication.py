@@ -35,10 +35,10 @@ from itertools import product
 import pytest
 
 from app.models import Category, Channel, Platform
-from app.services import exports
-from app.services.compliance import LATE, MET, MET_EXTENDED, PENDING, Compliance
-from app.services.periods import Period, PeriodRefused
-from app.services.stats import Breakdown, Indicators, Outreach
+from app.services.indicators import exports
+from app.services.indicators.clocks import LATE, MET, MET_EXTENDED, PENDING, Compliance
+from app.services.indicators.compute import Breakdown, Indicators, Outreach
+from app.services.indicators.periods import Period, PeriodRefused
 
 LAW, PETITION, FORWARDED = "law", "petition", "forwarded"
 OUTCOMES = ("substantiated", "partially_substantiated", "unsubstantiated", "dismissed",

@@ -1,11 +1,11 @@
 """Building case histories for the indicator tests, through the real services.
 
-Reports enter through app.services.intake (the web form in some tests) and move through
-app.services.workflow with a handler really signed in (password → Argon2id → private key →
+Reports enter through app.services.intake.submit (the web form in some tests) and move through
+app.services.casework.workflow with a handler really signed in (password → Argon2id → private key →
 split session). Time is the one thing simulated: `age(case, days)` moves everything recorded
 about the case so far into the past, as if that much time had passed since, and
 `place(case, received_at)` moves the whole history so that the report arrived then. The
-deadlines are then recomputed by app.services.deadlines, exactly as the workflow would.
+deadlines are then recomputed by app.services.casework.deadlines, exactly as the workflow would.
 """
 from datetime import UTC, date, datetime, timedelta
 
@@ -13,8 +13,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Case, CaseEvent, Category, Channel, Message, Outcome, Platform, Regime
-from app.services import deadlines, intake, staff_auth, workflow
-from app.services.casework import open_case_key
+from app.services.casework import deadlines, workflow
+from app.services.casework.case_view import open_case_key
+from app.services.intake import submit as intake
+from app.services.staff import sign_in as staff_auth
 from app.services.transaction import unit_of_work
 
 TIMESTAMPS = ("received_at", "acknowledged_at", "closed_at", "extended_at", "forwarded_at",
@@ -76,7 +78,7 @@ class Desk:
         return self.step_with_key(workflow.acknowledge, case, "Am primit sesizarea.")
 
     def message(self, case) -> None:
-        from app.services.casework import message_reporter
+        from app.services.casework.messages import message_reporter
 
         with unit_of_work():
             message_reporter(self.access, case.id, "Vă informăm despre demersuri.", [])

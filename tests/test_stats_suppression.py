@@ -21,11 +21,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.models import Category, Channel, Outcome, Platform, Regime, Role
-from app.services import exports
-from app.services.compliance import Compliance
-from app.services.periods import Period
-from app.services.stats import Breakdown, Indicators, Outreach
-from app.services.suppression import WITHHELD, protect
+from app.services.indicators import exports
+from app.services.indicators.clocks import Compliance
+from app.services.indicators.compute import Breakdown, Indicators, Outreach
+from app.services.indicators.periods import Period
+from app.services.indicators.suppression import WITHHELD, protect
 from tests.test_stats_support import Desk, utc
 
 CLOCK_PARTS = ("met", "met_extended", "late", "pending")

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db, limiter
 from app.models import ReporterSession
-from app.services.references import next_reference
+from app.services.intake.references import next_reference
 from tests.conftest import csrf_token
 
 PUBLIC_PAGES = ["/", "/report", "/follow-up", "/privacy", "/does-not-exist"]

@@ -1,4 +1,4 @@
-"""The workflow's rules, through app.services.workflow with a really signed-in StaffAccess
+"""The workflow's rules, through app.services.casework.workflow with a really signed-in StaffAccess
 (password → Argon2id → private key → split session), and the reporter's view at /follow-up.
 
 Every illegal step is refused with its own message and leaves the case exactly as it was;
@@ -21,10 +21,11 @@ from app.models import (
     Regime,
     Status,
 )
-from app.services import deadlines, staff_auth, workflow
+from app.services.casework import deadlines, workflow
+from app.services.casework.workflow import IllegalTransition
 from app.services.errors import NotAuthorised
+from app.services.staff import sign_in as staff_auth
 from app.services.transaction import unit_of_work
-from app.services.workflow import IllegalTransition
 from tests.conftest import csrf_token
 
 
@@ -60,7 +61,7 @@ def desk(institution, make_handler, kdf_params, submit):
 
         @staticmethod
         def key(case) -> bytes:
-            from app.services.casework import open_case_key
+            from app.services.casework.case_view import open_case_key
             return open_case_key(Desk.access, case.id)[1]
 
         @staticmethod

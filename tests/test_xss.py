@@ -30,7 +30,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Attachment, Case, Role, StaffMember
-from app.services import totp
+from app.services.staff import totp
 from tests.conftest import CSRF_RE, RECEIPT_RE, csrf_token, report_fields
 
 

@@ -25,8 +25,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..labels import CATEGORY
 from ..models import Role
-from ..services import settings
-from ..services.staff import MIN_PASSWORD_LENGTH
+from ..services.operations import settings
+from ..services.staff.members import MIN_PASSWORD_LENGTH
 
 ROLE_LABELS = {
     Role.HANDLER: _l("Handler (designated person): reads and handles the cases"),
@@ -98,7 +98,7 @@ class ActivationForm(FlaskForm):
         EqualTo("password", message=_l("The two passwords are not the same."))])
     code = StringField(_l("Code from your authenticator app"), validators=[
         DataRequired(_l("Please enter the 6-digit code.")), Length(max=12)])
-    # The TOTP secret being enrolled, encrypted by the server (see services.invitations).
+    # The TOTP secret being enrolled, encrypted by the server (see services.staff.invitations).
     enrolment = HiddenField()
 
 

@@ -5,13 +5,15 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from ..auth.session import current_access, staff_required
-from ..crypto.kdf import KdfParams
 from ..extensions import limiter
+from ..form_errors import show_error
 from ..models import Category, Role
-from ..services import accounts, invitations, settings, totp
-from ..services.audit_log import audit_page
+from ..services.audit.browse import audit_page
 from ..services.errors import DomainError, NotAuthorised
-from ..services.staff import MIN_PASSWORD_LENGTH
+from ..services.kdf import kdf_params
+from ..services.operations import settings
+from ..services.staff import accounts, invitations, totp
+from ..services.staff.members import MIN_PASSWORD_LENGTH
 from ..services.transaction import unit_of_work
 from . import bp
 from .forms import (
@@ -23,11 +25,6 @@ from .forms import (
     RolesForm,
     SettingsForm,
 )
-
-
-def _show_error(form, error: DomainError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    (field.errors if field is not None else form.form_errors).append(error.message)
 
 
 def _admin():
@@ -100,7 +97,7 @@ def invite():
         except NotAuthorised:
             raise
         except DomainError as error:
-            _show_error(form, error)
+            show_error(form, error)
         else:
             # The link is in this response and the queued e-mail only: shown once, no redirect.
             return render_template("admin/invited.html", invitation=invitation, link=link,
@@ -164,7 +161,7 @@ def change_roles(member_id: int):
         except NotAuthorised:
             raise
         except DomainError as error:
-            _show_error(form, error)
+            show_error(form, error)
         else:
             flash(_l("The roles are saved."))
             return redirect(url_for(".member", member_id=member_id))
@@ -233,7 +230,7 @@ def institution_settings():
         except NotAuthorised:
             raise
         except DomainError as error:
-            _show_error(form, error)
+            show_error(form, error)
         else:
             flash(_l("The settings are saved.") if changes else _l("Nothing was changed."))
             return redirect(url_for(".institution_settings"))
@@ -292,11 +289,11 @@ def activate(token: str):
                 invitations.activate(
                     token, password=form.password.data, totp_secret=secret,
                     code=form.code.data, app_secret=app_secret,
-                    kdf_params=KdfParams.from_config(current_app.config))
+                    kdf_params=kdf_params())
         except invitations.InvitationInvalid as error:
             return render_template("admin/activate_invalid.html", message=error.message), 404
         except DomainError as error:
-            _show_error(form, error)
+            show_error(form, error)
         else:
             flash(_l("Your account is active. Sign in with your e-mail, your password and the "
                      "next code from your authenticator app."))

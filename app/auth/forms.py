@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from ..services.staff import MIN_PASSWORD_LENGTH
+from ..services.staff.members import MIN_PASSWORD_LENGTH
 
 
 class LoginForm(FlaskForm):

@@ -1,11 +1,13 @@
 from flask import current_app, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from ..crypto.kdf import KdfParams
 from ..extensions import limiter
-from ..services import staff_auth, totp
+from ..form_errors import show_error
 from ..services.errors import DomainError
-from ..services.institutions import default_institution
+from ..services.kdf import kdf_params
+from ..services.operations.institutions import default_institution
+from ..services.staff import sign_in as staff_auth
+from ..services.staff import totp
 from ..services.transaction import unit_of_work
 from . import bp
 from .forms import CodeForm, LoginForm, PasswordChangeForm, SignOutForm
@@ -18,21 +20,12 @@ from .session import (
 )
 
 
-def _kdf_params() -> KdfParams:
-    return KdfParams.from_config(current_app.config)
-
-
 def _safe_next(default: str) -> str:
     """Only a path inside the back office: never an open redirect."""
     target = request.args.get("next", "")
     if target.startswith("/staff") and "//" not in target and "\\" not in target:
         return target
     return default
-
-
-def _show_error(form, error: DomainError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    (field.errors if field is not None else form.form_errors).append(error.message)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -46,11 +39,11 @@ def login():
         with unit_of_work():
             try:
                 member, private_key = staff_auth.check_password(
-                    institution, form.email.data, form.password.data, _kdf_params(),
+                    institution, form.email.data, form.password.data, kdf_params(),
                     device=request.cookies.get(staff_auth.DEVICE_COOKIE))
                 cookie = staff_auth.open_session(member, private_key)
             except DomainError as error:
-                _show_error(form, error)
+                show_error(form, error)
         if cookie:
             response = redirect(url_for(".second_factor", next=_safe_next("")))
             return set_staff_cookie(response, cookie)
@@ -77,7 +70,7 @@ def second_factor():
                                                   current_app.config["SECRET_KEY"])
                 done = staff_auth.new_device_cookie(access.member)
             except DomainError as error:
-                _show_error(form, error)
+                show_error(form, error)
     if done:
         response = redirect(_safe_next(url_for("backoffice.home")))
         # This browser is now a known device of the member's (see staff_auth's lockout).
@@ -114,9 +107,9 @@ def change_password():
         try:
             with unit_of_work():
                 staff_auth.change_password(current_access(), form.current_password.data,
-                                           form.new_password.data, _kdf_params())
+                                           form.new_password.data, kdf_params())
         except DomainError as error:
-            _show_error(form, error)
+            show_error(form, error)
         else:
             return redirect(url_for("backoffice.home", password_changed=1))
     status = 400 if form.is_submitted() else 200

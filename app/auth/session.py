@@ -6,8 +6,8 @@ from flask_login import LoginManager, current_user
 
 from ..extensions import db
 from ..models import Role
-from ..services import staff_auth
 from ..services.errors import SessionExpired
+from ..services.staff import sign_in as staff_auth
 
 STAFF_COOKIE = "avertizor_staff"
 login_manager = LoginManager()

@@ -15,11 +15,11 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 
 from ..labels import CATEGORY, CHANNEL, OUTCOME, PLATFORM, REGIME, STATUS
 from ..models import Channel, Outcome
-from ..services.casework import MAX_NOTE
-from ..services.followup import MAX_MESSAGE
-from ..services.intake import MAX_DESCRIPTION, MAX_DETAIL, MAX_EMAIL, MAX_NAME, MAX_PHONE
-from ..services.redaction import MAX_REASON as MAX_REDACTION_REASON
-from ..services.redaction import MIN_REASON as MIN_REDACTION_REASON
+from ..services.casework.notes import MAX_NOTE
+from ..services.casework.redaction import MAX_REASON as MAX_REDACTION_REASON
+from ..services.casework.redaction import MIN_REASON as MIN_REDACTION_REASON
+from ..services.intake.followup import MAX_MESSAGE
+from ..services.intake.submit import MAX_DESCRIPTION, MAX_DETAIL, MAX_EMAIL, MAX_NAME, MAX_PHONE
 
 
 def _choices(labels: dict, blank=None) -> list[SelectChoice]:

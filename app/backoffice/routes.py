@@ -15,30 +15,25 @@ from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 
 from ..auth.session import current_access, staff_required
-from ..crypto.kdf import KdfParams
 from ..downloads import file_download
+from ..form_errors import show_error
 from ..labels import event_sentence
 from ..models import Category, Channel, Outcome, Platform, Regime, Role, Status
-from ..services import access as key_access
-from ..services import (
-    casework,
-    deadlines,
-    grants,
-    identity,
-    intake,
-    receipts,
-    redaction,
-    retention,
-    workflow,
-)
-from ..services import staff as staff_service
-from ..services.authz import case_for_handler
+from ..services.access import grants, identity
+from ..services.access import keys as key_access
+from ..services.access.guards import case_for_handler
+from ..services.casework import case_view, deadlines, messages, notes, redaction, workflow
+from ..services.casework.inbox import InboxFilters
+from ..services.casework.inbox import inbox as inbox_page
 from ..services.errors import DomainError, EvidenceUnavailable, NotAuthorised
-from ..services.evidence import prepare_evidence
-from ..services.inbox import InboxFilters
-from ..services.inbox import inbox as inbox_page
-from ..services.institutions import default_institution, institution_of
+from ..services.intake import receipts
+from ..services.intake import submit as intake
+from ..services.intake.evidence import prepare_evidence
+from ..services.kdf import kdf_params
 from ..services.localtime import local_today
+from ..services.operations import retention
+from ..services.operations.institutions import default_institution, institution_of
+from ..services.staff import directory
 from ..services.transaction import unit_of_work
 from . import bp
 from .forms import (
@@ -68,11 +63,6 @@ def unreadable_report_count() -> int:
     """For the staff pages that warn about cases only the recovery code can open now."""
     access = current_access()
     return key_access.unreadable_case_count(access.member.institution_id) if access else 0
-
-
-def _show_error(form, error: DomainError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    (field.errors if field is not None else form.form_errors).append(error.message)
 
 
 @bp.app_errorhandler(NotAuthorised)
@@ -111,7 +101,7 @@ def inbox():
     page = inbox_page(member, filters)
     return render_template("backoffice/inbox.html", form=form, page=page,
                            purge_soon=retention.approaching_purge(member),
-                           staff_names=staff_service.names(member.institution_id),
+                           staff_names=directory.names(member.institution_id),
                            days_left=deadlines.days_left, now=datetime.now(UTC))
 
 
@@ -164,7 +154,7 @@ def _redaction_choices(forms: dict, view) -> None:
 
 
 def _render_case(case_id: int, status: int = 200, identity_shown=None, **bound_forms):
-    view = casework.read_case(current_access(), case_id)
+    view = case_view.read_case(current_access(), case_id)
     forms = _case_forms(view)
     forms.update(bound_forms)
     refusals = [error for form in bound_forms.values() for error in form.form_errors]
@@ -201,7 +191,7 @@ def _redact(form, access, case_id):
 
 def _with_key(service):
     def call(form, access, case_id):
-        _, case_key = casework.open_case_key(access, case_id)
+        _, case_key = case_view.open_case_key(access, case_id)
         return service(form, access, case_id, case_key)
     return call
 
@@ -221,10 +211,10 @@ ACTIONS = {
     "extend": ("extend_form", lambda: ExtendForm(prefix="ext"), _with_key(
         lambda f, a, c, k: workflow.extend(a, c, k, f.message.data))),
     "message": ("message_form", lambda: MessageForm(prefix="msg"), lambda f, a, c:
-                casework.message_reporter(a, c, f.body.data, prepare_evidence(
+                messages.message_reporter(a, c, f.body.data, prepare_evidence(
                     f.evidence.data or []))),
     "note": ("note_form", lambda: NoteForm(prefix="note"),
-             lambda f, a, c: casework.add_note(a, c, f.body.data)),
+             lambda f, a, c: notes.add_note(a, c, f.body.data)),
     "assign-me": ("step_form", StepForm, lambda f, a, c: workflow.assign(a, c, a.member.id)),
     "identity-request": ("reveal_form", lambda: ReasonForm(prefix="reveal"),
                          lambda f, a, c: identity.request_access(a, c, f.reason.data)),
@@ -286,7 +276,7 @@ def case_action(case_id: int, action: str):
         except NotAuthorised:
             raise
         except DomainError as error:
-            _show_error(form, error)
+            show_error(form, error)
         else:
             flash(DONE[action])
             return redirect(url_for(".case", case_id=case_id))
@@ -306,7 +296,7 @@ def reveal_identity(case_id: int):
         except NotAuthorised:
             raise
         except DomainError as error:
-            _show_error(form, error)
+            show_error(form, error)
     with unit_of_work():
         return _render_case(case_id, 200 if shown else 400, identity_shown=shown,
                             reveal_form=form)
@@ -317,7 +307,7 @@ def reveal_identity(case_id: int):
 def download(case_id: int, file_id: int):
     try:
         with unit_of_work():
-            meta, chunks = casework.download(current_access(), case_id, file_id)
+            meta, chunks = case_view.download(current_access(), case_id, file_id)
     except EvidenceUnavailable as error:
         current_app.logger.warning("evidence file %s of case %s cannot be opened", file_id,
                                    case_id)
@@ -338,10 +328,10 @@ def intake_form():
                 submitted = intake.submit_report(
                     default_institution(), _manual_report(form),
                     prepare_evidence(form.evidence.data or []),
-                    KdfParams.from_config(current_app.config),
+                    kdf_params(),
                     issue_receipt=form.issue_receipt.data)
         except DomainError as error:
-            _show_error(form, error)
+            show_error(form, error)
         else:
             return render_template(
                 "backoffice/intake_done.html", reference=submitted.reference,
@@ -384,7 +374,7 @@ def identity_requests():
         except NotAuthorised:
             raise
         except DomainError as error:
-            _show_error(form, error)
+            show_error(form, error)
         else:
             return redirect(url_for(".identity_requests", decided=1))
     with unit_of_work():

@@ -67,7 +67,7 @@ class Case(db.Model):
     __tablename__ = "case"
     __table_args__ = (
         UniqueConstraint("institution_id", "reference"),
-        # Statistics aggregate one institution's cases by received date (see services/stats).
+        # Statistics aggregate one institution's cases by received date (see services/indicators/compute).
         Index("ix_case_institution_received", "institution_id", "received_at"),
         Index("ix_case_institution_status", "institution_id", "status"),
         # The inbox walks this index in order and stops after one page.
@@ -97,7 +97,7 @@ class Case(db.Model):
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Law 361/2022: feedback within 3 months of acknowledgement (or of the 7 days' end).
     feedback_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # When the reporter first had feedback (see services/deadlines.py): the 3-month clock
+    # When the reporter first had feedback (see services/casework/deadlines.py): the 3-month clock
     # stops here, in the inbox, on the case page and in the statistics alike.
     feedback_given_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # OG 27/2002: answer within 30 days, once extended by 15 with a reason.

@@ -41,7 +41,7 @@ class CaseSeen(db.Model):
 class HeldUpload(db.Model):
     """Evidence kept across a refused report form for a few minutes, so the reporter need not
     choose the files again: sealed under a key that exists only in the reporter's cookie
-    (see services.held_files), found by a hash of the cookie's id."""
+    (see services.intake.held_files), found by a hash of the cookie's id."""
 
     __tablename__ = "held_upload"
 

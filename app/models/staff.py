@@ -48,7 +48,7 @@ class StaffMember(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The trusted roles (handler, custodian, admin: who reads cases or identities, and who can
     # confirm others) count only once a second person confirmed the account (see
-    # app.services.accounts.confirm). Accounts made on the command line (setup, demo, `staff
+    # app.services.staff.accounts.confirm). Accounts made on the command line (setup, demo, `staff
     # add`) are confirmed by the operator who ran it; an activated invitation, or a trusted
     # role given on the staff page, waits here as None.
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)

@@ -13,8 +13,8 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..labels import CATEGORY
-from ..services.followup import MAX_MESSAGE
-from ..services.intake import MAX_DESCRIPTION, MAX_DETAIL, MAX_EMAIL, MAX_NAME, MAX_PHONE
+from ..services.intake.followup import MAX_MESSAGE
+from ..services.intake.submit import MAX_DESCRIPTION, MAX_DETAIL, MAX_EMAIL, MAX_NAME, MAX_PHONE
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -6,11 +6,10 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
-from ..crypto.kdf import KdfParams
 from ..downloads import file_download
 from ..extensions import limiter
+from ..form_errors import show_error
 from ..models import Category
-from ..services import followup, held_files, intake, receipts, settings, staff
 from ..services.errors import (
     DomainError,
     EvidenceUnavailable,
@@ -18,14 +17,19 @@ from ..services.errors import (
     NotAuthorised,
     SessionExpired,
 )
-from ..services.evidence import prepare_evidence
-from ..services.institutions import default_institution
+from ..services.intake import followup, held_files, receipts
+from ..services.intake import submit as intake
+from ..services.intake.evidence import prepare_evidence
+from ..services.kdf import kdf_params
+from ..services.operations import settings
+from ..services.operations.institutions import default_institution
+from ..services.staff import directory
 from ..services.transaction import unit_of_work
 from . import bp
 from .forms import LogoutForm, ReceiptLoginForm, ReporterMessageForm, ReportForm
 
 FOLLOWUP_COOKIE = "avertizor_followup"
-# Evidence kept encrypted across a refused report form (see services.held_files).
+# Evidence kept encrypted across a refused report form (see services.intake.held_files).
 HELD_COOKIE = "avertizor_held"
 
 
@@ -34,10 +38,6 @@ def _institution():
     if institution is None:
         abort(503)
     return institution
-
-
-def _kdf_params() -> KdfParams:
-    return KdfParams.from_config(current_app.config)
 
 
 def _idle() -> timedelta:
@@ -73,11 +73,6 @@ def _files_not_kept(form: ReportForm) -> None:
                "them again before sending (%(names)s).", names=", ".join(names))]
 
 
-def _show_refusal(form: ReportForm, error: DomainError) -> None:
-    (getattr(form, error.field).errors if error.field else form.form_errors).append(
-        error.message)
-
-
 def _keep_for_correction(form: ReportForm, held: list) -> held_files.Held | None:
     """A refused form: keep the files already held and the newly chosen ones (checked and
     cleaned like any evidence), encrypted under a key only the reporter's cookie holds."""
@@ -86,7 +81,7 @@ def _keep_for_correction(form: ReportForm, held: list) -> held_files.Held | None
         held_files.check_together(held, new)
     except DomainError as error:
         if error.field == "evidence" and error.message not in form.evidence.errors:
-            _show_refusal(form, error)
+            show_error(form, error)
         _files_not_kept(form)
         new = []
     return held_files.hold(held + new)
@@ -116,11 +111,11 @@ def report():
                 evidence = prepare_evidence(form.evidence.data or [])
                 held_files.check_together(held, evidence)
                 submitted = intake.submit_report(
-                    institution, _report_from(form), held + evidence, _kdf_params())
+                    institution, _report_from(form), held + evidence, kdf_params())
                 held_files.take(held_cookie)  # not to be sent: forget them too
                 held_files.sweep()
         except DomainError as error:
-            _show_refusal(form, error)
+            show_error(form, error)
         else:
             # The receipt is rendered into this response only: no redirect, no URL, no session.
             return _with_held_cookie(make_response(render_template(
@@ -139,7 +134,7 @@ def report():
     response = make_response(render_template(
         "public/report.html", form=form, institution=institution,
         held_names=kept.names if kept else [], hold_minutes=held_files.HOLD_MINUTES,
-        handler_count=len(staff.handlers(institution.id)),
+        handler_count=len(directory.handlers(institution.id)),
         external_channel=intake.EXTERNAL_CHANNEL_URL), status)
     return _with_held_cookie(response, kept)
 
@@ -179,7 +174,7 @@ def followup_login():
         try:
             with unit_of_work():
                 cookie = followup.log_in(
-                    institution, form.receipt.data, kdf_params=_kdf_params(), idle=_idle(),
+                    institution, form.receipt.data, kdf_params=kdf_params(), idle=_idle(),
                     lifetime=timedelta(minutes=current_app.config["REPORTER_SESSION_MAX_MINUTES"]))
         except InvalidReceipt as error:
             form.receipt.errors.append(error.message)
@@ -231,8 +226,7 @@ def followup_message():
     except SessionExpired as error:
         return _back_to_login(error)
     except DomainError as error:
-        (getattr(form, error.field).errors if error.field else form.form_errors).append(
-            error.message)
+        show_error(form, error)
     with unit_of_work():
         return _render_case(_reporter_access(), form, status=400)
 
@@ -267,7 +261,8 @@ def followup_logout():
 
 @bp.route("/transparency")
 def transparency():
-    from ..stats.public import public_years, tables, year_views
+    from ..services.indicators.transparency import public_years, year_views
+    from ..stats.public import tables
 
     institution = _institution()
     years = sorted(public_years(institution))
@@ -280,8 +275,8 @@ def transparency():
 @bp.route("/transparency/<int:year>-metadata.json", defaults={"kind": "metadata"})
 def transparency_data(year: int, kind: str):
     """The open-data files of a completed year: the same suppressed figures as the page."""
-    from ..services import exports
-    from ..stats.public import public_years, year_view
+    from ..services.indicators import exports
+    from ..services.indicators.transparency import public_years, year_view
 
     institution = _institution()
     if year not in public_years(institution):

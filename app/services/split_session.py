@@ -3,14 +3,21 @@
 The cookie carries a random id and a random key; the row, found by a hash of the id, holds the
 secret (a case key, a private key) encrypted under that key. A stolen database lacks the key; a
 stolen cookie is useless once the row is deleted at logout or expiry.
+
+Reporter sessions (ReporterSession) and staff sessions (StaffSession) share the rows' columns
+used here: token_hash, created_at, last_seen_at, expires_at.
 """
 import base64
 import binascii
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, or_, select
 
 from ..crypto import aead
+from ..extensions import db
 
 
 @dataclass(frozen=True)
@@ -55,3 +62,23 @@ def parse_cookie(value: str | None) -> CookieSecret | None:
     if len(token) != 32 or len(key) != 32:
         return None
     return CookieSecret(token_hash(token), key)
+
+
+def live_row(model, secret: CookieSecret, *, idle: timedelta, now: datetime):
+    """The session row behind the cookie, if it has neither expired nor been idle too long."""
+    row = db.session.scalar(select(model).where(model.token_hash == secret.token_hash))
+    if row is None or row.expires_at < now or row.last_seen_at < now - idle:
+        return None
+    return row
+
+
+def end(model, cookie_value: str | None) -> None:
+    """Delete the session behind the cookie (logout): the cookie alone opens nothing."""
+    secret = parse_cookie(cookie_value)
+    if secret is not None:
+        db.session.execute(delete(model).where(model.token_hash == secret.token_hash))
+
+
+def purge_expired(model, *, idle: timedelta, now: datetime) -> None:
+    db.session.execute(delete(model).where(or_(
+        model.expires_at < now, model.last_seen_at < now - idle)))

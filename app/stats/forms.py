@@ -11,8 +11,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..models import OutreachKind
-from ..services.outreach import MAX_COUNT, MAX_LINK, MAX_TITLE, OutreachEntry, problems
-from ..services.periods import MONTH, QUARTER, RANGE, YEAR
+from ..services.indicators.outreach import MAX_COUNT, MAX_LINK, MAX_TITLE, OutreachEntry, problems
+from ..services.indicators.periods import MONTH, QUARTER, RANGE, YEAR
 from .labels import OUTREACH_KIND, OUTREACH_PLATFORM
 
 PERIOD_KINDS = [SelectChoice(YEAR, _l("Year")), SelectChoice(QUARTER, _l("Quarter")),

@@ -15,7 +15,8 @@ from ..models import (
     Regime,
     Status,
 )
-from ..services import compliance, stats
+from ..services.indicators import clocks as compliance
+from ..services.indicators import compute as stats
 
 OUTREACH_PLATFORM = {
     OutreachPlatform.FACEBOOK: "Facebook",

@@ -1,19 +1,14 @@
 """The public transparency page's tables: suppressed figures only (exports.public_view), one
-column per completed year, no free text and no date of any single case."""
-import time
+column per completed year, no free text and no date of any single case. Which years, and their
+figures, come from app.services.indicators.transparency."""
 from dataclasses import dataclass
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from ..services.compliance import MET_EXTENDED
-from ..services.exports import PublicIndicators, public_indicators
-from ..services.periods import Period, local_today
-from ..services.stats import years_with_data
+from ..services.indicators.clocks import MET_EXTENDED
+from ..services.indicators.exports import PublicIndicators
 from .labels import CLOCK, CLOCK_CELL, dimension
 from .numbers import percent
-
-MOST_YEARS = 10  # the page stays small; older years remain as CSV
 
 
 @dataclass
@@ -21,33 +16,6 @@ class Table:
     id: str
     caption: str
     rows: list[tuple[str, list[str], bool]]  # (label, one text per year, is a total row)
-
-
-def public_years(institution) -> list[int]:
-    """Completed years with data, newest first. The current year is left out until it ends:
-    a page that changed with every new report would tell, by comparing two visits, through
-    which channel and when each one arrived."""
-    this_year = local_today().year
-    return [year for year in years_with_data(institution.id) if year < this_year][:MOST_YEARS]
-
-
-def year_view(institution, year: int) -> PublicIndicators:
-    """One completed year's public figures, kept for PUBLIC_STATS_CACHE_SECONDS (default
-    600): the page is open to anyone, and a completed year changes only as its cases
-    close, so nobody can make the server recompute every year on every request."""
-    ttl = current_app.config.get("PUBLIC_STATS_CACHE_SECONDS", 600)
-    cache = current_app.extensions.setdefault("transparency_cache", {})
-    key, now = (institution.id, year), time.monotonic()
-    kept = cache.get(key)
-    if kept is not None and now - kept[0] < ttl:
-        return kept[1]
-    view = public_indicators(institution, Period.year(year))
-    cache[key] = (now, view)
-    return view
-
-
-def year_views(institution, years: list[int]) -> list[PublicIndicators]:
-    return [year_view(institution, year) for year in years]
 
 
 def _percent(value) -> str:

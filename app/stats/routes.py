@@ -1,5 +1,5 @@
 """Coordinator views: parse the request, call one service, render. The services check the role
-again (app.services.authz.require_role); nothing here reads a case."""
+again (app.services.access.guards.require_role); nothing here reads a case."""
 from datetime import date
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
@@ -9,10 +9,12 @@ from wtforms import SelectChoice
 
 from ..auth.session import current_access, staff_required
 from ..extensions import db
+from ..form_errors import show_error
 from ..models import Channel, Institution, OutreachKind, OutreachPlatform, Role
-from ..services import exports, outreach, stats
 from ..services.errors import DomainError, NotAuthorised
-from ..services.periods import (
+from ..services.indicators import compute as stats
+from ..services.indicators import exports, outreach
+from ..services.indicators.periods import (
     MONTH,
     QUARTER,
     RANGE,
@@ -21,7 +23,7 @@ from ..services.periods import (
     current_year,
     local_today,
 )
-from ..services.suppression import threshold_for
+from ..services.indicators.suppression import threshold_for
 from ..services.transaction import unit_of_work
 from . import bp, charts
 from .forms import ConfirmForm, OutreachForm, PeriodForm
@@ -202,11 +204,6 @@ def _entry(form: OutreachForm) -> outreach.OutreachEntry:
         participants=form.participants.data)
 
 
-def _show_error(form, error: DomainError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    (field.errors if field is not None else form.form_errors).append(error.message)
-
-
 @bp.route("/outreach")
 @staff_required(Role.COORDINATOR)
 def outreach_list():
@@ -236,7 +233,7 @@ def _save_outreach(form: OutreachForm, item_id: int | None):
     except outreach.OutreachNotFound:
         abort(404)
     except DomainError as error:
-        _show_error(form, error)
+        show_error(form, error)
         return None
     flash(_l("The entry is saved.") if item_id is None else _l("The changes are saved."))
     return redirect(url_for(".outreach_list", year=year))

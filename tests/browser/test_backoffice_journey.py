@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEntry, Role
-from app.services import totp
+from app.services.staff import totp
 
 from .citizen import (
     LEAVE,

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Attachment, Case, OutboxMail
-from app.services import totp
+from app.services.staff import totp
 
 from .citizen import LOGIN_SUBMIT, MESSAGE_SUBMIT, REPORT_SUBMIT, fill_report, report, tiny_png
 

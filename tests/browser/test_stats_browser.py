@@ -48,7 +48,7 @@ def coordinator_data(portal, institution, make_handler, kdf_params):
 
 def sign_in(page, member) -> None:
     """Password, then the TOTP code (enrolling at the first sign-in)."""
-    from app.services import totp
+    from app.services.staff import totp
 
     page.goto("/staff/login")
     page.fill("#email", member.email)

@@ -1,0 +1,175 @@
+"""The reporter's identity: hidden by default, shown only for a written reason, audited.
+
+Policy `direct`: the case's handlers hold the identity key; "reveal" records the reason first.
+Policy `custodian`: only custodians hold it; a handler asks, a custodian approves (re-sealing
+the identity key to that handler) or denies, with a reason.
+"""
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ...crypto import envelope
+from ...crypto import request_reasons as sealed
+from ...crypto.keys import load_public
+from ...extensions import db
+from ...models import Case, IdentityRequest, Institution, KeyKind, Role, StaffMember
+from ...models.identity_request import APPROVED, DENIED, PENDING
+from ...models.types import utcnow
+from ..audit import chain as audit
+from ..errors import DomainError, NotAuthorised
+from ..staff.directory import custodians
+from ..staff.sign_in import StaffAccess
+from . import keys as key_access
+from .guards import case_for_handler, require_role
+
+MIN_REASON = 10
+MAX_REASON = 1000
+
+
+class IdentityRefused(DomainError):
+    pass
+
+
+def _reason(text: str) -> str:
+    text = (text or "").strip()
+    if len(text) < MIN_REASON:
+        raise IdentityRefused(_l("Write why you need the identity (at least %(count)d "
+                                 "characters).", count=MIN_REASON), field="reason")
+    return text[:MAX_REASON]
+
+
+def _policy(case: Case) -> str:
+    return db.session.get(Institution, case.institution_id).identity_policy
+
+
+def reveal(access: StaffAccess, case_id: int, reason: str) -> dict:
+    """The identity, for this request only, after recording who asked and why."""
+    case = case_for_handler(access.member, case_id)
+    if case.identity is None:
+        raise IdentityRefused(_l("This report is anonymous: there is no identity to show."))
+    reason = _reason(reason)
+    if not key_access.holds_identity_key(case, access.member):
+        if _policy(case) == "custodian":
+            raise IdentityRefused(_l("Ask a custodian to approve access to the identity."))
+        raise NotAuthorised(_l("You do not hold the key to this reporter's identity."))
+    identity_key = key_access.open_case_key(case, access.member, access.private_key,
+                                            KeyKind.IDENTITY)
+    # The reason may quote the report: in the audit log only encrypted under the case key, so
+    # that only those who read the case read it (not the administrator, not a stolen copy).
+    case_key = key_access.open_case_key(case, access.member, access.private_key)
+    audit.record("identity_revealed", institution_id=case.institution_id, actor=access.member,
+                 case=case, detail={audit.SEALED_REASON: audit.seal_reason(case, case_key,
+                                                                           reason)})
+    return json.loads(envelope.decrypt_field(identity_key, case.uuid, "identity",
+                                             case.identity))
+
+
+def request_access(access: StaffAccess, case_id: int, reason: str) -> IdentityRequest:
+    case = case_for_handler(access.member, case_id)
+    if case.identity is None:
+        raise IdentityRefused(_l("This report is anonymous: there is no identity to show."))
+    if _policy(case) != "custodian" or key_access.holds_identity_key(case, access.member):
+        raise IdentityRefused(_l("You can already reveal the identity yourself, with a "
+                                 "written reason; no custodian's approval is needed."))
+    if db.session.scalar(select(IdentityRequest.id).where(
+            IdentityRequest.case_id == case.id, IdentityRequest.status == PENDING,
+            IdentityRequest.requested_by_staff_id == access.member.id)):
+        raise IdentityRefused(_l("Your request is already waiting for a custodian."))
+    reason = _reason(reason)
+    request = IdentityRequest(institution_id=case.institution_id, case_id=case.id,
+                              requested_by_staff_id=access.member.id)
+    db.session.add(request)
+    db.session.flush()
+    # The reason may quote the report: only the requester, the custodians who decide and the
+    # recovery key can open it; the audit log (which the administrator reads) names the
+    # request only.
+    key = sealed.new_key()
+    request.reader_keys = sealed.seal_key(key, request.id, _readers(case, access.member))
+    request.reason_sealed = sealed.encrypt(key, request.id, sealed.REASON, reason)
+    audit.record("identity_requested", institution_id=case.institution_id, actor=access.member,
+                 case=case, detail={"request": request.id})
+    return request
+
+
+def _readers(case: Case, requester: StaffMember) -> dict:
+    """Who may read a request's reasons: the requester, the custodians who hold this case's
+    identity key (those who can decide; not one the reporter excluded), the recovery key."""
+    readers = {str(requester.id): load_public(requester.public_key)}
+    for member in custodians(case.institution_id):
+        if key_access.holds_identity_key(case, member):
+            readers[str(member.id)] = load_public(member.public_key)
+    institution = db.session.get(Institution, case.institution_id)
+    readers[sealed.RECOVERY] = load_public(institution.recovery_public_key)
+    return readers
+
+
+def _request_key(access: StaffAccess, request: IdentityRequest) -> bytes | None:
+    return sealed.open_key(request.reader_keys, request.id, str(access.member.id),
+                           access.private_key)
+
+
+@dataclass
+class RequestView:
+    """A request as one of its readers sees it; a reason is None when not sealed to them."""
+
+    id: int
+    case_id: int
+    status: str
+    created_at: datetime
+    reason: str | None
+    decision_reason: str | None
+
+
+def view(access: StaffAccess, request: IdentityRequest) -> RequestView:
+    key = _request_key(access, request)
+    reason = decision = None
+    if key is not None:
+        reason = sealed.decrypt(key, request.id, sealed.REASON, request.reason_sealed)
+        decision = sealed.decrypt(key, request.id, sealed.DECISION_REASON,
+                                  request.decision_reason_sealed)
+    return RequestView(request.id, request.case_id, request.status, request.created_at,
+                       reason, decision)
+
+
+def pending_requests(access: StaffAccess) -> list[RequestView]:
+    member = access.member
+    require_role(member, Role.CUSTODIAN)
+    return [view(access, request) for request in db.session.scalars(
+        select(IdentityRequest).where(IdentityRequest.institution_id == member.institution_id,
+                                      IdentityRequest.status == PENDING)
+        .order_by(IdentityRequest.created_at))]
+
+
+def decide(access: StaffAccess, request_id: int, approve: bool, reason: str) -> IdentityRequest:
+    """A custodian's decision; on approval the identity key is sealed to the requester."""
+    require_role(access.member, Role.CUSTODIAN)
+    request = db.session.get(IdentityRequest, request_id)
+    if request is None or request.institution_id != access.member.institution_id:
+        raise NotAuthorised(_l("This request does not exist."))
+    if request.status != PENDING:
+        raise IdentityRefused(_l("This request has already been decided."))
+    reason = _reason(reason)
+    key = _request_key(access, request)
+    if key is None:
+        raise NotAuthorised(_l("You do not hold the key to this reporter's identity."))
+    case = db.session.get(Case, request.case_id)
+    requester = db.session.get(StaffMember, request.requested_by_staff_id)
+    if approve:
+        if not key_access.holds_key(case, requester) or not requester.active:
+            raise IdentityRefused(_l("The person who asked no longer has access to this "
+                                     "case; deny the request."))
+        if not key_access.holds_identity_key(case, access.member):
+            raise NotAuthorised(_l("You do not hold the key to this reporter's identity."))
+        identity_key = key_access.open_case_key(case, access.member, access.private_key,
+                                                KeyKind.IDENTITY)
+        key_access.reseal(case, KeyKind.IDENTITY, identity_key, to=requester)
+    request.status = APPROVED if approve else DENIED
+    request.decided_by_staff_id, request.decided_at = access.member.id, utcnow()
+    request.decision_reason_sealed = sealed.encrypt(key, request.id, sealed.DECISION_REASON,
+                                                    reason)
+    audit.record("identity_request_" + request.status, institution_id=case.institution_id,
+                 actor=access.member, case=case, detail={"request": request.id})
+    return request

@@ -1,0 +1,169 @@
+"""What the institution's offline recovery code is for: giving a (new) handler the existing
+cases, and giving a staff member who lost their password a new key and their cases back.
+
+The recovery private key exists only in the operator's hands and in memory for the length of
+one command. Every case key is sealed to its public half at intake (see access.seal_new_case),
+so the cases open with it; a reporter's exclusions, kept inside the encrypted report, are read
+and honoured before anything is re-sealed.
+"""
+import hmac
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, exists, select
+
+from ...crypto import envelope, keys
+from ...crypto.kdf import KdfParams
+from ...crypto.seal import public_bytes
+from ...extensions import db
+from ...models import Case, Institution, KeyKind, KeyWrap, Role, StaffMember, StaffSession
+from ..audit import chain as audit
+from ..errors import DomainError, NotAuthorised
+from ..operations import notify
+from ..staff.members import MIN_PASSWORD_LENGTH, WeakPassword
+from . import keys as access
+
+GRANT_ACTION = "access_granted_by_recovery"
+
+
+class RecoveryRefused(DomainError):
+    pass
+
+
+@dataclass
+class GrantResult:
+    granted: int = 0
+    already_held: int = 0
+    skipped_excluded: int = 0
+
+
+@dataclass
+class ResetResult:
+    restored: int = 0
+    skipped_excluded: int = 0
+
+
+def recovery_key(institution: Institution, code: str) -> X25519PrivateKey:
+    """The recovery private key, if `code` is this institution's recovery code."""
+    try:
+        key = keys.private_key_from_recovery_code(code or "")
+    except ValueError as exc:
+        raise RecoveryRefused(_l("This is not the institution's recovery code.")) from exc
+    if not hmac.compare_digest(public_bytes(key.public_key()), institution.recovery_public_key):
+        raise RecoveryRefused(_l("This is not the institution's recovery code."))
+    return key
+
+
+def staff_by_email(institution: Institution, email: str) -> StaffMember:
+    member = db.session.scalar(select(StaffMember).where(
+        StaffMember.institution_id == institution.id,
+        StaffMember.email == email.strip().lower()))
+    if member is None:
+        raise RecoveryRefused(_l("No staff account has the e-mail %(email)s.", email=email))
+    return member
+
+
+def _excluded_staff_ids(case: Case, case_key: bytes) -> set[int]:
+    content = json.loads(envelope.decrypt_field(case_key, case.uuid, "report", case.content))
+    return set(content.get("excluded_staff_ids", []))
+
+
+def _recoverable_cases(institution: Institution):
+    recovery_wrap = exists().where(KeyWrap.case_id == Case.id, KeyWrap.staff_id.is_(None),
+                                   KeyWrap.kind == KeyKind.CASE)
+    return db.session.scalars(select(Case).where(Case.institution_id == institution.id,
+                                                 recovery_wrap).order_by(Case.id))
+
+
+def _reseal_identity(case: Case, member: StaffMember, recovery: X25519PrivateKey) -> bool:
+    if case.identity is None:
+        return False
+    try:
+        identity_key = access.open_case_key_with_recovery(case, recovery, KeyKind.IDENTITY)
+    except NotAuthorised:
+        return False
+    access.reseal(case, KeyKind.IDENTITY, identity_key, to=member)
+    return True
+
+
+def grant_all(institution: Institution, member: StaffMember,
+              recovery: X25519PrivateKey) -> GrantResult:
+    """Seal every case key to this handler, except where the reporter excluded them; under
+    identity policy `direct` the identity key too. One audit entry per case granted."""
+    if member.institution_id != institution.id or not member.active \
+            or not member.has_role(Role.HANDLER):
+        raise RecoveryRefused(_l("%(email)s is not an active, confirmed handler (confirm the "
+                                 "account first: flask staff confirm).", email=member.email))
+    result = GrantResult()
+    for case in _recoverable_cases(institution):
+        if access.holds_key(case, member):
+            result.already_held += 1
+            continue
+        case_key = access.open_case_key_with_recovery(case, recovery)
+        if member.id in _excluded_staff_ids(case, case_key):
+            result.skipped_excluded += 1
+            continue
+        access.reseal(case, KeyKind.CASE, case_key, to=member)
+        identity = institution.identity_policy == "direct" and \
+            _reseal_identity(case, member, recovery)
+        audit.record(GRANT_ACTION, institution_id=institution.id, case=case,
+                     detail={"to": member.id, "identity": identity})
+        result.granted += 1
+    db.session.flush()
+    if result.granted:
+        notify.new_reader(member, "recovery")  # the other handlers learn of it
+    return result
+
+
+def reset_password(institution: Institution, member: StaffMember, recovery: X25519PrivateKey,
+                   new_password: str, kdf_params: KdfParams) -> ResetResult:
+    """A new key pair under the new password (the old private key is lost with the old
+    password); the case and identity keys the member held are sealed again to the new key from
+    the recovery wraps. Their TOTP enrolment and sessions end: they enrol again at sign-in."""
+    if member.institution_id != institution.id:
+        raise RecoveryRefused(_l("No staff account has the e-mail %(email)s.",
+                                 email=member.email))
+    if len(new_password) < MIN_PASSWORD_LENGTH:
+        raise WeakPassword(_l("The password needs at least %(count)d characters.",
+                              count=MIN_PASSWORD_LENGTH), field="password")
+    held: dict[int, set[KeyKind]] = defaultdict(set)
+    for case_id, kind in db.session.execute(select(KeyWrap.case_id, KeyWrap.kind).where(
+            KeyWrap.staff_id == member.id)):
+        held[case_id].add(kind)
+
+    locked = keys.PasswordLockedKey.create(new_password, kdf_params)
+    member.public_key, member.wrapped_private_key = locked.public_key, locked.wrapped_private_key
+    member.password_salt, member.password_kdf = locked.salt, locked.kdf_params
+    member.password_verifier = locked.verifier
+    db.session.execute(delete(KeyWrap).where(KeyWrap.staff_id == member.id))
+    db.session.flush()
+
+    result = ResetResult()
+    for case_id in sorted(held):
+        case = db.session.get(Case, case_id)
+        case_key = access.open_case_key_with_recovery(case, recovery)
+        if member.id in _excluded_staff_ids(case, case_key):
+            result.skipped_excluded += 1  # should never have held it; do not restore
+            continue
+        if KeyKind.CASE in held[case_id]:
+            access.reseal(case, KeyKind.CASE, case_key, to=member)
+        identity = KeyKind.IDENTITY in held[case_id] and _reseal_identity(case, member, recovery)
+        audit.record(GRANT_ACTION, institution_id=institution.id, case=case,
+                     detail={"to": member.id, "identity": identity, "after": "password_reset"})
+        result.restored += 1
+
+    member.totp_secret = None
+    member.totp_last_step = None
+    member.failed_logins = 0
+    member.locked_until = None
+    db.session.execute(delete(StaffSession).where(StaffSession.staff_id == member.id))
+    audit.record("password_reset_by_recovery", institution_id=institution.id,
+                 detail={"staff": member.id, "cases": result.restored})
+    db.session.flush()
+    if result.restored:
+        # A new key now opens those cases: the other handlers learn of it.
+        notify.new_reader(member, "recovery")
+    return result

@@ -1,0 +1,139 @@
+"""A handler reading one case: the case page (report, thread, files, events, audit entries,
+who holds the key) and downloading its files. Every read of content is written to the audit log.
+Opening a case here is the one check of role and key that messages and notes rely on too."""
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ...crypto import aead, envelope
+from ...extensions import db
+from ...models import Attachment, AuditEntry, Case, CaseEvent, Message, Note, StaffMember
+from ..access import keys as key_access
+from ..access.guards import case_for_handler
+from ..audit import chain as audit
+from ..errors import NotAuthorised
+from ..intake.evidence import attachment_meta, open_attachment
+from ..operations import notify, retention
+from ..staff.directory import names as staff_names
+from ..staff.sign_in import StaffAccess
+from . import inbox
+
+
+@dataclass
+class FileView:
+    id: int
+    name: str
+    type: str
+    size: int
+    author: str
+    created_at: datetime
+
+
+@dataclass
+class ThreadItem:
+    kind: str  # "reporter", "staff" or "note"
+    body: str
+    created_at: datetime
+    staff_name: str | None = None
+    files: list[FileView] = field(default_factory=list)
+    message_id: int | None = None  # None for notes
+
+
+@dataclass
+class StaffCaseView:
+    case: Case
+    content: dict | None  # None once the case was purged (retention)
+    files: list[FileView]
+    thread: list[ThreadItem]
+    events: list[CaseEvent]
+    audit_entries: list[AuditEntry]
+    holders: list[StaffMember]
+    grantable: list[StaffMember]
+    staff_names: dict[int, str]
+    # The reader's previous visit, and whether the reporter wrote since.
+    seen_before: datetime | None = None
+    unread_from_reporter: bool = False
+
+
+def open_case_key(access: StaffAccess, case_id: int) -> tuple[Case, bytes]:
+    case = case_for_handler(access.member, case_id)
+    return case, key_access.open_case_key(case, access.member, access.private_key)
+
+
+def _content(case: Case, case_key: bytes) -> dict:
+    return json.loads(envelope.decrypt_field(case_key, case.uuid, "report", case.content))
+
+
+def _file_view(attachment: Attachment, case_key: bytes) -> FileView:
+    meta = attachment_meta(attachment, case_key)
+    return FileView(id=attachment.id, name=meta["name"], type=meta["type"], size=meta["size"],
+                    author=attachment.author, created_at=attachment.created_at)
+
+
+def read_case(access: StaffAccess, case_id: int) -> StaffCaseView:
+    """Everything a handler sees on the case page, decrypted for this request; audited.
+    A purged case shows its metadata only: no key opens it any more."""
+    purged = retention.purged_case_for_handler(access.member, case_id)
+    if purged is not None:
+        audit.record("case_opened", institution_id=purged.institution_id, actor=access.member,
+                     case=purged)
+        return StaffCaseView(
+            case=purged, content=None, files=[], thread=[], events=list(purged.events),
+            audit_entries=audit.entries_for_case(purged.id), holders=[], grantable=[],
+            staff_names=staff_names(purged.institution_id))
+    case, case_key = open_case_key(access, case_id)
+    content = _content(case, case_key)
+    attachments = db.session.scalars(
+        select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id)).all()
+    by_message: dict[int | None, list[FileView]] = {}
+    for attachment in attachments:
+        by_message.setdefault(attachment.message_id, []).append(_file_view(attachment, case_key))
+    names = staff_names(case.institution_id)
+    thread = [
+        ThreadItem(kind=m.author, created_at=m.created_at, staff_name=names.get(m.staff_id),
+                   body=envelope.decrypt_message(case_key, m.uuid, m.body).decode(),
+                   files=by_message.get(m.id, []), message_id=m.id)
+        for m in db.session.scalars(select(Message).where(Message.case_id == case.id))
+    ] + [
+        ThreadItem(kind="note", created_at=n.created_at, staff_name=names.get(n.staff_id),
+                   body=aead.decrypt(case_key, n.body, f"note:{n.uuid}:body").decode())
+        for n in db.session.scalars(select(Note).where(Note.case_id == case.id))
+    ]
+    thread.sort(key=lambda item: item.created_at)
+    audit.record("case_opened", institution_id=case.institution_id, actor=access.member,
+                 case=case)
+    notify.requeue_reporter_updates(case, case_key)
+    seen_before = inbox.last_seen(access.member, case)
+    unread = case.reporter_message_at is not None and (
+        seen_before is None or seen_before < case.reporter_message_at)
+    inbox.mark_seen(access.member, case)
+    holders = key_access.holders(case)
+    return StaffCaseView(
+        case=case, content=content, files=by_message.get(None, []), thread=thread,
+        events=list(case.events),
+        audit_entries=audit.entries_for_case(case.id, case=case, case_key=case_key),
+        holders=holders,
+        grantable=key_access.grantable(case, set(content.get("excluded_staff_ids", [])),
+                                       holders),
+        staff_names=names, seen_before=seen_before, unread_from_reporter=unread)
+
+
+def download(access: StaffAccess, case_id: int,
+             attachment_id: int) -> tuple[FileView, Iterator[bytes]]:
+    """The file's description and its plaintext, decrypted chunk by chunk as it streams."""
+    case, case_key = open_case_key(access, case_id)
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.case_id != case.id:
+        raise NotAuthorised(_l("You do not have access to this case."))
+    view = _file_view(attachment, case_key)
+    # Opened (and its first chunk decrypted) before the audit entry: a file that cannot be
+    # read raises EvidenceUnavailable here and is not recorded as downloaded.
+    chunks = open_attachment(attachment, case_key, view.size)
+    audit.record("file_downloaded", institution_id=case.institution_id, actor=access.member,
+                 case=case, detail={"file": attachment.id})
+    return view, chunks
+

@@ -1,0 +1,12 @@
+"""The integrity-plan indicators, from plaintext metadata only, and how the public sees them.
+
+- compute        the indicators of one period, in SQL (nothing selects case content)
+- clocks         the legal clocks in a period: how many deadlines were met, late, pending
+- sql            aggregation pieces SQLite and PostgreSQL spell differently
+- periods        reporting periods as runs of whole local days
+- suppression    small-count suppression for every public output
+- exports        open data (CSV, JSON, metadata), suppressed, audited
+- transparency   the public page's years and figures, kept in a short cache
+- outreach       the coordinator's log of preventive posts and awareness activities
+- usage          counting portal use per local day, without recording who
+"""

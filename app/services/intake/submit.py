@@ -1,0 +1,189 @@
+"""Receiving a report: encrypt everything the reporter gave, seal the keys, issue a receipt.
+
+The whole submission is one transaction (see transaction.unit_of_work): rows, key wraps and
+encrypted files are kept together or not at all.
+"""
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+
+from ...crypto import aead, envelope
+from ...crypto.kdf import KdfParams
+from ...extensions import db
+from ...models import (
+    Case,
+    CaseEvent,
+    Category,
+    Channel,
+    Institution,
+    Platform,
+    Receipt,
+    StaffMember,
+    Status,
+)
+from ...models.types import utcnow
+from ..access import keys as access
+from ..audit import chain as audit
+from ..casework import deadlines
+from ..errors import DomainError
+from ..indicators import usage
+from ..localtime import local_noon, local_today
+from ..operations import notify
+from ..staff.directory import handlers
+from . import receipts, references
+from .evidence import Evidence, store_evidence
+
+# Lengths of what a reporter may type; forms and services share them.
+MAX_DESCRIPTION = 20000
+MAX_DETAIL = 4000
+MAX_NAME = 200
+MAX_EMAIL = 254
+MAX_PHONE = 40
+
+
+@dataclass
+class Report:
+    category: Category
+    what_happened: str
+    work_context: bool
+    language: str
+    when_where: str = ""
+    persons_involved: str = ""
+    how_known: str = ""
+    anonymous: bool = True
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    excluded_staff_ids: set[int] = field(default_factory=set)
+    channel: Channel = Channel.WEB
+    platform: Platform | None = None
+    # Manual intake by staff: when it really arrived, who recorded it, and for oral reports
+    # the transcript or minutes and whether the reporter checked and signed them.
+    received_at: datetime | None = None
+    recorded_by: StaffMember | None = None
+    transcript: str = ""
+    reporter_signed: bool | None = None
+
+    def content(self) -> dict:
+        return {
+            "what_happened": self.what_happened,
+            "when_where": self.when_where,
+            "persons_involved": self.persons_involved,
+            "how_known": self.how_known,
+            "transcript": self.transcript,
+            # Kept inside the encrypted content: who was excluded is itself sensitive.
+            "excluded_staff_ids": sorted(self.excluded_staff_ids),
+        }
+
+    def identity(self) -> dict | None:
+        if self.anonymous:
+            return None
+        return {"name": self.name, "email": self.email, "phone": self.phone}
+
+
+@dataclass
+class Submitted:
+    case: Case
+    receipt: str | None  # shown to the reporter once, then forgotten
+    # Read before the commit: after it, reading the row again needs the database, and a
+    # connection lost at that instant must not cost the reporter the receipt.
+    reference: str = ""
+    case_id: int = 0
+
+
+class NobodyCouldRead(DomainError):
+    pass
+
+
+# The external channel of Law 361/2022 (art. 12): the National Integrity Agency.
+EXTERNAL_CHANNEL_URL = "https://www.integritate.eu"
+
+
+def exclusion_choices(institution: Institution) -> list[StaffMember]:
+    """The designated people a reporter may exclude: none when there is only one, since
+    excluding them would leave nobody able to open the report."""
+    eligible = handlers(institution.id)
+    return eligible if len(eligible) > 1 else []
+
+
+def check_exclusions(institution: Institution, excluded_staff_ids: set[int]) -> None:
+    """Refuse a report no designated person could open: at least one handler must remain."""
+    if not excluded_staff_ids:
+        return
+    eligible = {member.id for member in handlers(institution.id)}
+    if not eligible - set(excluded_staff_ids):
+        raise NobodyCouldRead(
+            _l("You cannot exclude every designated person: nobody could open your report. "
+               "If you distrust all of them, report to the National Integrity Agency (ANI) "
+               "instead."), field="excluded")
+
+
+def manual_received_at(received_on: date, now: datetime | None = None) -> datetime:
+    """When a report taken by staff arrived: the day is a day in Romania, never in the
+    future; today means now, an earlier day its noon."""
+    now = now or utcnow()
+    today = local_today(now)
+    if received_on > today:
+        raise DomainError(_l("The date cannot be in the future."), field="received_on")
+    return now if received_on == today else local_noon(received_on)
+
+
+def _encode(document: dict) -> bytes:
+    return json.dumps(document, ensure_ascii=False).encode()
+
+
+def submit_report(institution: Institution, report: Report, evidence: list[Evidence],
+                  kdf_params: KdfParams, *, issue_receipt: bool = True) -> Submitted:
+    check_exclusions(institution, report.excluded_staff_ids)
+    case_key = aead.new_key()
+    identity = report.identity()
+    identity_key = aead.new_key() if identity else None
+    now = utcnow()
+    received_at = report.received_at or now
+
+    case = Case(
+        institution_id=institution.id, channel=report.channel, platform=report.platform,
+        category=report.category, work_context=report.work_context,
+        anonymous=identity is None, language=report.language, status=Status.RECEIVED,
+        received_at=received_at, updated_at=now, reporter_signed=report.reporter_signed,
+        recorded_by_staff_id=report.recorded_by.id if report.recorded_by else None,
+    )
+    deadlines.refresh(case)
+    case.uuid = str(uuid.uuid4())
+    case.content = envelope.encrypt_field(case_key, case.uuid, "report", _encode(report.content()))
+    if identity is not None:
+        case.identity = envelope.encrypt_field(identity_key, case.uuid, "identity",
+                                               _encode(identity))
+
+    if identity is not None and report.email:
+        case.notify = envelope.encrypt_field(case_key, case.uuid, "notify", report.email.encode())
+    receipt, derived = receipts.issue(institution, kdf_params) if issue_receipt else (None, None)
+    # Files are encrypted before the reference is taken: the counter's row lock is held only
+    # for the short inserts that follow.
+    attachments = [store_evidence(item, case=case, case_key=case_key, author="reporter")
+                   for item in evidence]
+    case.reference = references.next_reference(institution.id, received_at)
+    db.session.add(case)
+    db.session.add_all(attachments)
+    db.session.add(CaseEvent(case=case, institution_id=institution.id, kind="received", at=now,
+                             actor_staff_id=case.recorded_by_staff_id,
+                             detail=f'{{"channel": "{case.channel.value}"}}'))
+    if derived is not None:
+        db.session.add(Receipt(
+            institution_id=institution.id, case=case, lookup_id=derived.public_part,
+            kdf_params=kdf_params.encode(),
+            wrapped_case_key=envelope.wrap_for_receipt(case_key, case.uuid, derived.key)))
+    readers = access.seal_new_case(case, institution, case_key=case_key,
+                                   identity_key=identity_key,
+                                   excluded_staff_ids=report.excluded_staff_ids)
+    db.session.flush()
+    if report.recorded_by is not None:
+        audit.record("case_recorded", institution_id=institution.id, actor=report.recorded_by,
+                     case=case, detail={"channel": case.channel.value})
+    if case.channel is Channel.WEB:
+        usage.count(institution.id, usage.REPORT_SUBMITTED)
+    notify.new_report(case, readers)
+    return Submitted(case=case, receipt=receipt, reference=case.reference, case_id=case.id)

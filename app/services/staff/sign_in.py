@@ -1,0 +1,296 @@
+"""Staff sign-in: password, then a TOTP code; the private key unlocked into a split session.
+
+Every refusal says the same thing, whichever factor was wrong, and costs the same: one
+Argon2id run, whether the e-mail is unknown, the account deactivated or locked, or the password
+wrong, so neither the page nor its timing tells who has an account.
+
+Lockout, designed against guessing AND against locking the real handler out:
+- Wrong passwords (and codes) count per (account e-mail, client network): the 5th failure from
+  one address locks that address out of that account for 15 minutes. An outsider cannot lock a
+  commune's only handler out: the handler's own address keeps its own count. Guessing from many
+  addresses is bounded by the per-address rate limits (10 a minute, 60 an hour, IPv6 per /64),
+  by these 5 per address per 15 minutes, and by the second factor behind the password.
+- Wrong codes, which only someone who knows the password can send, also count on the account
+  itself: 5 lock the account from every address (the password is then known to someone else;
+  the audit log says so, and the administrator can unlock).
+- Each attempt is reserved (an atomic increment committed before the Argon2id or TOTP check),
+  so that guesses sent in parallel to several workers cannot outrun the count.
+- A ceiling against guessing from many addresses: past GLOBAL_MAX_FAILURES wrong passwords in
+  15 minutes from all addresses together, the account takes passwords only from a device it
+  was fully signed in from before (a signed cookie set after the code step); that device's
+  failures count for the device alone, so even an attacker behind the same address as the
+  handler cannot lock the handler's own device out.
+- `locked_until` on the account says a lock is in force (shown to administrators); lifting
+  it (administrator's unlock) lifts every lock of the account.
+"""
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadData, URLSafeTimedSerializer
+from sqlalchemy import and_, case, delete, select, update
+
+from ... import ratelimit
+from ...crypto import DecryptionError, keys
+from ...crypto.kdf import KdfParams
+from ...crypto.keys import PasswordLockedKey
+from ...extensions import db
+from ...models import Institution, StaffMember, StaffSession
+from ...models.staff_session import ACTIVE, PENDING_SECOND_FACTOR
+from ...models.types import utcnow
+from .. import split_session
+from ..audit import chain as audit
+from ..errors import DomainError, SessionExpired
+from . import totp
+from .members import MIN_PASSWORD_LENGTH, WeakPassword, unlock_private_key
+
+MAX_FAILURES = 5
+GLOBAL_MAX_FAILURES = 25
+DEVICE_COOKIE = "avertizor_device"
+DEVICE_LIFETIME = timedelta(days=180)
+LOCKOUT = timedelta(minutes=15)
+WINDOW = LOCKOUT.total_seconds()
+SECOND_FACTOR_WITHIN = timedelta(minutes=5)
+IDLE = timedelta(minutes=30)
+LIFETIME = timedelta(hours=12)
+PURPOSE = "staff"
+GENERIC_REFUSAL = _l("The e-mail, password or code is not right, or the account is locked for "
+                     "a while. Try again, or ask the administrator.")
+
+
+class SignInRefused(DomainError):
+    pass
+
+
+@dataclass
+class StaffAccess:
+    """A signed-in staff member and their private key, for this request only."""
+
+    member: StaffMember
+    private_key: X25519PrivateKey
+    session: StaffSession
+
+    @property
+    def second_factor_done(self) -> bool:
+        return self.session.stage == ACTIVE
+
+
+def _lock_in_force(member: StaffMember) -> bool:
+    return bool(member.locked_until and member.locked_until > utcnow())
+
+
+def _address_counter(institution_id: int, email: str) -> str:
+    """The failures of one client network against one e-mail (digests only)."""
+    return "signin|" + ratelimit.client_digest("sign-in", str(institution_id), email)
+
+
+def _global_counter(institution_id: int, email: str) -> str:
+    return "signin-all|" + ratelimit.keyed_digest("sign-in-all", str(institution_id), email)
+
+
+def _devices() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="avertizor-device")
+
+
+def new_device_cookie(member: StaffMember) -> str:
+    """Set after a complete sign-in: this browser is one of the member's known devices."""
+    return _devices().dumps({"staff": member.id, "device": secrets.token_urlsafe(12)})
+
+
+def _known_device(member: StaffMember, cookie: str | None) -> str | None:
+    """The device's id if the cookie is a valid one of this member's, else None."""
+    if not cookie:
+        return None
+    try:
+        found = _devices().loads(cookie, max_age=DEVICE_LIFETIME.total_seconds())
+    except BadData:
+        return None
+    if not isinstance(found, dict) or found.get("staff") != member.id:
+        return None
+    return str(found.get("device"))
+
+
+def _lock(member: StaffMember, counter: str | None = None) -> None:
+    """Start a lockout now (for the counter's address, or for the account if None)."""
+    if counter is not None:
+        ratelimit.counter_extend(counter, WINDOW, in_transaction=True)
+    already = _lock_in_force(member)
+    member.locked_until = utcnow() + LOCKOUT
+    if not already:
+        audit.record("account_locked", institution_id=member.institution_id, actor=member)
+
+
+def _account_locked(member: StaffMember) -> bool:
+    """Locked from everywhere: wrong codes after a right password."""
+    return _lock_in_force(member) and member.failed_logins >= MAX_FAILURES
+
+
+def _dummy_unlock(password: str, kdf_params: KdfParams) -> None:
+    """Spend the same Argon2id time as a real check, so timing does not tell who exists or
+    who is locked."""
+    keys.PasswordLockedKey.create(password, kdf_params)
+
+
+def check_password(institution: Institution, email: str, password: str,
+                   kdf_params: KdfParams, device: str | None = None
+                   ) -> tuple[StaffMember, X25519PrivateKey]:
+    """device: the browser's device cookie, if any (see new_device_cookie)."""
+    email = email.strip().lower()
+    member = db.session.scalar(select(StaffMember).where(
+        StaffMember.institution_id == institution.id, StaffMember.email == email))
+    known = _known_device(member, device) if member is not None else None
+    # Reserved before the Argon2id run, for known and unknown e-mails alike; the account is
+    # read again after it, so that a lock set by an attempt this one waited for is seen.
+    counter = (f"signin-device|{member.id}|{known}" if known
+               else _address_counter(institution.id, email))
+    everyone = _global_counter(institution.id, email)
+    attempt = ratelimit.counter_hit(counter, WINDOW, in_transaction=True)
+    together = 0 if known else ratelimit.counter_hit(everyone, WINDOW, in_transaction=True)
+    if member is not None:
+        db.session.refresh(member)
+    if member is not None and member.active:
+        locked = _lock_in_force(member)
+        refused = (attempt > MAX_FAILURES and locked) or _account_locked(member) or (
+            together > GLOBAL_MAX_FAILURES and locked)
+        if not refused:
+            private_key = unlock_private_key(member, password)
+            if private_key is not None:  # not failures: give the reservations back
+                ratelimit.counter_hit(counter, WINDOW, -1, in_transaction=True)
+                if not known:
+                    ratelimit.counter_hit(everyone, WINDOW, -1, in_transaction=True)
+                return member, private_key
+            audit.record("sign_in_failed", institution_id=member.institution_id, actor=member)
+            if attempt >= MAX_FAILURES:
+                _lock(member, counter)
+            elif together >= GLOBAL_MAX_FAILURES:
+                _lock(member, everyone)
+            raise SignInRefused(GENERIC_REFUSAL)
+        _dummy_unlock(password, KdfParams.decode(member.password_kdf))
+        raise SignInRefused(GENERIC_REFUSAL)
+    _dummy_unlock(password, kdf_params)
+    raise SignInRefused(GENERIC_REFUSAL)
+
+
+def open_session(member: StaffMember, private_key: X25519PrivateKey) -> str:
+    """A session waiting for the second factor; returns the cookie value."""
+    purge_expired_sessions()
+    cookie, secret = split_session.new_cookie()
+    now = utcnow()
+    db.session.add(StaffSession(
+        token_hash=secret.token_hash, staff_id=member.id, stage=PENDING_SECOND_FACTOR,
+        sealed_private_key=secret.seal(keys.private_bytes(private_key), PURPOSE),
+        created_at=now, last_seen_at=now, expires_at=now + SECOND_FACTOR_WITHIN))
+    db.session.flush()
+    return cookie
+
+
+def purge_expired_sessions() -> None:
+    split_session.purge_expired(StaffSession, idle=IDLE, now=utcnow())
+
+
+def resume(cookie_value: str | None) -> StaffAccess:
+    secret = split_session.parse_cookie(cookie_value)
+    if secret is None:
+        raise SessionExpired(_l("Please sign in."))
+    now = utcnow()
+    session = split_session.live_row(StaffSession, secret, idle=IDLE, now=now)
+    if session is None:
+        raise SessionExpired(_l("Your session has ended. Please sign in again."))
+    member = db.session.get(StaffMember, session.staff_id)
+    if member is None or not member.active:
+        raise SessionExpired(_l("Please sign in."))
+    try:
+        private_key = keys.load_private(secret.open(session.sealed_private_key, PURPOSE))
+    except DecryptionError as exc:
+        raise SessionExpired(_l("Please sign in.")) from exc
+    session.last_seen_at = now
+    return StaffAccess(member=member, private_key=private_key, session=session)
+
+
+def needs_enrolment(member: StaffMember) -> bool:
+    return member.totp_last_step is None
+
+
+def enrolment_secret(member: StaffMember, app_secret: str) -> bytes:
+    """The TOTP secret to show at enrolment: made once, kept until the first code confirms it."""
+    if member.totp_secret is None:
+        member.totp_secret = totp.seal_secret(app_secret, member.id, totp.new_secret())
+        db.session.flush()
+    return totp.open_secret(app_secret, member.id, member.totp_secret)
+
+
+def complete_second_factor(access: StaffAccess, code: str, app_secret: str) -> None:
+    """Check the TOTP code; on success the session becomes a full one (12 hours at most)."""
+    member = access.member
+    counter = _address_counter(member.institution_id, member.email)
+    if _account_locked(member) or (
+            _lock_in_force(member)
+            and ratelimit.counter_value(counter, in_transaction=True) >= MAX_FAILURES):
+        raise SignInRefused(GENERIC_REFUSAL)
+    # Reserved first, in SQL: codes tried at the same time on several workers each count.
+    failures = db.session.execute(
+        update(StaffMember).where(StaffMember.id == member.id)
+        .values(failed_logins=case(
+            # A lock that has run out starts the count again.
+            (and_(StaffMember.locked_until.is_not(None), StaffMember.locked_until <= utcnow(),
+                  StaffMember.failed_logins >= MAX_FAILURES), 1),
+            else_=StaffMember.failed_logins + 1))
+        .returning(StaffMember.failed_logins)
+        .execution_options(synchronize_session=False)).scalar_one()
+    member.failed_logins = failures
+    secret = enrolment_secret(member, app_secret)
+    step = totp.accepted_step(secret, code, member.totp_last_step) \
+        if failures <= MAX_FAILURES else None
+    if step is None or not totp.claim_step(member.id, step):
+        audit.record("sign_in_failed", institution_id=member.institution_id, actor=member)
+        address_failures = ratelimit.counter_hit(counter, WINDOW, in_transaction=True)
+        if failures >= MAX_FAILURES:
+            _lock(member)
+        elif address_failures >= MAX_FAILURES:
+            _lock(member, counter)
+        raise SignInRefused(GENERIC_REFUSAL)
+    enrolled_now = needs_enrolment(member)
+    member.totp_last_step = step
+    member.failed_logins = 0
+    ratelimit.counter_clear(counter, in_transaction=True)
+    member.last_login_at = utcnow()
+    access.session.stage = ACTIVE
+    access.session.expires_at = access.session.created_at + LIFETIME
+    audit.record("totp_enrolled" if enrolled_now else "sign_in",
+                 institution_id=member.institution_id, actor=member)
+    if enrolled_now:
+        audit.record("sign_in", institution_id=member.institution_id, actor=member)
+
+
+def record_sign_out(access: StaffAccess) -> None:
+    audit.record("sign_out", institution_id=access.member.institution_id, actor=access.member)
+
+
+def sign_out(cookie_value: str | None) -> None:
+    split_session.end(StaffSession, cookie_value)
+
+
+def change_password(access: StaffAccess, current: str, new: str,
+                    kdf_params: KdfParams) -> None:
+    """Re-wrap the same private key under the new password; other sessions end."""
+    member = access.member
+    if unlock_private_key(member, current) is None:
+        raise SignInRefused(_l("The current password is not right."), field="current_password")
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise WeakPassword(_l("The password needs at least %(count)d characters.",
+                              count=MIN_PASSWORD_LENGTH), field="new_password")
+    set_password(member, new, access.private_key, kdf_params)
+    db.session.execute(delete(StaffSession).where(
+        StaffSession.staff_id == member.id, StaffSession.id != access.session.id))
+    audit.record("password_changed", institution_id=member.institution_id, actor=member)
+
+
+def set_password(member: StaffMember, password: str, private_key: X25519PrivateKey,
+                 kdf_params: KdfParams) -> None:
+    locked = PasswordLockedKey.create(password, kdf_params, private_key=private_key)
+    member.password_salt, member.password_kdf = locked.salt, locked.kdf_params
+    member.password_verifier = locked.verifier
+    member.wrapped_private_key = locked.wrapped_private_key
