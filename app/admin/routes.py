@@ -9,7 +9,7 @@ from ..extensions import limiter
 from ..form_errors import show_error
 from ..models import Category, Role
 from ..services.audit.browse import audit_page
-from ..services.errors import DomainError, NotAuthorised
+from ..services.errors import DomainError
 from ..services.kdf import kdf_params
 from ..services.operations import settings
 from ..services.staff import accounts, invitations, totp
@@ -72,8 +72,6 @@ def confirm_member(member_id: int):
             member = accounts.confirm(_admin(), member_id)
     except accounts.NoSuchAccount:
         abort(404)
-    except NotAuthorised:
-        raise
     except DomainError as error:
         flash(error.message)
     else:
@@ -94,8 +92,6 @@ def invite():
                 invitation, link = invitations.invite(
                     _admin(), name=form.name.data, email=form.email.data,
                     roles=_roles(form.roles.data), public_url=current_app.config["PUBLIC_URL"])
-        except NotAuthorised:
-            raise
         except DomainError as error:
             show_error(form, error)
         else:
@@ -114,8 +110,6 @@ def cancel_invitation(invitation_id: int):
     try:
         with unit_of_work():
             invitation = invitations.cancel(_admin(), invitation_id)
-    except NotAuthorised:
-        raise
     except DomainError as error:
         flash(error.message)
     else:
@@ -158,8 +152,6 @@ def change_roles(member_id: int):
                 accounts.change_roles(_admin(), member_id, _roles(form.roles.data))
         except accounts.NoSuchAccount:
             abort(404)
-        except NotAuthorised:
-            raise
         except DomainError as error:
             show_error(form, error)
         else:
@@ -190,8 +182,6 @@ def member_action(member_id: int, action: str):
             service(_admin(), member_id)
     except accounts.NoSuchAccount:
         abort(404)
-    except NotAuthorised:
-        raise
     except DomainError as error:
         flash(error.message)
     else:
@@ -227,8 +217,6 @@ def institution_settings():
                     mail_sender=form.mail_sender.data,
                     enabled_categories=[Category(value) for value in form.categories.data],
                     siruta_code=form.siruta_code.data, cui=form.cui.data))
-        except NotAuthorised:
-            raise
         except DomainError as error:
             show_error(form, error)
         else:

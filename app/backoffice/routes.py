@@ -1,6 +1,9 @@
 """Back-office views: parse the form, call one service, render. Roles and keys are checked in
 the services; the decorators only send the obviously lost elsewhere early."""
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
 from flask import (
     abort,
@@ -13,6 +16,8 @@ from flask import (
 )
 from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+from flask_wtf import FlaskForm
 
 from ..auth.session import current_access, staff_required
 from ..downloads import file_download
@@ -25,7 +30,7 @@ from ..services.access.guards import case_for_handler
 from ..services.casework import case_view, deadlines, messages, notes, redaction, workflow
 from ..services.casework.inbox import InboxFilters
 from ..services.casework.inbox import inbox as inbox_page
-from ..services.errors import DomainError, EvidenceUnavailable, NotAuthorised
+from ..services.errors import DomainError, EvidenceUnavailable
 from ..services.intake import receipts
 from ..services.intake import submit as intake
 from ..services.intake.evidence import prepare_evidence
@@ -34,6 +39,7 @@ from ..services.localtime import local_today
 from ..services.operations import retention
 from ..services.operations.institutions import default_institution, institution_of
 from ..services.staff import directory
+from ..services.staff.sign_in import StaffAccess
 from ..services.transaction import unit_of_work
 from . import bp
 from .forms import (
@@ -63,11 +69,6 @@ def unreadable_report_count() -> int:
     """For the staff pages that warn about cases only the recovery code can open now."""
     access = current_access()
     return key_access.unreadable_case_count(access.member.institution_id) if access else 0
-
-
-@bp.app_errorhandler(NotAuthorised)
-def not_authorised(error):
-    return render_template("errors/error.html", status=403), 403
 
 
 @bp.route("/")
@@ -173,68 +174,124 @@ def case(case_id: int):
         return _render_case(case_id)
 
 
-# One POST endpoint per action; each maps its form to one service call.
+# One POST endpoint for the case page's actions: each action is a named function that maps its
+# form to the service call, registered under the name in its URL with the form it reads (and
+# the template's name for that form, to show it again with its errors) and what it flashes.
+@dataclass(frozen=True)
+class CaseAction:
+    form_name: str
+    make_form: Callable[[], FlaskForm]
+    run: Callable[[FlaskForm, StaffAccess, int], object]
+    done: LazyString
+
+
+ACTIONS: dict[str, CaseAction] = {}
+
+
+def _action(name: str, form_name: str, make_form: Callable[[], FlaskForm], done: LazyString):
+    def register(run):
+        ACTIONS[name] = CaseAction(form_name, make_form, run, done)
+        return run
+    return register
+
+
+def _case_key(access: StaffAccess, case_id: int) -> bytes:
+    _, case_key = case_view.open_case_key(access, case_id)
+    return case_key
+
+
+@_action("triage", "triage_form", partial(TriageForm, prefix="triage"),
+         _l("The triage is recorded."))
 def _triage(form, access, case_id):
-    return workflow.triage(access, case_id, regime=Regime(form.regime.data),
-                           category=Category(form.category.data),
-                           examine_anonymous=form.examine_anonymous.data)
+    workflow.triage(access, case_id, regime=Regime(form.regime.data),
+                    category=Category(form.category.data),
+                    examine_anonymous=form.examine_anonymous.data)
 
 
+@_action("acknowledge", "acknowledge_form", partial(AcknowledgeForm, prefix="ack"),
+         _l("Acknowledgement sent."))
+def _acknowledge(form, access, case_id):
+    workflow.acknowledge(access, case_id, _case_key(access, case_id), form.message.data)
+
+
+@_action("assess", "step_form", StepForm, _l("The case is in assessment."))
+def _assess(form, access, case_id):
+    workflow.start_assessment(access, case_id)
+
+
+@_action("investigate", "step_form", StepForm, _l("The case is under investigation."))
+def _investigate(form, access, case_id):
+    workflow.start_investigation(access, case_id)
+
+
+@_action("reopen", "step_form", StepForm, _l("The case is reopened."))
+def _reopen(form, access, case_id):
+    workflow.reopen(access, case_id)
+
+
+@_action("close", "close_form", partial(CloseForm, prefix="close"), _l("The case is closed."))
+def _close(form, access, case_id):
+    workflow.close(access, case_id, _case_key(access, case_id), Outcome(form.outcome.data),
+                   form.message.data)
+
+
+@_action("forward", "forward_form", partial(ForwardForm, prefix="fwd"),
+         _l("The case is forwarded."))
+def _forward(form, access, case_id):
+    workflow.forward(access, case_id, _case_key(access, case_id), form.authority.data,
+                     form.forwarded_on.data, form.message.data)
+
+
+@_action("extend", "extend_form", partial(ExtendForm, prefix="ext"),
+         _l("The deadline is extended."))
+def _extend(form, access, case_id):
+    workflow.extend(access, case_id, _case_key(access, case_id), form.message.data)
+
+
+@_action("message", "message_form", partial(MessageForm, prefix="msg"), _l("Message sent."))
+def _message(form, access, case_id):
+    messages.message_reporter(access, case_id, form.body.data,
+                              prepare_evidence(form.evidence.data or []))
+
+
+@_action("note", "note_form", partial(NoteForm, prefix="note"), _l("Note saved."))
+def _note(form, access, case_id):
+    notes.add_note(access, case_id, form.body.data)
+
+
+@_action("assign-me", "step_form", StepForm, _l("The case is assigned to you."))
+def _assign_me(form, access, case_id):
+    workflow.assign(access, case_id, access.member.id)
+
+
+@_action("identity-request", "reveal_form", partial(ReasonForm, prefix="reveal"),
+         _l("Your request was sent to the custodians."))
+def _identity_request(form, access, case_id):
+    identity.request_access(access, case_id, form.reason.data)
+
+
+@_action("redact", "redact_form", partial(RedactForm, prefix="redact"),
+         _l("The passage was replaced by “[redacted]”."))
 def _redact(form, access, case_id):
     kind, _, place = (form.target.data or "").partition(":")
     if kind == "message" and place.isdigit():
-        return redaction.redact_message(access, case_id, int(place), form.passage.data,
-                                        form.reason.data)
-    return redaction.redact_report(access, case_id, place if kind == "report" else "",
-                                   form.passage.data, form.reason.data)
+        redaction.redact_message(access, case_id, int(place), form.passage.data,
+                                 form.reason.data)
+    else:
+        redaction.redact_report(access, case_id, place if kind == "report" else "",
+                                form.passage.data, form.reason.data)
 
 
-def _with_key(service):
-    def call(form, access, case_id):
-        _, case_key = case_view.open_case_key(access, case_id)
-        return service(form, access, case_id, case_key)
-    return call
+@_action("delete-file", "delete_file_form", partial(DeleteFileForm, prefix="delfile"),
+         _l("The file was deleted."))
+def _delete_file(form, access, case_id):
+    redaction.delete_file(access, case_id, form.file.data, form.reason.data)
 
 
-ACTIONS = {
-    "triage": ("triage_form", lambda: TriageForm(prefix="triage"), _triage),
-    "acknowledge": ("acknowledge_form", lambda: AcknowledgeForm(prefix="ack"), _with_key(
-        lambda f, a, c, k: workflow.acknowledge(a, c, k, f.message.data))),
-    "assess": ("step_form", StepForm, lambda f, a, c: workflow.start_assessment(a, c)),
-    "investigate": ("step_form", StepForm, lambda f, a, c: workflow.start_investigation(a, c)),
-    "reopen": ("step_form", StepForm, lambda f, a, c: workflow.reopen(a, c)),
-    "close": ("close_form", lambda: CloseForm(prefix="close"), _with_key(
-        lambda f, a, c, k: workflow.close(a, c, k, Outcome(f.outcome.data), f.message.data))),
-    "forward": ("forward_form", lambda: ForwardForm(prefix="fwd"), _with_key(
-        lambda f, a, c, k: workflow.forward(a, c, k, f.authority.data, f.forwarded_on.data,
-                                            f.message.data))),
-    "extend": ("extend_form", lambda: ExtendForm(prefix="ext"), _with_key(
-        lambda f, a, c, k: workflow.extend(a, c, k, f.message.data))),
-    "message": ("message_form", lambda: MessageForm(prefix="msg"), lambda f, a, c:
-                messages.message_reporter(a, c, f.body.data, prepare_evidence(
-                    f.evidence.data or []))),
-    "note": ("note_form", lambda: NoteForm(prefix="note"),
-             lambda f, a, c: notes.add_note(a, c, f.body.data)),
-    "assign-me": ("step_form", StepForm, lambda f, a, c: workflow.assign(a, c, a.member.id)),
-    "identity-request": ("reveal_form", lambda: ReasonForm(prefix="reveal"),
-                         lambda f, a, c: identity.request_access(a, c, f.reason.data)),
-    "redact": ("redact_form", lambda: RedactForm(prefix="redact"), _redact),
-    "delete-file": ("delete_file_form", lambda: DeleteFileForm(prefix="delfile"),
-                    lambda f, a, c: redaction.delete_file(a, c, f.file.data, f.reason.data)),
-}
-MEMBER_ACTIONS = {"grant": grants.grant, "revoke": grants.revoke}
-DONE = {
-    "triage": _l("The triage is recorded."), "acknowledge": _l("Acknowledgement sent."),
-    "assess": _l("The case is in assessment."), "investigate": _l("The case is under "
-                                                                  "investigation."),
-    "reopen": _l("The case is reopened."), "close": _l("The case is closed."),
-    "forward": _l("The case is forwarded."), "extend": _l("The deadline is extended."),
-    "message": _l("Message sent."), "note": _l("Note saved."),
-    "assign-me": _l("The case is assigned to you."), "grant": _l("Access granted."),
-    "revoke": _l("Access removed."), "identity-request": _l("Your request was sent to the "
-                                                            "custodians."),
-    "redact": _l("The passage was replaced by “[redacted]”."), "delete-file": _l("The file was "
-                                                                             "deleted."),
+# Granting and revoking a colleague's key: the service and what is flashed.
+MEMBER_ACTIONS = {
+    "grant": (grants.grant, _l("Access granted.")),
+    "revoke": (grants.revoke, _l("Access removed.")),
 }
 
 
@@ -249,15 +306,14 @@ def case_access(case_id: int, action: str):
     if not form.validate_on_submit():
         flash(_l("Choose a colleague."))
         return redirect(url_for(".case", case_id=case_id))
+    service, done = MEMBER_ACTIONS[action]
     try:
         with unit_of_work():
-            MEMBER_ACTIONS[action](current_access(), case_id, form.member.data)
-    except NotAuthorised:
-        raise
+            service(current_access(), case_id, form.member.data)
     except DomainError as error:
         flash(error.message)
     else:
-        flash(DONE[action])
+        flash(done)
     return redirect(url_for(".case", case_id=case_id))
 
 
@@ -267,21 +323,19 @@ def case_action(case_id: int, action: str):
     access = current_access()
     if action not in ACTIONS:
         abort(404)
-    form_name, make_form, call = ACTIONS[action]
-    form = make_form()
+    chosen = ACTIONS[action]
+    form = chosen.make_form()
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                call(form, access, case_id)
-        except NotAuthorised:
-            raise
+                chosen.run(form, access, case_id)
         except DomainError as error:
             show_error(form, error)
         else:
-            flash(DONE[action])
+            flash(chosen.done)
             return redirect(url_for(".case", case_id=case_id))
     with unit_of_work():
-        return _render_case(case_id, 400, **{form_name: form})
+        return _render_case(case_id, 400, **{chosen.form_name: form})
 
 
 @bp.route("/cases/<int:case_id>/identity", methods=["POST"])
@@ -293,8 +347,6 @@ def reveal_identity(case_id: int):
         try:
             with unit_of_work():
                 shown = identity.reveal(current_access(), case_id, form.reason.data)
-        except NotAuthorised:
-            raise
         except DomainError as error:
             show_error(form, error)
     with unit_of_work():
@@ -371,8 +423,6 @@ def identity_requests():
             with unit_of_work():
                 identity.decide(current_access(), request.form.get("request_id", type=int),
                                 form.decision.data == "approve", form.reason.data)
-        except NotAuthorised:
-            raise
         except DomainError as error:
             show_error(form, error)
         else:

@@ -24,8 +24,13 @@ class SessionExpired(DomainError):
     """The reporter's session ended: idle too long, too old, or logged out."""
 
 
-class NotAuthorised(DomainError):
-    """The person lacks the role or the key for this action."""
+class NotAuthorised(Exception):
+    """The person lacks the role or the key for this action. Not a DomainError: the views do
+    not show it beside a form but let it through to the one 403 page (app/errors.py)."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
 
 
 class StorageFull(DomainError):

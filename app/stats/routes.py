@@ -11,7 +11,7 @@ from ..auth.session import current_access, staff_required
 from ..extensions import db
 from ..form_errors import show_error
 from ..models import Channel, Institution, OutreachKind, OutreachPlatform, Role
-from ..services.errors import DomainError, NotAuthorised
+from ..services.errors import DomainError
 from ..services.indicators import compute as stats
 from ..services.indicators import exports, outreach
 from ..services.indicators.periods import (
@@ -228,8 +228,6 @@ def _save_outreach(form: OutreachForm, item_id: int | None):
             else:
                 item = outreach.update(_member(), item_id, _entry(form))
             year = item.published_on.year
-    except NotAuthorised:
-        raise
     except outreach.OutreachNotFound:
         abort(404)
     except DomainError as error:
