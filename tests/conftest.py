@@ -156,6 +156,18 @@ def make_handler(app, institution, kdf_params):
     return make
 
 
+@pytest.fixture
+def admin(make_handler):
+    """The institution's administrator (a staff member with the admin role only)."""
+    return make_handler("Maria Admin", email="admin@baltati.example", roles=(Role.ADMIN,))
+
+
+@pytest.fixture
+def admin_browser(admin, sign_in):
+    """A client signed in as the administrator, through the real password and TOTP forms."""
+    return sign_in(admin)
+
+
 def csrf_token(client, url: str) -> str:
     page = client.get(url)
     match = CSRF_RE.search(page.get_data(as_text=True))

@@ -46,16 +46,6 @@ def fresh(model, ident):
     return db.session.get(model, ident)
 
 
-@pytest.fixture
-def admin(make_handler):
-    return make_handler("Maria Admin", email="admin@baltati.example", roles=(Role.ADMIN,))
-
-
-@pytest.fixture
-def admin_browser(admin, sign_in):
-    return sign_in(admin)
-
-
 def invite(browser, name="Ion Ionescu", email="ion@baltati.example", roles=("handler",)):
     return post_form(browser, "/staff/admin/invite", "/staff/admin/invite",
                      {"name": name, "email": email, "roles": list(roles)})

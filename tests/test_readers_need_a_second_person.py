@@ -41,16 +41,6 @@ def smtp(smtp_port):
     server.stop()
 
 
-@pytest.fixture
-def admin(make_handler):
-    return make_handler("Maria Admin", email="admin@baltati.example", roles=(Role.ADMIN,))
-
-
-@pytest.fixture
-def admin_browser(admin, sign_in):
-    return sign_in(admin)
-
-
 def member_by_email(email: str) -> StaffMember:
     db.session.expire_all()
     return db.session.scalar(select(StaffMember).where(StaffMember.email == email))

@@ -4,7 +4,6 @@ nobody able to read the report, asks before dropping contact details typed besid
 marked unread in the handler's inbox and mailed (without content); the history reads as
 sentences."""
 import re
-import time
 from types import SimpleNamespace
 
 import pytest
@@ -12,33 +11,17 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Attachment, Case, OutboxMail
-from app.services.staff import totp
 
 from .citizen import LOGIN_SUBMIT, MESSAGE_SUBMIT, REPORT_SUBMIT, fill_report, report, tiny_png
+from .test_stats_browser import sign_in
 
 pytestmark = pytest.mark.browser
-SUBMIT = 'main form button[type="submit"]'
 
 
 def expect(locator):
     from playwright.sync_api import expect as playwright_expect
 
     return playwright_expect(locator)
-
-
-def staff_sign_in(page, member) -> None:
-    import base64
-
-    page.goto("/staff/login")
-    page.fill("#email", member.email)
-    page.fill("#password", member.password)
-    page.click(SUBMIT)
-    page.wait_for_url(re.compile(r"/staff/login/code"))
-    text = page.locator("#totp-secret").inner_text().replace(" ", "")
-    secret = base64.b32decode(text + "=" * (-len(text) % 8))
-    page.fill("#code", totp.code_at(secret, time.time()))
-    page.click(SUBMIT)
-    page.wait_for_url(re.compile(r"/staff/cases"))
 
 
 def test_single_handler_contact_question_and_files_to_attach_again(new_page, portal):
@@ -81,7 +64,7 @@ def test_reply_is_marked_unread_mailed_and_history_reads(new_page, portal, make_
     submitted = report(citizen, "Mită la urbanism (reply marker).")
 
     desk = new_page(locale="ro-RO")  # staff pages with JavaScript on
-    staff_sign_in(desk, handler)
+    sign_in(desk, handler)
     desk.click(f"text={submitted.reference}")
     history = desk.locator("section[aria-labelledby=history-title]").inner_text()
     assert "Sesizarea a sosit prin" in history and "A deschis cazul." in history
