@@ -108,7 +108,7 @@ class _TimedConnection(Connection):
 class _Smtp:
     """One SMTP connection for a run, opened at the first mail and closed quietly."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.connection: _TimedConnection | None = None
 
     def send(self, message: Message) -> None:
