@@ -57,6 +57,7 @@ test-fast: install-dev
 lint: install-dev
 	$(BIN)/ruff check app tests bench config.py wsgi.py
 	$(BIN)/bandit -q -r app
+	$(BIN)/mypy
 
 bench: install-dev
 	$(BIN)/python bench/submit.py

@@ -108,8 +108,10 @@ def create_app(config_class=None) -> Flask:
     if app.config.get("MAX_CONTENT_LENGTH") is None:
         app.config["MAX_CONTENT_LENGTH"] = app.config["UPLOAD_MAX_TOTAL_BYTES"] + 2**21
     if app.config["PROXY_FIX_HOPS"]:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_HOPS"],
-                                x_proto=app.config["PROXY_FIX_HOPS"])
+        # Flask's documented way to add WSGI middleware; its types make wsgi_app a method.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=app.config["PROXY_FIX_HOPS"],
+            x_proto=app.config["PROXY_FIX_HOPS"])
 
     db.init_app(app)
 

@@ -185,7 +185,8 @@ def _sentence(action: str, d: dict, names: dict | None) -> str | None:  # noqa: 
     if action == "file_downloaded":
         return _l("Downloaded a file of the case.")
     if action == "report_redacted":
-        part = REPORT_PART.get(get("field"), get("field") or "—")
+        field = get("field") or "—"
+        part = REPORT_PART.get(field, field)
         return _l("Deleted irrelevant personal data from the report (%(part)s): %(count)s "
                   "passages replaced by “[redacted]”.", part=part, count=get("occurrences", 0))
     if action == "message_redacted":

@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 
 from flask import current_app, has_request_context, request
 from limits.storage import Storage
-from sqlalchemy import case, delete, literal, select
+from sqlalchemy import case, delete, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
@@ -88,13 +89,10 @@ def _run(work, in_transaction: bool = False):
 def _upsert(connection, key: str, amount: int, expiry: float, now: float) -> int:
     from .models import RateCounter
     table = RateCounter.__table__
-    if connection.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     live = table.c.expires_at > now
-    statement = insert(table).values(key=key, count=amount, expires_at=now + expiry)
-    statement = statement.on_conflict_do_update(
+    statement = insert(RateCounter).values(
+        key=key, count=amount, expires_at=now + expiry).on_conflict_do_update(
         index_elements=[table.c.key],
         set_={"count": case((live, table.c.count + amount), else_=literal(amount)),
               "expires_at": case((live, table.c.expires_at), else_=literal(now + expiry))},
@@ -138,7 +136,7 @@ def counter_extend(name: str, expiry: float, *, in_transaction: bool = False) ->
     from .models import RateCounter
     until = time.time() + expiry
     _run(lambda connection: connection.execute(
-        RateCounter.__table__.update().where(RateCounter.key == _row_key(name))
+        update(RateCounter).where(RateCounter.key == _row_key(name))
         .values(expires_at=until)), in_transaction)
 
 

@@ -11,6 +11,7 @@ import io
 import os
 import secrets
 import subprocess
+import tarfile
 import threading
 import time
 from pathlib import Path
@@ -22,7 +23,8 @@ from flask_babel import force_locale
 from sqlalchemy import func, make_url, select
 
 from app import create_app
-from app.crypto import envelope, files, keys
+from app.crypto import aead, envelope, files, keys
+from app.crypto.seal import public_bytes
 from app.extensions import db
 from app.models import Attachment, AuditEntry, Case, Institution, StaffMember
 from app.services.access import keys as access
@@ -325,3 +327,30 @@ def test_the_snapshot_is_consistent_while_the_portal_keeps_writing(
     assert result.exit_code == 0, result.output
     assert "Audit chain intact." in result.output
     assert f"audit_entry: {entries_before}\n" in result.output
+
+
+def test_a_backup_whose_manifest_is_not_a_file_is_refused_with_the_reason(
+        second_instance, tmp_path):
+    """Sealed to the right recovery key, but the manifest entry is a directory: refused with
+    the usual message, not a crash on the missing file content."""
+    target_app, target_uploads = second_instance
+    recovery = X25519PrivateKey.generate()
+    backup_id, archive_key = os.urandom(backup_format.ID_BYTES), aead.new_key()
+    path = tmp_path / "odd.avz"
+    with open(path, "wb") as target:
+        target.write(backup_format.header(backup_id, archive_key,
+                                          [public_bytes(recovery.public_key())]))
+        pipe = backup_format.EncryptingPipe(target, archive_key,
+                                            backup_format.stream_id(backup_id))
+        with tarfile.open(fileobj=pipe.writer, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+            entry = tarfile.TarInfo("manifest.json")
+            entry.type = tarfile.DIRTYPE
+            tar.addfile(entry)
+        pipe.close()
+    result = restore(target_app, path, keys.recovery_code(recovery))
+    assert result.exit_code != 0
+    assert "not an Avertizor backup, or it is damaged" in result.output, result.output
+    with target_app.app_context():
+        assert set(row_counts().values()) == {0}
+        db.session.remove()
+    assert list(target_uploads.iterdir()) == []

@@ -285,6 +285,7 @@ def test_exports_are_audited(known, sign_in, app):
         AuditEntry.action == "stats_export"))
     csv_file = staff.get("/staff/stats/export/csv?period=year&year=2025")
     assert csv_file.status_code == 200 and csv_file.mimetype == "text/csv"
+    assert csv_file.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment;" in csv_file.headers["Content-Disposition"]
     text = csv_file.get_data(as_text=True)
     lines = text.splitlines()

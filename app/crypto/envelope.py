@@ -36,7 +36,9 @@ def encrypt_field(key: bytes, case_uuid: str, field: str, plaintext: bytes) -> b
     return aead.encrypt(key, plaintext, f"case:{case_uuid}:{field}")
 
 
-def decrypt_field(key: bytes, case_uuid: str, field: str, blob: bytes) -> bytes:
+def decrypt_field(key: bytes, case_uuid: str, field: str, blob: bytes | None) -> bytes:
+    if blob is None:  # erased by retention, together with every key that could open it
+        raise ValueError(f"case {case_uuid}: its {field} was purged")
     return aead.decrypt(key, blob, f"case:{case_uuid}:{field}")
 
 

@@ -4,11 +4,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 
-class Attachment(db.Model):
+class Attachment(Model):
     """An evidence file. Its name, type and size are encrypted; on disk it has a random name."""
 
     __tablename__ = "attachment"

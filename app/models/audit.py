@@ -3,11 +3,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """Append-only, hash-chained record of staff actions: each entry's hash covers its fields
     and the previous entry's hash, so an edited or deleted entry breaks the chain."""
 
@@ -34,7 +34,7 @@ class AuditEntry(db.Model):
     entry_mac: Mapped[bytes | None] = mapped_column(LargeBinary(32))
 
 
-class AuditHead(db.Model):
+class AuditHead(Model):
     """The chain's last link per institution; its row lock serialises concurrent writers."""
 
     __tablename__ = "audit_head"

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, str_enum, utcnow
 
 
@@ -63,7 +63,7 @@ class Outcome(enum.Enum):
     FORWARDED = "forwarded"
 
 
-class Case(db.Model):
+class Case(Model):
     __tablename__ = "case"
     __table_args__ = (
         UniqueConstraint("institution_id", "reference"),
@@ -138,7 +138,7 @@ class Case(db.Model):
     )
 
 
-class CaseEvent(db.Model):
+class CaseEvent(Model):
     """Every transition of a case, with its time and actor (none for the reporter)."""
 
     __tablename__ = "case_event"

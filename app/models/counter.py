@@ -1,10 +1,10 @@
 from sqlalchemy import Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 
 
-class RateCounter(db.Model):
+class RateCounter(Model):
     """A fixed-window counter shared by every worker: rate limits and sign-in lockouts.
 
     The key is a SHA-256 digest of the counter's name (which itself holds only keyed digests

@@ -3,13 +3,13 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 PENDING, APPROVED, DENIED = "pending", "approved", "denied"
 
 
-class IdentityRequest(db.Model):
+class IdentityRequest(Model):
     """Policy `custodian`: a handler asks to see a reporter's identity; a custodian decides."""
 
     __tablename__ = "identity_request"

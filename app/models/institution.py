@@ -3,11 +3,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 
-class Institution(db.Model):
+class Institution(Model):
     __tablename__ = "institution"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -33,7 +33,7 @@ class Institution(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class ReferenceCounter(db.Model):
+class ReferenceCounter(Model):
     """Last reference number handed out per institution and year (SES-<year>-<seq>)."""
 
     __tablename__ = "reference_counter"

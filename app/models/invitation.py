@@ -3,11 +3,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 
-class Invitation(db.Model):
+class Invitation(Model):
     """A one-time activation link for a new staff member; only a hash of its token is kept."""
 
     __tablename__ = "invitation"

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, str_enum, utcnow
 
 
@@ -14,7 +14,7 @@ class KeyKind(enum.Enum):
     IDENTITY = "identity"
 
 
-class KeyWrap(db.Model):
+class KeyWrap(Model):
     """A case or identity key sealed to a staff member, or (staff_id None) to the recovery key."""
 
     __tablename__ = "key_wrap"
@@ -35,7 +35,7 @@ class KeyWrap(db.Model):
     case = relationship("Case")
 
 
-class Receipt(db.Model):
+class Receipt(Model):
     """The reporter's way back in. The receipt itself is never stored: only
     Argon2id(receipt, institution salt) split into a lookup id and the key that wraps the case key."""
 

@@ -4,14 +4,14 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 FROM_REPORTER = "reporter"
 FROM_STAFF = "staff"
 
 
-class Message(db.Model):
+class Message(Model):
     """One message of the thread between the reporter and the handlers."""
 
     __tablename__ = "message"
@@ -26,7 +26,7 @@ class Message(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class CaseSeen(db.Model):
+class CaseSeen(Model):
     """When a handler last opened a case: a reporter's message after it is unread for them."""
 
     __tablename__ = "case_seen"
@@ -38,7 +38,7 @@ class CaseSeen(db.Model):
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class HeldUpload(db.Model):
+class HeldUpload(Model):
     """Evidence kept across a refused report form for a few minutes, so the reporter need not
     choose the files again: sealed under a key that exists only in the reporter's cookie
     (see services.intake.held_files), found by a hash of the cookie's id."""

@@ -4,11 +4,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 
-class Note(db.Model):
+class Note(Model):
     """An internal note of the handlers, never shown to the reporter."""
 
     __tablename__ = "note"

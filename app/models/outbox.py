@@ -3,11 +3,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 
-class OutboxMail(db.Model):
+class OutboxMail(Model):
     """A mail waiting to be delivered. Bodies never carry report content, names or receipts.
     The recipient is erased once the mail has gone."""
 

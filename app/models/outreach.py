@@ -4,7 +4,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, str_enum, utcnow
 
 
@@ -26,7 +26,7 @@ class OutreachKind(enum.Enum):
     ACTIVITY = "activity"  # an awareness activity with participants (measure 2.1)
 
 
-class OutreachItem(db.Model):
+class OutreachItem(Model):
     """A preventive message, post or awareness activity, logged by the coordinator."""
 
     __tablename__ = "outreach_item"
@@ -46,7 +46,7 @@ class OutreachItem(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class UsageCounter(db.Model):
+class UsageCounter(Model):
     """Daily counts of portal use (measure 2.3: users of digitalised services). Counts only:
     nothing about who did it."""
 

@@ -3,11 +3,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, LargeBinary
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 
-class ReporterSession(db.Model):
+class ReporterSession(Model):
     """Half of a reporter's session: the case key encrypted under a key that lives only in the
     reporter's cookie. The row is found by a hash of the cookie's id, never by the id itself."""
 

@@ -4,7 +4,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 
@@ -21,7 +21,7 @@ READER_ROLES = (Role.HANDLER, Role.CUSTODIAN)
 TRUSTED_ROLES = (*READER_ROLES, Role.ADMIN)
 
 
-class StaffMember(db.Model):
+class StaffMember(Model):
     __tablename__ = "staff_member"
     __table_args__ = (UniqueConstraint("institution_id", "email"),)
 

@@ -3,14 +3,14 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 PENDING_SECOND_FACTOR = "pending_totp"
 ACTIVE = "active"
 
 
-class StaffSession(db.Model):
+class StaffSession(Model):
     """Half of a staff session: the private key encrypted under a key that exists only in the
     staff member's cookie. Found by a hash of the cookie's id."""
 

@@ -10,7 +10,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..models import OutreachKind
+from ..models import OutreachKind, OutreachPlatform
 from ..services.indicators.outreach import MAX_COUNT, MAX_LINK, MAX_TITLE, OutreachEntry, problems
 from ..services.indicators.periods import MONTH, QUARTER, RANGE, YEAR
 from .labels import OUTREACH_KIND, OUTREACH_PLATFORM
@@ -65,7 +65,8 @@ class OutreachForm(FlaskForm):
         mistake is shown at once; the service checks the same rules again when saving."""
         valid = super().validate(extra_validators)
         entry = OutreachEntry(
-            kind=_enum(OutreachKind, self.kind.data), platform=None,
+            kind=_enum(OutreachKind, self.kind.data),
+            platform=_enum(OutreachPlatform, self.platform.data),
             published_on=self.published_on.data, title=self.title.data or "x",
             link=self.link.data, audience=None if self.audience.errors else self.audience.data,
             participants=None if self.participants.errors else self.participants.data)

@@ -1,5 +1,8 @@
 """Words for the indicators' dimensions, in the reader's language (shared with /transparency)."""
+import enum
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
@@ -65,7 +68,7 @@ _EXTRA = {
     ("origin", stats.RECORDED_BY_STAFF): _l("Recorded by staff"),
 }
 
-_ENUMS = {
+_ENUMS: dict[str, tuple[type[enum.Enum], Mapping[Any, Any]]] = {
     "channel": (Channel, labels.CHANNEL),
     "platform": (Platform, labels.PLATFORM),
     "category": (Category, labels.CATEGORY),

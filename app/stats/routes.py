@@ -166,7 +166,6 @@ def export(kind: str):
         flash(error.message)
         return redirect(url_for(".dashboard", **_period_args(period)))
     response = Response(made.body.encode(), mimetype=made.mimetype)
-    response.charset = "utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{made.filename}"'
     return response
 

@@ -62,4 +62,4 @@ def revoke(access: StaffAccess, case_id: int, member_id: int) -> StaffMember:
 
 
 def _institution_policy(case) -> str:
-    return db.session.get(Institution, case.institution_id).identity_policy
+    return db.session.get_one(Institution, case.institution_id).identity_policy

@@ -42,7 +42,7 @@ def _reason(text: str) -> str:
 
 
 def _policy(case: Case) -> str:
-    return db.session.get(Institution, case.institution_id).identity_policy
+    return db.session.get_one(Institution, case.institution_id).identity_policy
 
 
 def reveal(access: StaffAccess, case_id: int, reason: str) -> dict:
@@ -101,7 +101,7 @@ def _readers(case: Case, requester: StaffMember) -> dict:
     for member in custodians(case.institution_id):
         if key_access.holds_identity_key(case, member):
             readers[str(member.id)] = load_public(member.public_key)
-    institution = db.session.get(Institution, case.institution_id)
+    institution = db.session.get_one(Institution, case.institution_id)
     readers[sealed.RECOVERY] = load_public(institution.recovery_public_key)
     return readers
 
@@ -155,8 +155,8 @@ def decide(access: StaffAccess, request_id: int, approve: bool, reason: str) -> 
     key = _request_key(access, request)
     if key is None:
         raise NotAuthorised(_l("You do not hold the key to this reporter's identity."))
-    case = db.session.get(Case, request.case_id)
-    requester = db.session.get(StaffMember, request.requested_by_staff_id)
+    case = db.session.get_one(Case, request.case_id)
+    requester = db.session.get_one(StaffMember, request.requested_by_staff_id)
     if approve:
         if not key_access.holds_key(case, requester) or not requester.active:
             raise IdentityRefused(_l("The person who asked no longer has access to this "

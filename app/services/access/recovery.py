@@ -143,7 +143,7 @@ def reset_password(institution: Institution, member: StaffMember, recovery: X255
 
     result = ResetResult()
     for case_id in sorted(held):
-        case = db.session.get(Case, case_id)
+        case = db.session.get_one(Case, case_id)
         case_key = access.open_case_key_with_recovery(case, recovery)
         if member.id in _excluded_staff_ids(case, case_key):
             result.skipped_excluded += 1  # should never have held it; do not restore

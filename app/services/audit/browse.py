@@ -43,7 +43,8 @@ def audit_page(admin: StaffMember, *, action: str | None = None, page: int = 1) 
     conditions = [AuditEntry.institution_id == institution_id]
     if action:
         conditions.append(AuditEntry.action == action)
-    total = db.session.scalar(select(func.count(AuditEntry.id)).where(*conditions))
+    total = db.session.execute(
+        select(func.count(AuditEntry.id)).where(*conditions)).scalar_one()
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, page), pages)
     rows = db.session.execute(
@@ -59,8 +60,8 @@ def audit_page(admin: StaffMember, *, action: str | None = None, page: int = 1) 
     chain_break, chain_checked = audit.verify(), True
     if chain_break is not None and chain_break.institution_id != institution_id:
         chain_break, chain_checked = None, False  # not this administrator's chain to read
-    checked = db.session.scalar(select(func.count(AuditEntry.id)).where(
-        AuditEntry.institution_id == institution_id))
+    checked = db.session.execute(select(func.count(AuditEntry.id)).where(
+        AuditEntry.institution_id == institution_id)).scalar_one()
     head = audit.current_head(institution_id)
     return AuditPage(rows=[AuditRow(entry, name, reference) for entry, name, reference in rows],
                      total=total, page=page, pages=pages, actions=actions,

@@ -2,7 +2,7 @@
 who holds the key) and downloading its files. Every read of content is written to the audit log.
 Opening a case here is the one check of role and key that messages and notes rely on too."""
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -94,7 +94,8 @@ def read_case(access: StaffAccess, case_id: int) -> StaffCaseView:
         by_message.setdefault(attachment.message_id, []).append(_file_view(attachment, case_key))
     names = staff_names(case.institution_id)
     thread = [
-        ThreadItem(kind=m.author, created_at=m.created_at, staff_name=names.get(m.staff_id),
+        ThreadItem(kind=m.author, created_at=m.created_at,
+                   staff_name=names.get(m.staff_id) if m.staff_id is not None else None,
                    body=envelope.decrypt_message(case_key, m.uuid, m.body).decode(),
                    files=by_message.get(m.id, []), message_id=m.id)
         for m in db.session.scalars(select(Message).where(Message.case_id == case.id))
@@ -123,7 +124,7 @@ def read_case(access: StaffAccess, case_id: int) -> StaffCaseView:
 
 
 def download(access: StaffAccess, case_id: int,
-             attachment_id: int) -> tuple[FileView, Iterator[bytes]]:
+             attachment_id: int) -> tuple[FileView, Iterable[bytes]]:
     """The file's description and its plaintext, decrypted chunk by chunk as it streams."""
     case, case_key = open_case_key(access, case_id)
     attachment = db.session.get(Attachment, attachment_id)

@@ -65,7 +65,7 @@ def inbox(member: StaffMember, filters: InboxFilters) -> InboxPage:
     """Cases this handler holds a key for, soonest deadline first (closed ones last)."""
     require_role(member, Role.HANDLER)
     matches = select(Case.id).where(*_conditions(member, filters)).limit(COUNT_CAP + 1)
-    total = db.session.scalar(select(func.count()).select_from(matches.subquery()))
+    total = db.session.execute(select(func.count()).select_from(matches.subquery())).scalar_one()
     capped = total > COUNT_CAP
     total = min(total, COUNT_CAP)
     pages = max(1, -(-total // PAGE_SIZE))

@@ -60,7 +60,7 @@ def triage(access: StaffAccess, case_id: int, *, regime: Regime, category: Categ
     if regime is Regime.FORWARDED and case.forwarded_at is not None:
         raise IllegalTransition(_l("This case has already been forwarded."))
     case.regime, case.category = regime, category
-    detail = {"regime": regime.value, "category": category.value}
+    detail: dict[str, object] = {"regime": regime.value, "category": category.value}
     if case.anonymous and regime is Regime.PETITION:
         detail["examine_anonymous"] = bool(examine_anonymous)
     _record(access, case, "triaged", **detail)
@@ -165,7 +165,7 @@ def reopen(access: StaffAccess, case_id: int) -> Case:
         raise IllegalTransition(_l("A forwarded case belongs to another authority now."))
     previous_outcome = case.outcome
     case.status, case.outcome, case.closed_at = Status.ASSESSMENT, None, None
-    _record(access, case, "reopened", previous_outcome=previous_outcome.value)
+    _record(access, case, "reopened", previous_outcome=previous_outcome and previous_outcome.value)
     return case
 
 

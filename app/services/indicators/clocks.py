@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import Select, and_, bindparam, func, or_, select
 
 from ...extensions import db
 from ...models import Case, CaseEvent, Regime
@@ -82,8 +82,8 @@ def _acknowledged_at():
 @dataclass(frozen=True)
 class _ClockQuery:
     keys: tuple[str, ...]
-    counts: object  # the statement counting met / late / pending (and the median on PG)
-    durations: object  # days from receipt, one row per case that has an answer
+    counts: Select  # the statement counting met / late / pending (and the median on PG)
+    durations: Select  # days from receipt, one row per case that has an answer
 
 
 def _clock_query(conditions: list, done_at, due_at, extended, postgresql: bool) -> _ClockQuery:
@@ -101,6 +101,7 @@ def _clock_query(conditions: list, done_at, due_at, extended, postgresql: bool) 
                and_(c.done_at.is_(None), c.due_at < now))
     pending = and_(c.done_at.is_(None), c.due_at >= now)
     days = days_between(c.done_at, c.received_at)
+    keys: tuple[str, ...]
     if extended is not None:
         keys = (MET, MET_EXTENDED, LATE, PENDING)
         measures = [count_if(and_(met, c.extended.is_(False))),

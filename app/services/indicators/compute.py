@@ -201,10 +201,10 @@ def _outreach(institution_id: int, period: Period) -> Outreach:
     for kind, platform, count, reached, present in rows:
         if kind is OutreachKind.POST:
             posts[platform.value] = count
-            audience += int(reached)
+            audience += int(reached or 0)
         else:
             activities[platform.value] = count
-            participants += int(present)
+            participants += int(present or 0)
     keys = [platform.value for platform in OutreachPlatform]
     return Outreach(posts=Breakdown("preventive_posts", _ordered(keys, posts)),
                     post_audience=audience, activities=sum(activities.values()),

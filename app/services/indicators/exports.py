@@ -214,7 +214,7 @@ def _number(value) -> str:
 def _items(view: PublicIndicators) -> list[tuple[str, str, object]]:
     """(indicator, dimension, figure): a Shown count, a plain int (the institution's own
     posts), or a share / median (float, or None when not published)."""
-    out = [("reports_received", "total", view.received)]
+    out: list[tuple[str, str, object]] = [("reports_received", "total", view.received)]
     for indicator, cells in (("reports_by_channel", view.channels),
                              ("reports_by_category", view.categories),
                              ("reports_by_outcome", view.outcomes),

@@ -32,7 +32,7 @@ class OutreachNotFound(DomainError):
 class OutreachEntry:
     kind: OutreachKind
     platform: OutreachPlatform
-    published_on: date
+    published_on: date | None  # None is refused by problems()
     title: str
     link: str | None = None
     audience: int | None = None

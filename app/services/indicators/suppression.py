@@ -102,10 +102,11 @@ def protect(cells: "OrderedDict[str, int]", threshold: int) -> tuple[Shown, "Ord
 def share(met: Shown, late: Shown, *extra: Shown) -> float | None:
     """Met / (met + late) in percent, or None when any part is hidden (rule 4)."""
     parts = (met, late, *extra)
-    if any(part.hidden for part in parts):
+    counts = [part.value for part in parts if part.value is not None]
+    if len(counts) < len(parts):  # a part is hidden
         return None
-    done = sum(part.value for part in (met, *extra))
-    decided = done + late.value
+    done = counts[0] + sum(counts[2:])
+    decided = done + counts[1]
     return round(100 * done / decided, 1) if decided else None
 
 

@@ -21,7 +21,7 @@ def count(institution_id: int, kind: str, now: datetime | None = None) -> None:
                  .where(UsageCounter.institution_id == institution_id,
                         UsageCounter.day == day, UsageCounter.kind == kind)
                  .values(count=UsageCounter.count + 1))
-    if db.session.execute(statement).rowcount:
+    if db.session.execute(statement).rowcount:  # type: ignore[attr-defined]  # a CursorResult, typed as Result
         return
     try:
         with db.session.begin_nested():

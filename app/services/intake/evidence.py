@@ -87,7 +87,7 @@ def strip_image_metadata(stream: BinaryIO, image_format: str) -> BinaryIO:
                                   "format or as a PDF.")) from exc
     image.info = {}
     cleaned = io.BytesIO()
-    options = {"exif": b""}
+    options: dict[str, bytes | int] = {"exif": b""}
     if image_format == "JPEG":
         if image.mode not in ("RGB", "L", "CMYK"):
             image = image.convert("RGB")

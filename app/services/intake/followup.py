@@ -85,7 +85,7 @@ def resume(cookie_value: str | None, *, idle: timedelta) -> ReporterAccess:
     except DecryptionError as exc:
         raise SessionExpired(_l("Please enter your receipt to continue.")) from exc
     session.last_seen_at = now
-    case = db.session.get(Case, session.case_id)
+    case = db.session.get_one(Case, session.case_id)
     return ReporterAccess(session=session, case=case, case_key=case_key)
 
 

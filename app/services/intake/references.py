@@ -49,6 +49,8 @@ def next_reference(institution_id: int, year: datetime | int) -> str:
             seq = 1
         except IntegrityError:
             seq = _increment(institution_id, year)
+    if seq is None:  # the insert was refused because the counter row exists
+        raise RuntimeError(f"reference counter {institution_id}/{year} vanished")
     return format_reference(year, seq)
 
 

@@ -154,7 +154,7 @@ def submit_report(institution: Institution, report: Report, evidence: list[Evide
     deadlines.refresh(case)
     case.uuid = str(uuid.uuid4())
     case.content = envelope.encrypt_field(case_key, case.uuid, "report", _encode(report.content()))
-    if identity is not None:
+    if identity is not None and identity_key is not None:
         case.identity = envelope.encrypt_field(identity_key, case.uuid, "identity",
                                                _encode(identity))
 

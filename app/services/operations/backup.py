@@ -25,6 +25,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from typing import IO
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -243,11 +244,18 @@ def _write_file(name: str, source) -> None:
         os.fsync(target.fileno())
 
 
+def _file_of(tar: tarfile.TarFile, member: tarfile.TarInfo) -> IO[bytes]:
+    source = tar.extractfile(member)
+    if source is None:  # a directory, link or device where a file belongs
+        raise BackupRefused(_l("This file is not an Avertizor backup, or it is damaged."))
+    return source
+
+
 def _load_archive(tar: tarfile.TarFile, report: RestoreReport) -> None:
     member = tar.next()
     if member is None or member.name != "manifest.json":
         raise BackupRefused(_l("This file is not an Avertizor backup, or it is damaged."))
-    _check_manifest(json.loads(tar.extractfile(member).read()))
+    _check_manifest(json.loads(_file_of(tar, member).read()))
     while (member := tar.next()) is not None:
         kind, _, rest = member.name.partition("/")
         if kind == "tables" and member.isfile():
@@ -256,10 +264,10 @@ def _load_archive(tar: tarfile.TarFile, report: RestoreReport) -> None:
             if table is None:
                 raise BackupRefused(_l("The backup holds a table this version does not know "
                                        "(%(table)s).", table=name))
-            count = _load_rows(table, tar.extractfile(member).read())
+            count = _load_rows(table, _file_of(tar, member).read())
             report.rows[name] = report.rows.get(name, 0) + count
         elif kind == "files" and member.isfile():
-            _write_file(rest, tar.extractfile(member))
+            _write_file(rest, _file_of(tar, member))
             report.files += 1
         else:
             raise BackupRefused(_l("The backup holds an unexpected file name: nothing was "

@@ -38,4 +38,4 @@ def default_institution() -> Institution | None:
 
 def institution_of(row) -> Institution:
     """The institution a tenant-owned row (case, staff member...) belongs to."""
-    return db.session.get(Institution, row.institution_id)
+    return db.session.get_one(Institution, row.institution_id)

@@ -108,7 +108,7 @@ class _TimedConnection(Connection):
 class _Smtp:
     """One SMTP connection for a run, opened at the first mail and closed quietly."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.connection: _TimedConnection | None = None
 
     def send(self, message: Message) -> None:
@@ -157,13 +157,13 @@ def _try_claim(now: datetime) -> _Claimed | None:
         if row is None:
             return None
         # Compare-and-set: of several runs that saw the row due, only one moves it forward.
-        won = db.session.execute(
+        claim = db.session.execute(
             update(OutboxMail)
             .where(OutboxMail.id == row.id, OutboxMail.sent_at.is_(None),
                    OutboxMail.next_attempt_at <= now)
             .values(next_attempt_at=now + CLAIM_LEASE, attempts=OutboxMail.attempts + 1)
-            .execution_options(synchronize_session=False)).rowcount
-        if won == 1:
+            .execution_options(synchronize_session=False))
+        if claim.rowcount == 1:  # type: ignore[attr-defined]  # a CursorResult, typed as Result
             return _Claimed(row.id, row.institution_id, row.recipient, row.subject, row.body,
                             row.attempts + 1, row.created_at, row.kind, row.sealed)
     return None
@@ -229,21 +229,22 @@ def _sender(institution_id: int, cache: dict[int, str]) -> str:
 
 
 def pending_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(OutboxMail).where(_pending()))
+    return db.session.execute(
+        select(func.count()).select_from(OutboxMail).where(_pending())).scalar_one()
 
 
 def undeliverable_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(OutboxMail).where(
+    return db.session.execute(select(func.count()).select_from(OutboxMail).where(
         OutboxMail.sent_at.is_(None), OutboxMail.next_attempt_at >= NEVER,
-        OutboxMail.kind != notify.REPORTER_UPDATE))
+        OutboxMail.kind != notify.REPORTER_UPDATE)).scalar_one()
 
 
 def parked_reporter_updates() -> int:
     """Reporter notices left without an address by earlier versions (which erased it after a
     failed attempt), waiting for a handler to open their case."""
-    return db.session.scalar(select(func.count()).select_from(OutboxMail).where(
+    return db.session.execute(select(func.count()).select_from(OutboxMail).where(
         OutboxMail.sent_at.is_(None), OutboxMail.kind == notify.REPORTER_UPDATE,
-        OutboxMail.recipient == ERASED, OutboxMail.sealed.is_(None)))
+        OutboxMail.recipient == ERASED, OutboxMail.sealed.is_(None))).scalar_one()
 
 
 class _FileMailbox:

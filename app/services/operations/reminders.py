@@ -86,11 +86,13 @@ def queue_deadline_reminders(now: datetime | None = None) -> int:
     now = now or utcnow()
     queued = 0
     for institution_id in db.session.scalars(select(Institution.id).order_by(Institution.id)).all():
-        institution = db.session.get(Institution, institution_id)
+        institution = db.session.get_one(Institution, institution_id)
         cases = _due_cases(institution, now)
         holders = _handlers_by_case([case.id for case in cases])
         notices = []
         for case in cases:
+            if case.next_deadline_at is None:  # not selected by _due_cases
+                continue
             kind = "deadline_overdue" if case.next_deadline_at <= now else "deadline_near"
             notices.append((case, kind, [(member, reminder_key(case, member, kind))
                                          for member in holders.get(case.id, [])]))

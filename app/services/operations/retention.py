@@ -111,7 +111,9 @@ def purge_expired(now: datetime | None = None, batch: int = BATCH) -> int:
                 break
             zero_freed_pages()
             for case_id, closed_at in rows:
-                if purge_date(closed_at, years) <= now and _purge(case_id, now):
+                # closed_at <= … above leaves out open cases (NULL closed_at)
+                if closed_at is not None and purge_date(closed_at, years) <= now \
+                        and _purge(case_id, now):
                     purged += 1
             after_id = rows[-1].id
             db.session.commit()
@@ -127,8 +129,8 @@ def _purge(case_id: int, now: datetime) -> bool:
         # updated_at keeps the last work on the case; purged_at says when it was purged.
         .values(content=None, identity=None, notify=None, purged_at=now,
                 updated_at=Case.updated_at)
-        .execution_options(synchronize_session=False)).rowcount
-    if claimed != 1:
+        .execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult, typed as Result
         return False
     for storage_name in db.session.scalars(
             select(Attachment.storage_name).where(Attachment.case_id == case_id)).all():
@@ -140,7 +142,7 @@ def _purge(case_id: int, now: datetime) -> bool:
     # A notice to the reporter not yet sent holds their address in clear.
     db.session.execute(delete(OutboxMail).where(OutboxMail.case_id == case_id,
                                                 OutboxMail.sent_at.is_(None)))
-    case = db.session.get(Case, case_id)
+    case = db.session.get_one(Case, case_id)
     audit.record(PURGED, institution_id=case.institution_id, case=case,
                  detail={"reference": case.reference})
     return True
@@ -165,7 +167,8 @@ def _soon(institution: Institution, now: datetime, *conditions) -> list[PurgeSoo
         select(Case).where(*_not_purged(institution.id),
                            Case.closed_at <= _closed_until(until, years), *conditions)
         .order_by(Case.closed_at, Case.id).limit(LIST_LIMIT))
-    found = [PurgeSoon(case, purge_date(case.closed_at, years)) for case in cases]
+    found = [PurgeSoon(case, purge_date(case.closed_at, years)) for case in cases
+             if case.closed_at is not None]  # always, by the closed_at condition
     return [item for item in found if item.purge_on <= until]
 
 
@@ -174,7 +177,7 @@ def approaching_purge(member: StaffMember, now: datetime | None = None) -> list[
     require_role(member, Role.HANDLER)
     holds_key = exists().where(KeyWrap.case_id == Case.id, KeyWrap.staff_id == member.id,
                                KeyWrap.kind == KeyKind.CASE)
-    institution = db.session.get(Institution, member.institution_id)
+    institution = db.session.get_one(Institution, member.institution_id)
     return _soon(institution, now or utcnow(), holds_key)
 
 

@@ -74,7 +74,7 @@ def current(institution: Institution) -> InstitutionSettings:
 
 def for_admin(admin: StaffMember) -> tuple[Institution, InstitutionSettings]:
     require_role(admin, Role.ADMIN)
-    institution = db.session.get(Institution, admin.institution_id)
+    institution = db.session.get_one(Institution, admin.institution_id)
     return institution, current(institution)
 
 

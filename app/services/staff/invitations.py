@@ -181,9 +181,9 @@ def activate(token: str, *, password: str, totp_secret: bytes, code: str, app_se
                Invitation.expires_at > utcnow())
         .values(used_at=utcnow())
         .execution_options(synchronize_session=False))
-    if claimed.rowcount != 1:
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult, typed as Result
         raise InvitationInvalid(INVALID_LINK)
-    institution = db.session.get(Institution, invitation.institution_id)
+    institution = db.session.get_one(Institution, invitation.institution_id)
     member = add_staff(institution, email=invitation.email, name=invitation.name,
                        roles=invited_roles(invitation), password=password,
                        kdf_params=kdf_params)

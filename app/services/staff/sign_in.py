@@ -105,7 +105,7 @@ def _known_device(member: StaffMember, cookie: str | None) -> str | None:
     if not cookie:
         return None
     try:
-        found = _devices().loads(cookie, max_age=DEVICE_LIFETIME.total_seconds())
+        found = _devices().loads(cookie, max_age=int(DEVICE_LIFETIME.total_seconds()))
     except BadData:
         return None
     if not isinstance(found, dict) or found.get("staff") != member.id:
@@ -144,7 +144,7 @@ def check_password(institution: Institution, email: str, password: str,
     known = _known_device(member, device) if member is not None else None
     # Reserved before the Argon2id run, for known and unknown e-mails alike; the account is
     # read again after it, so that a lock set by an attempt this one waited for is seen.
-    counter = (f"signin-device|{member.id}|{known}" if known
+    counter = (f"signin-device|{member.id}|{known}" if known and member is not None
                else _address_counter(institution.id, email))
     everyone = _global_counter(institution.id, email)
     attempt = ratelimit.counter_hit(counter, WINDOW, in_transaction=True)

@@ -78,7 +78,7 @@ def claim_step(staff_id: int, step: int) -> bool:
                or_(StaffMember.totp_last_step.is_(None), StaffMember.totp_last_step < step))
         .values(totp_last_step=step)
         .execution_options(synchronize_session=False))
-    return result.rowcount == 1
+    return result.rowcount == 1  # type: ignore[attr-defined]  # a CursorResult, typed as Result
 
 
 def _storage_key(app_secret: str) -> bytes:
