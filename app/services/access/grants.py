@@ -6,7 +6,7 @@ from sqlalchemy import delete
 
 from ...crypto import envelope
 from ...extensions import db
-from ...models import Institution, KeyKind, KeyWrap, Role, StaffMember
+from ...models import IdentityPolicy, Institution, KeyKind, KeyWrap, Role, StaffMember
 from ..audit import chain as audit
 from ..errors import DomainError
 from ..staff.sign_in import StaffAccess
@@ -36,7 +36,7 @@ def grant(access: StaffAccess, case_id: int, member_id: int) -> StaffMember:
         raise GrantRefused(_l("The reporter excluded this person from the case."))
     key_access.reseal(case, KeyKind.CASE, case_key, to=member)
     if case.identity is not None and key_access.holds_identity_key(case, access.member) \
-            and _institution_policy(case) == "direct":
+            and _institution_policy(case) is IdentityPolicy.DIRECT:
         identity_key = key_access.open_case_key(case, access.member, access.private_key,
                                                 KeyKind.IDENTITY)
         key_access.reseal(case, KeyKind.IDENTITY, identity_key, to=member)
@@ -61,5 +61,5 @@ def revoke(access: StaffAccess, case_id: int, member_id: int) -> StaffMember:
     return member
 
 
-def _institution_policy(case) -> str:
+def _institution_policy(case) -> IdentityPolicy:
     return db.session.get(Institution, case.institution_id).identity_policy

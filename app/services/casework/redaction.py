@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from ...crypto import envelope
 from ...extensions import db
-from ...models import Attachment, Case, CaseEvent, Message
+from ...models import Attachment, Case, CaseEvent, EventKind, Message
 from ...models.types import utcnow
 from ..audit import chain as audit
 from ..errors import DomainError
@@ -56,7 +56,7 @@ def _redact(text: str, passage: str | None) -> tuple[str, int]:
                               "appears, or choose another part of the case."), field="passage")
 
 
-def _record(access: StaffAccess, case: Case, kind: str, detail: dict) -> None:
+def _record(access: StaffAccess, case: Case, kind: EventKind, detail: dict) -> None:
     """A case event and an audit entry with the place and the reason: never the text."""
     db.session.add(CaseEvent(case_id=case.id, institution_id=case.institution_id, kind=kind,
                              actor_staff_id=access.member.id,
@@ -79,7 +79,7 @@ def redact_report(access: StaffAccess, case_id: int, field: str, passage: str,
     zero_freed_pages()
     case.content = envelope.encrypt_field(case_key, case.uuid, "report",
                                           json.dumps(content, ensure_ascii=False).encode())
-    _record(access, case, "report_redacted",
+    _record(access, case, EventKind.REPORT_REDACTED,
             {"field": field, "occurrences": count, "reason": reason})
     db.session.flush()
     return count
@@ -97,7 +97,7 @@ def redact_message(access: StaffAccess, case_id: int, message_id: int, passage: 
     body, count = _redact(body, passage)
     zero_freed_pages()
     message.body = envelope.encrypt_message(case_key, message.uuid, body.encode())
-    _record(access, case, "message_redacted",
+    _record(access, case, EventKind.MESSAGE_REDACTED,
             {"message": message.id, "occurrences": count, "reason": reason})
     db.session.flush()
     return count
@@ -113,6 +113,6 @@ def delete_file(access: StaffAccess, case_id: int, attachment_id: int, reason: s
     zero_freed_pages()
     shred_after_commit(upload_path(attachment.storage_name))
     db.session.delete(attachment)
-    _record(access, case, "file_deleted", {"file": attachment.id, "reason": reason})
+    _record(access, case, EventKind.FILE_DELETED, {"file": attachment.id, "reason": reason})
     db.session.flush()
 

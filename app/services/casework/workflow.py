@@ -9,7 +9,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 
 from ...extensions import db
-from ...models import Case, CaseEvent, Category, Outcome, Regime, StaffMember, Status
+from ...models import Case, CaseEvent, Category, EventKind, Outcome, Regime, StaffMember, Status
 from ...models.types import utcnow
 from ..access.guards import case_for_handler
 from ..access.keys import holds_key
@@ -27,7 +27,7 @@ class IllegalTransition(DomainError):
     pass
 
 
-def _record(access: StaffAccess, case: Case, kind: str, **detail) -> None:
+def _record(access: StaffAccess, case: Case, kind: EventKind, **detail) -> None:
     detail_text = json.dumps(detail, sort_keys=True, default=str,
                              ensure_ascii=False) if detail else None
     db.session.add(CaseEvent(case_id=case.id, institution_id=case.institution_id, kind=kind,
@@ -63,7 +63,7 @@ def triage(access: StaffAccess, case_id: int, *, regime: Regime, category: Categ
     detail = {"regime": regime.value, "category": category.value}
     if case.anonymous and regime is Regime.PETITION:
         detail["examine_anonymous"] = bool(examine_anonymous)
-    _record(access, case, "triaged", **detail)
+    _record(access, case, EventKind.TRIAGED, **detail)
     return case
 
 
@@ -78,7 +78,7 @@ def acknowledge(access: StaffAccess, case_id: int, case_key: bytes, message: str
     if case.status is Status.RECEIVED:
         case.status = Status.ACKNOWLEDGED
     case.acknowledged_at = utcnow()
-    _record(access, case, "acknowledged")
+    _record(access, case, EventKind.ACKNOWLEDGED)
     return case
 
 
@@ -89,7 +89,8 @@ def start_assessment(access: StaffAccess, case_id: int) -> Case:
     if case.regime is None:
         raise IllegalTransition(_l("Triage the case first: choose the law that applies."))
     previous, case.status = case.status, Status.ASSESSMENT
-    _record(access, case, "status_changed", **{"from": previous.value, "to": "assessment"})
+    _record(access, case, EventKind.STATUS_CHANGED,
+            **{"from": previous.value, "to": Status.ASSESSMENT.value})
     return case
 
 
@@ -98,7 +99,8 @@ def start_investigation(access: StaffAccess, case_id: int) -> Case:
     _require_status(case, {Status.ASSESSMENT},
                     _l("A case moves to investigation from assessment."))
     case.status = Status.INVESTIGATION
-    _record(access, case, "status_changed", **{"from": "assessment", "to": "investigation"})
+    _record(access, case, EventKind.STATUS_CHANGED, **{"from": Status.ASSESSMENT.value,
+                                                "to": Status.INVESTIGATION.value})
     return case
 
 
@@ -115,7 +117,8 @@ def close(access: StaffAccess, case_id: int, case_key: bytes, outcome: Outcome,
     send_staff_message(access, case, case_key, _require_message(message), [])
     previous = case.status
     case.status, case.outcome, case.closed_at = Status.CLOSED, outcome, utcnow()
-    _record(access, case, "closed", **{"from": previous.value, "outcome": outcome.value})
+    _record(access, case, EventKind.CLOSED,
+            **{"from": previous.value, "outcome": outcome.value})
     return case
 
 
@@ -138,7 +141,7 @@ def forward(access: StaffAccess, case_id: int, case_key: bytes, authority: str,
     # Noon of that Romanian day, but never later than now (a forward recorded this morning).
     case.forwarded_at = min(local_noon(forwarded_on), now)
     case.status, case.outcome, case.closed_at = Status.CLOSED, Outcome.FORWARDED, now
-    _record(access, case, "forwarded", authority=case.forwarded_to,
+    _record(access, case, EventKind.FORWARDED, authority=case.forwarded_to,
             on=forwarded_on.isoformat())
     return case
 
@@ -153,7 +156,7 @@ def extend(access: StaffAccess, case_id: int, case_key: bytes, message: str) -> 
         raise IllegalTransition(_l("The deadline has already been extended once."))
     send_staff_message(access, case, case_key, _require_message(message), [])
     case.extended_at = utcnow()
-    _record(access, case, "extended", days=deadlines.EXTENSION.days)
+    _record(access, case, EventKind.EXTENDED, days=deadlines.EXTENSION.days)
     return case
 
 
@@ -165,7 +168,7 @@ def reopen(access: StaffAccess, case_id: int) -> Case:
         raise IllegalTransition(_l("A forwarded case belongs to another authority now."))
     previous_outcome = case.outcome
     case.status, case.outcome, case.closed_at = Status.ASSESSMENT, None, None
-    _record(access, case, "reopened", previous_outcome=previous_outcome.value)
+    _record(access, case, EventKind.REOPENED, previous_outcome=previous_outcome.value)
     return case
 
 
@@ -177,14 +180,14 @@ def assign(access: StaffAccess, case_id: int, to_member_id: int | None) -> Case:
                 or not holds_key(case, member):
             raise IllegalTransition(_l("Assign the case to a handler who holds its key."))
     case.assigned_staff_id = to_member_id
-    _record(access, case, "assigned", to=to_member_id)
+    _record(access, case, EventKind.ASSIGNED, to=to_member_id)
     return case
 
 
 def examine_anonymous_decision(case: Case) -> bool | None:
     """The last triage's choice to examine an anonymous petition anyway (None: never asked)."""
     for event in reversed(case.events):
-        if event.kind == "triaged":
+        if event.kind is EventKind.TRIAGED:
             try:
                 detail = json.loads(event.detail or "{}")
             except ValueError:

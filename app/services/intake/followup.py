@@ -19,6 +19,7 @@ from ...models import (
     Attachment,
     Case,
     CaseEvent,
+    EventKind,
     Institution,
     Message,
     ReporterSession,
@@ -144,7 +145,7 @@ def send_message(access: ReporterAccess, body: str, evidence: list[Evidence]) ->
                        message=message)
         for item in evidence])
     db.session.add(CaseEvent(case_id=case.id, institution_id=case.institution_id,
-                             kind="reporter_message"))
+                             kind=EventKind.REPORTER_MESSAGE))
     inbox.reporter_wrote(case)  # unread for its handlers, who get a content-free mail
     case.updated_at = utcnow()
     db.session.flush()

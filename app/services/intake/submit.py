@@ -18,6 +18,7 @@ from ...models import (
     CaseEvent,
     Category,
     Channel,
+    EventKind,
     Institution,
     Platform,
     Receipt,
@@ -168,7 +169,7 @@ def submit_report(institution: Institution, report: Report, evidence: list[Evide
     case.reference = references.next_reference(institution.id, received_at)
     db.session.add(case)
     db.session.add_all(attachments)
-    db.session.add(CaseEvent(case=case, institution_id=institution.id, kind="received", at=now,
+    db.session.add(CaseEvent(case=case, institution_id=institution.id, kind=EventKind.RECEIVED, at=now,
                              actor_staff_id=case.recorded_by_staff_id,
                              detail=f'{{"channel": "{case.channel.value}"}}'))
     if derived is not None:
