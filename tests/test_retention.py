@@ -22,7 +22,7 @@ from app.models import (
     Attachment,
     AuditEntry,
     Case,
-    CaseEvent,
+    EventKind,
     IdentityRequest,
     KeyWrap,
     Message,
@@ -38,6 +38,7 @@ from app.models import (
 from app.models.types import utcnow
 from app.services.audit import chain as audit
 from app.services.casework import deadlines, messages, notes
+from app.services.casework.events import record_event
 from app.services.indicators import compute as stats
 from app.services.indicators.periods import Period
 from app.services.intake.followup import WRONG_RECEIPT
@@ -70,8 +71,7 @@ def closed_case(submit, closed_at: datetime, **fields) -> tuple[Case, str]:
     case.regime, case.status = Regime.WHISTLEBLOWER, Status.CLOSED
     case.outcome, case.closed_at = Outcome.SUBSTANTIATED, closed_at
     deadlines.refresh(case)
-    db.session.add(CaseEvent(case_id=case.id, institution_id=case.institution_id,
-                             kind="closed", at=closed_at))
+    record_event(case, EventKind.CLOSED, at=closed_at)
     db.session.commit()
     return case, receipt
 

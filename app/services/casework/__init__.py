@@ -5,6 +5,8 @@
                event and an audit entry, and recomputes the deadlines
 - case_view    the case page and file downloads, each read audited; open_case_key, the one
                check of role and key before any content is decrypted
+- events       the case history: record_event(), the one writer of case events, plain
+               metadata only, never typed text or identity
 - messages     messages to the reporter (a message stops the 3-month feedback clock)
 - notes        internal notes, encrypted under the case key, never shown to the reporter
 - deadlines    the legal clocks (Law 361/2022, OG 27/2002) and what "done" means for each;

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from ...crypto import envelope
 from ...extensions import db
-from ...models import Attachment, Case, CaseEvent, EventKind, Message
+from ...models import Attachment, Case, EventKind, Message
 from ...models.types import utcnow
 from ..audit import chain as audit
 from ..errors import DomainError
@@ -21,6 +21,7 @@ from ..intake.evidence import upload_path
 from ..operations.shredding import shred_after_commit, zero_freed_pages
 from ..staff.sign_in import StaffAccess
 from .case_view import open_case_key
+from .events import record_event
 
 REDACTED = "[redacted]"
 REPORT_FIELDS = ("what_happened", "when_where", "persons_involved", "how_known", "transcript")
@@ -58,10 +59,8 @@ def _redact(text: str, passage: str | None) -> tuple[str, int]:
 
 def _record(access: StaffAccess, case: Case, kind: EventKind, detail: dict) -> None:
     """A case event and an audit entry with the place and the reason: never the text."""
-    db.session.add(CaseEvent(case_id=case.id, institution_id=case.institution_id, kind=kind,
-                             actor_staff_id=access.member.id,
-                             detail=json.dumps({k: v for k, v in detail.items()
-                                                if k != "reason"}, sort_keys=True)))
+    record_event(case, kind, by=access.member,
+                 **{key: value for key, value in detail.items() if key != "reason"})
     audit.record(kind, institution_id=case.institution_id, actor=access.member, case=case,
                  detail=detail)
     case.updated_at = utcnow()

@@ -9,7 +9,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 
 from ...extensions import db
-from ...models import Case, CaseEvent, Category, EventKind, Outcome, Regime, StaffMember, Status
+from ...models import Case, Category, EventKind, Outcome, Regime, StaffMember, Status
 from ...models.types import utcnow
 from ..access.guards import case_for_handler
 from ..access.keys import holds_key
@@ -18,6 +18,7 @@ from ..errors import DomainError
 from ..localtime import local_date, local_noon, local_today
 from ..staff.sign_in import StaffAccess
 from . import deadlines
+from .events import record_event
 from .messages import send_staff_message
 
 OPEN = {Status.RECEIVED, Status.ACKNOWLEDGED, Status.ASSESSMENT, Status.INVESTIGATION}
@@ -28,10 +29,7 @@ class IllegalTransition(DomainError):
 
 
 def _record(access: StaffAccess, case: Case, kind: EventKind, **detail) -> None:
-    detail_text = json.dumps(detail, sort_keys=True, default=str,
-                             ensure_ascii=False) if detail else None
-    db.session.add(CaseEvent(case_id=case.id, institution_id=case.institution_id, kind=kind,
-                             actor_staff_id=access.member.id, detail=detail_text))
+    record_event(case, kind, by=access.member, **detail)
     audit.record(kind, institution_id=case.institution_id, actor=access.member, case=case,
                  detail=detail or "")
     case.updated_at = utcnow()

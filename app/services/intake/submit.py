@@ -15,7 +15,6 @@ from ...crypto.kdf import KdfParams
 from ...extensions import db
 from ...models import (
     Case,
-    CaseEvent,
     Category,
     Channel,
     EventKind,
@@ -29,6 +28,7 @@ from ...models.types import utcnow
 from ..access import keys as access
 from ..audit import chain as audit
 from ..casework import deadlines
+from ..casework.events import record_event
 from ..errors import DomainError
 from ..indicators import usage
 from ..localtime import local_noon, local_today
@@ -169,9 +169,8 @@ def submit_report(institution: Institution, report: Report, evidence: list[Evide
     case.reference = references.next_reference(institution.id, received_at)
     db.session.add(case)
     db.session.add_all(attachments)
-    db.session.add(CaseEvent(case=case, institution_id=institution.id, kind=EventKind.RECEIVED, at=now,
-                             actor_staff_id=case.recorded_by_staff_id,
-                             detail=f'{{"channel": "{case.channel.value}"}}'))
+    record_event(case, EventKind.RECEIVED, by=report.recorded_by, at=now,
+                 channel=case.channel.value)
     if derived is not None:
         db.session.add(Receipt(
             institution_id=institution.id, case=case, lookup_id=derived.public_part,
