@@ -21,6 +21,7 @@ from app.models import (
     Regime,
     Status,
 )
+from app.services.access.opened import open_case
 from app.services.casework import deadlines, workflow
 from app.services.casework.workflow import IllegalTransition
 from app.services.errors import NotAuthorised
@@ -61,18 +62,17 @@ def desk(institution, make_handler, kdf_params, submit):
 
         @staticmethod
         def key(case) -> bytes:
-            from app.services.casework.case_view import open_case_key
-            return open_case_key(Desk.access, case.id)[1]
+            return open_case(Desk.access, case.id).key
 
         @staticmethod
         def step(service, case, *args, **kwargs) -> Case:
             with unit_of_work():
-                return service(Desk.access, case.id, *args, **kwargs)
+                return service(open_case(Desk.access, case.id), *args, **kwargs)
 
         @staticmethod
         def step_with_key(service, case, *args, **kwargs) -> Case:
             with unit_of_work():
-                return service(Desk.access, case.id, Desk.key(case), *args, **kwargs)
+                return service(open_case(Desk.access, case.id), *args, **kwargs)
 
     return Desk
 
@@ -214,12 +214,12 @@ def test_a_handler_without_the_key_is_refused_before_any_rule(desk, make_handler
     outsider = make_handler("Ion Nou")
     access = signed_in(institution, outsider, kdf_params)
     before = snapshot(case.id)
-    for call in (lambda: workflow.triage(access, case.id, regime=Regime.PETITION,
+    for call in (lambda: workflow.triage(open_case(access, case.id), regime=Regime.PETITION,
                                          category=Category.OTHER),
-                 lambda: workflow.start_assessment(access, case.id),
-                 lambda: workflow.reopen(access, case.id),
-                 lambda: workflow.assign(access, case.id, outsider.id),
-                 lambda: workflow.acknowledge(access, case.id, b"\0" * 32, "Primit.")):
+                 lambda: workflow.start_assessment(open_case(access, case.id)),
+                 lambda: workflow.reopen(open_case(access, case.id)),
+                 lambda: workflow.assign(open_case(access, case.id), outsider.id),
+                 lambda: workflow.acknowledge(open_case(access, case.id), "Primit.")):
         with pytest.raises(NotAuthorised):
             with unit_of_work():
                 call()

@@ -9,9 +9,8 @@ from ...extensions import db
 from ...models import IdentityPolicy, Institution, KeyKind, KeyWrap, Role, StaffMember
 from ..audit import chain as audit
 from ..errors import DomainError
-from ..staff.sign_in import StaffAccess
 from . import keys as key_access
-from .guards import case_for_handler
+from .opened import OpenCase
 
 
 class GrantRefused(DomainError):
@@ -26,10 +25,9 @@ def _colleague(case, member_id: int) -> StaffMember:
     return member
 
 
-def grant(access: StaffAccess, case_id: int, member_id: int) -> StaffMember:
+def grant(opened: OpenCase, member_id: int) -> StaffMember:
     """Seal the case key (and, under policy `direct`, the identity key) to a colleague."""
-    case = case_for_handler(access.member, case_id)
-    case_key = key_access.open_case_key(case, access.member, access.private_key)
+    access, case, case_key = opened.access, opened.case, opened.key
     content = json.loads(envelope.decrypt_field(case_key, case.uuid, "report", case.content))
     member = _colleague(case, member_id)
     if member.id in set(content.get("excluded_staff_ids", [])):
@@ -45,8 +43,8 @@ def grant(access: StaffAccess, case_id: int, member_id: int) -> StaffMember:
     return member
 
 
-def revoke(access: StaffAccess, case_id: int, member_id: int) -> StaffMember:
-    case = case_for_handler(access.member, case_id)
+def revoke(opened: OpenCase, member_id: int) -> StaffMember:
+    access, case = opened.access, opened.case
     if member_id == access.member.id:
         raise GrantRefused(_l("You cannot remove your own access; ask a colleague."))
     member = db.session.get(StaffMember, member_id)

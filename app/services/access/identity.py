@@ -31,7 +31,8 @@ from ..errors import DomainError, NotAuthorised
 from ..staff.directory import custodians
 from ..staff.sign_in import StaffAccess
 from . import keys as key_access
-from .guards import case_for_handler, require_role
+from .guards import require_role
+from .opened import OpenCase
 
 MIN_REASON = 10
 MAX_REASON = 1000
@@ -53,9 +54,10 @@ def _policy(case: Case) -> IdentityPolicy:
     return db.session.get(Institution, case.institution_id).identity_policy
 
 
-def reveal(access: StaffAccess, case_id: int, reason: str) -> dict:
-    """The identity, for this request only, after recording who asked and why."""
-    case = case_for_handler(access.member, case_id)
+def reveal(opened: OpenCase, reason: str) -> dict:
+    """The identity, for this request only, after recording who asked and why. Needs the
+    identity key besides the case key."""
+    access, case = opened.access, opened.case
     if case.identity is None:
         raise IdentityRefused(_l("This report is anonymous: there is no identity to show."))
     reason = _reason(reason)
@@ -67,7 +69,7 @@ def reveal(access: StaffAccess, case_id: int, reason: str) -> dict:
                                             KeyKind.IDENTITY)
     # The reason may quote the report: in the audit log only encrypted under the case key, so
     # that only those who read the case read it (not the administrator, not a stolen copy).
-    case_key = key_access.open_case_key(case, access.member, access.private_key)
+    case_key = opened.key
     audit.record("identity_revealed", institution_id=case.institution_id, actor=access.member,
                  case=case, detail={audit.SEALED_REASON: audit.seal_reason(case, case_key,
                                                                            reason)})
@@ -75,8 +77,8 @@ def reveal(access: StaffAccess, case_id: int, reason: str) -> dict:
                                              case.identity))
 
 
-def request_access(access: StaffAccess, case_id: int, reason: str) -> IdentityRequest:
-    case = case_for_handler(access.member, case_id)
+def request_access(opened: OpenCase, reason: str) -> IdentityRequest:
+    access, case = opened.access, opened.case
     if case.identity is None:
         raise IdentityRefused(_l("This report is anonymous: there is no identity to show."))
     if _policy(case) is not IdentityPolicy.CUSTODIAN or key_access.holds_identity_key(case, access.member):
