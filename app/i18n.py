@@ -29,4 +29,7 @@ def register(app: Flask) -> None:
             "outcome_label": labels.OUTCOME.get,
             "deadline_label": labels.DEADLINE.get,
             "event_label": lambda kind: labels.EVENT.get(kind, kind),
+            "identity_policy_label": labels.IDENTITY_POLICY.get,
+            "request_status_label": labels.REQUEST_STATUS.get,
+            "session_stage_label": labels.SESSION_STAGE.get,
         }

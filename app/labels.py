@@ -3,7 +3,20 @@ import json
 
 from flask_babel import lazy_gettext as _l
 
-from .models import Category, Channel, Outcome, Platform, Regime, Role, Status
+from .models import (
+    Category,
+    Channel,
+    DeadlineKind,
+    EventKind,
+    IdentityPolicy,
+    Outcome,
+    Platform,
+    Regime,
+    RequestStatus,
+    Role,
+    SessionStage,
+    Status,
+)
 
 CATEGORY = {
     Category.BRIBERY: _l("Bribery"),
@@ -68,10 +81,27 @@ PLATFORM = {
 }
 
 DEADLINE = {
-    "acknowledge": _l("Acknowledgement"),
-    "feedback": _l("Feedback"),
-    "answer": _l("Answer"),
-    "forward": _l("Forwarding"),
+    DeadlineKind.ACKNOWLEDGE: _l("Acknowledgement"),
+    DeadlineKind.FEEDBACK: _l("Feedback"),
+    DeadlineKind.ANSWER: _l("Answer"),
+    DeadlineKind.FORWARD: _l("Forwarding"),
+}
+
+IDENTITY_POLICY = {
+    IdentityPolicy.DIRECT: _l("The handlers of the case, after an explicit, reasoned and "
+                              "audited reveal"),
+    IdentityPolicy.CUSTODIAN: _l("Only custodians; a handler asks and a custodian approves"),
+}
+
+REQUEST_STATUS = {
+    RequestStatus.PENDING: _l("Waiting for a custodian"),
+    RequestStatus.APPROVED: _l("Approved"),
+    RequestStatus.DENIED: _l("Denied"),
+}
+
+SESSION_STAGE = {
+    SessionStage.PENDING_SECOND_FACTOR: _l("Waiting for the authenticator code"),
+    SessionStage.ACTIVE: _l("Signed in"),
 }
 
 ROLE = {
@@ -81,17 +111,21 @@ ROLE = {
     Role.ADMIN: _l("administrator"),
 }
 
+# StrEnum keys: a lookup by the stored string finds the same label.
 EVENT = {
-    "received": _l("Received"),
-    "triaged": _l("Triaged"),
-    "acknowledged": _l("Acknowledged"),
-    "status_changed": _l("Status changed"),
-    "closed": _l("Closed"),
-    "forwarded": _l("Forwarded"),
-    "extended": _l("Deadline extended"),
-    "reopened": _l("Reopened"),
-    "assigned": _l("Assigned"),
-    "reporter_message": _l("Message from the reporter"),
+    EventKind.RECEIVED: _l("Received"),
+    EventKind.TRIAGED: _l("Triaged"),
+    EventKind.ACKNOWLEDGED: _l("Acknowledged"),
+    EventKind.STATUS_CHANGED: _l("Status changed"),
+    EventKind.CLOSED: _l("Closed"),
+    EventKind.FORWARDED: _l("Forwarded"),
+    EventKind.EXTENDED: _l("Deadline extended"),
+    EventKind.REOPENED: _l("Reopened"),
+    EventKind.ASSIGNED: _l("Assigned"),
+    EventKind.REPORTER_MESSAGE: _l("Message from the reporter"),
+    EventKind.REPORT_REDACTED: _l("Report redacted"),
+    EventKind.MESSAGE_REDACTED: _l("Message redacted"),
+    EventKind.FILE_DELETED: _l("File deleted"),
 }
 
 

@@ -252,3 +252,39 @@ def sign_in(app):
         assert response.status_code == 302, response.get_data(as_text=True)
         return staff_client
     return login
+
+
+# --- service-level fixtures: a handler's access and an opened case ---------------------------
+
+@pytest.fixture
+def staff_access(institution, make_handler, kdf_params):
+    """A handler's StaffAccess exactly as a request gets it: password → Argon2id → private
+    key → split session row → resumed with the cookie. The handler exists before any report
+    a test submits, so every report is sealed to them; `staff_access.member.password` is kept
+    for signing in through the forms too."""
+    from app.services.staff import sign_in as staff_auth
+    from app.services.transaction import unit_of_work
+
+    handler = make_handler("Ana Popescu")
+    with unit_of_work():
+        found, private_key = staff_auth.check_password(institution, handler.email,
+                                                       handler.password, kdf_params)
+        cookie = staff_auth.open_session(found, private_key)
+    access = staff_auth.resume(cookie)
+    access.member.password = handler.password
+    return access
+
+
+@pytest.fixture
+def opened_case(staff_access, submit):
+    """The OpenCase (services/access/opened.py) of a report just sent through the real form,
+    opened by `staff_access` as one back-office request would."""
+    from sqlalchemy import select
+
+    from app.models import Case
+    from app.services.access.opened import open_case
+
+    response, _ = submit()
+    assert response.status_code == 200
+    case = db.session.scalar(select(Case).order_by(Case.id.desc()))
+    return open_case(staff_access, case.id)

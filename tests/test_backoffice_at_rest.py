@@ -18,6 +18,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEntry, Case, CaseEvent, Channel, IdentityRequest, Role
 from app.services.access import identity
+from app.services.access.opened import open_case
 from app.services.casework import case_view
 from app.services.operations import outbox
 from app.services.staff import sign_in as staff_auth
@@ -191,7 +192,7 @@ def test_everything_opens_again_with_the_handlers_key(worked_cases, institution,
     [sent_file] = [f for item in view.thread for f in item.files]
     assert sent_file.name == f"{m['staff_file_name']}.txt"
     with unit_of_work():
-        _, chunks = case_view.download(access, w["web_case"].id, sent_file.id)
+        _, chunks = case_view.download(open_case(access, w["web_case"].id), sent_file.id)
         assert b"".join(chunks) == w["staff_file"]
 
     with unit_of_work():
@@ -203,10 +204,11 @@ def test_everything_opens_again_with_the_handlers_key(worked_cases, institution,
     [scan] = view.files
     assert scan.name == f"{m['intake_file_name']}.pdf"
     with unit_of_work():
-        _, chunks = case_view.download(access, w["intake_case"].id, scan.id)
+        _, chunks = case_view.download(open_case(access, w["intake_case"].id), scan.id)
         assert b"".join(chunks) == f"{m['intake_file_body']} scanned".encode()
     with unit_of_work():
-        shown = identity.reveal(access, w["intake_case"].id, "Verificare după audit intern.")
+        shown = identity.reveal(open_case(access, w["intake_case"].id),
+                                "Verificare după audit intern.")
     assert shown == {"name": m["intake_name"], "email": w["intake_email"],
                      "phone": w["intake_phone"]}
 

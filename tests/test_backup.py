@@ -28,6 +28,7 @@ from app.crypto.seal import public_bytes
 from app.extensions import db
 from app.models import Attachment, AuditEntry, Case, Institution, StaffMember
 from app.services.access import keys as access
+from app.services.access.opened import open_case
 from app.services.audit import chain as audit
 from app.services.casework import notes
 from app.services.operations import backup, backup_format
@@ -140,8 +141,8 @@ def test_backup_restores_into_an_empty_instance_and_every_key_still_opens_it(
     client.post("/follow-up/message", data={"body": f"{marker} message", "csrf_token": token})
     staff = sign_in(handler)
     assert marker in staff.get(f"/staff/cases/{case.id}").get_data(as_text=True)
-    notes.add_note(StaffAccess(handler, unlock_private_key(handler, handler.password), None),
-                      case.id, f"{marker} internal note")
+    notes.add_note(open_case(StaffAccess(handler, unlock_private_key(handler, handler.password),
+                                         None), case.id), f"{marker} internal note")
     db.session.commit()
     # Plain values: the source's ORM objects must not load anything while the target's app
     # context is current (Flask-SQLAlchemy would use the target's engine for them).

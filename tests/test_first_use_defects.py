@@ -15,6 +15,7 @@ from app.models import Attachment, Case, KeyKind, KeyWrap, OutboxMail, Role
 from app.models.message import HeldUpload
 from app.services import localtime
 from app.services.access import keys as key_access
+from app.services.access.opened import open_case
 from app.services.casework import workflow
 from app.services.errors import DomainError
 from app.services.intake import submit as intake
@@ -363,8 +364,7 @@ def test_forwarding_counts_days_in_romania(institution, make_handler, kdf_params
     access = signed_in(institution, handler, kdf_params)
     monkeypatch.setattr(localtime, "utcnow", lambda: NEW_YEAR_NIGHT)
     with unit_of_work():
-        key = key_access.open_case_key(case, handler, access.private_key)
-        workflow.forward(access, case.id, key, "DNA", date(2027, 1, 1), "Transmis.")
+        workflow.forward(open_case(access, case.id), "DNA", date(2027, 1, 1), "Transmis.")
     db.session.expire_all()
     forwarded = db.session.get(Case, case.id)
     assert forwarded.forwarded_to == "DNA"

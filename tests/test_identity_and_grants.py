@@ -24,6 +24,7 @@ from app.models import (
 from app.models.identity_request import APPROVED, DENIED, PENDING
 from app.services.access import grants, identity
 from app.services.access.grants import GrantRefused
+from app.services.access.opened import open_case
 from app.services.casework import workflow
 from app.services.errors import NotAuthorised
 from app.services.operations.institutions import create_institution
@@ -135,7 +136,7 @@ def test_anonymous_case_has_nothing_to_reveal(submit, make_handler, sign_in, ins
     assert audit_of(case, "identity_revealed") == []
     # The service says why (the page offers no reveal form, so it has nowhere to show it).
     with pytest.raises(identity.IdentityRefused) as refusal:
-        identity.reveal(access_for(handler, institution, kdf_params), case.id,
+        identity.reveal(open_case(access_for(handler, institution, kdf_params), case.id),
                         "Vreau să știu cine a scris.")
     assert refusal.value.message._args[0] == \
         "This report is anonymous: there is no identity to show."
@@ -439,25 +440,27 @@ def test_nothing_crosses_from_one_institution_to_another(custodian_setup, instit
     db.session.commit()
     outsider.password = "outsider-password-1"
     foreign = access_for(outsider, other, kdf_params)
-    for call in (lambda: workflow.triage(foreign, case.id, regime=Regime.PETITION,
+    for call in (lambda: workflow.triage(open_case(foreign, case.id), regime=Regime.PETITION,
                                          category=case.category),
-                 lambda: identity.reveal(foreign, case.id, "Vreau numele reporterului."),
-                 lambda: identity.request_access(foreign, case.id, "Vreau numele acum."),
+                 lambda: identity.reveal(open_case(foreign, case.id),
+                                         "Vreau numele reporterului."),
+                 lambda: identity.request_access(open_case(foreign, case.id),
+                                                 "Vreau numele acum."),
                  lambda: identity.decide(foreign, pending.id, True, "Aprob din afară."),
-                 lambda: grants.grant(foreign, case.id, outsider.id)):
+                 lambda: grants.grant(open_case(foreign, case.id), outsider.id)):
         with pytest.raises(NotAuthorised):
             with unit_of_work():
                 call()
 
     own = access_for(handler, institution, kdf_params)
-    for call in (lambda: grants.grant(own, case.id, outsider.id),
-                 lambda: grants.revoke(own, case.id, outsider.id)):
+    for call in (lambda: grants.grant(open_case(own, case.id), outsider.id),
+                 lambda: grants.revoke(open_case(own, case.id), outsider.id)):
         with pytest.raises(GrantRefused):
             with unit_of_work():
                 call()
     with pytest.raises(workflow.IllegalTransition):
         with unit_of_work():
-            workflow.assign(own, case.id, outsider.id)
+            workflow.assign(open_case(own, case.id), outsider.id)
     assert not holds(outsider, case) and not holds(outsider, case, KeyKind.IDENTITY)
     db.session.expire_all()
     assert db.session.get(IdentityRequest, pending.id).status == PENDING

@@ -22,7 +22,7 @@ from app.models import (
     Attachment,
     AuditEntry,
     Case,
-    CaseEvent,
+    EventKind,
     IdentityRequest,
     KeyWrap,
     Message,
@@ -36,8 +36,10 @@ from app.models import (
     Status,
 )
 from app.models.types import utcnow
+from app.services.access.opened import open_case
 from app.services.audit import chain as audit
 from app.services.casework import deadlines, messages, notes
+from app.services.casework.events import record_event
 from app.services.indicators import compute as stats
 from app.services.indicators.periods import Period
 from app.services.intake.followup import WRONG_RECEIPT
@@ -70,8 +72,7 @@ def closed_case(submit, closed_at: datetime, **fields) -> tuple[Case, str]:
     case.regime, case.status = Regime.WHISTLEBLOWER, Status.CLOSED
     case.outcome, case.closed_at = Outcome.SUBSTANTIATED, closed_at
     deadlines.refresh(case)
-    db.session.add(CaseEvent(case_id=case.id, institution_id=case.institution_id,
-                             kind="closed", at=closed_at))
+    record_event(case, EventKind.CLOSED, at=closed_at)
     db.session.commit()
     return case, receipt
 
@@ -123,11 +124,11 @@ def test_a_case_is_purged_after_its_period_and_not_a_day_before(
     # request, a staff answer.
     assert post_message(client, receipt, f"{marker} message").status_code == 302
     access = access_for(handler)
-    notes.add_note(access, due.id, f"{marker} note")
+    notes.add_note(open_case(access, due.id), f"{marker} note")
     db.session.add(IdentityRequest(institution_id=due.institution_id, case_id=due.id,
                                    requested_by_staff_id=handler.id,
                                    reason_sealed=b"sealed reason"))
-    messages.message_reporter(access, due.id, f"{marker} answer", [])
+    messages.message_reporter(open_case(access, due.id), f"{marker} answer", [])
     db.session.commit()
     before = rows_of(due.id)
     assert all(before.values()), before
@@ -232,7 +233,8 @@ def test_last_years_indicators_do_not_change(app, submit, make_handler, sign_in)
              for n, category in enumerate(("bribery", "bribery", "abuse_of_office", "other"))]
     access = access_for(handler)
     for case in cases[:2]:  # answered before closing: the feedback clock counts the message
-        message = messages.message_reporter(access, case.id, "We are looking into it.", [])
+        message = messages.message_reporter(open_case(access, case.id),
+                                            "We are looking into it.", [])
         message.created_at = case.closed_at - timedelta(days=20)
     db.session.commit()
     periods = {Period.year(case.received_at.year) for case in cases}

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Case, CaseEvent, Category, Channel, Message, Outcome, Platform, Regime
+from app.services.access.opened import open_case
 from app.services.casework import deadlines, workflow
-from app.services.casework.case_view import open_case_key
 from app.services.intake import submit as intake
 from app.services.staff import sign_in as staff_auth
 from app.services.transaction import unit_of_work
@@ -60,15 +60,15 @@ class Desk:
         return case
 
     def _key(self, case) -> bytes:
-        return open_case_key(self.access, case.id)[1]
+        return open_case(self.access, case.id).key
 
     def step(self, service, case, *args, **kwargs) -> Case:
         with unit_of_work():
-            return service(self.access, case.id, *args, **kwargs)
+            return service(open_case(self.access, case.id), *args, **kwargs)
 
     def step_with_key(self, service, case, *args, **kwargs) -> Case:
         with unit_of_work():
-            return service(self.access, case.id, self._key(case), *args, **kwargs)
+            return service(open_case(self.access, case.id), *args, **kwargs)
 
     def triage(self, case, regime: Regime) -> Case:
         return self.step(workflow.triage, case, regime=regime, category=case.category,
@@ -81,7 +81,7 @@ class Desk:
         from app.services.casework.messages import message_reporter
 
         with unit_of_work():
-            message_reporter(self.access, case.id, "Vă informăm despre demersuri.", [])
+            message_reporter(open_case(self.access, case.id), "Vă informăm despre demersuri.", [])
 
     def close(self, case, outcome: Outcome) -> Case:
         return self.step_with_key(workflow.close, case, outcome, "Răspuns motivat.")

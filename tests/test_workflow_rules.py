@@ -21,6 +21,7 @@ from app.models import (
     Regime,
     Status,
 )
+from app.services.access.opened import open_case
 from app.services.casework import deadlines, workflow
 from app.services.casework.workflow import IllegalTransition
 from app.services.errors import NotAuthorised
@@ -44,13 +45,12 @@ def signed_in(institution, member, kdf_params):
 
 
 @pytest.fixture
-def desk(institution, make_handler, kdf_params, submit):
+def desk(staff_access, submit):
     """A handler signed in through the service layer, and a way to get fresh cases."""
-    handler = make_handler("Ana Popescu")
 
     class Desk:
-        member = handler
-        access = signed_in(institution, handler, kdf_params)
+        member = staff_access.member
+        access = staff_access
 
         @staticmethod
         def new_case(**report) -> tuple[Case, str]:
@@ -61,18 +61,17 @@ def desk(institution, make_handler, kdf_params, submit):
 
         @staticmethod
         def key(case) -> bytes:
-            from app.services.casework.case_view import open_case_key
-            return open_case_key(Desk.access, case.id)[1]
+            return open_case(Desk.access, case.id).key
 
         @staticmethod
         def step(service, case, *args, **kwargs) -> Case:
             with unit_of_work():
-                return service(Desk.access, case.id, *args, **kwargs)
+                return service(open_case(Desk.access, case.id), *args, **kwargs)
 
         @staticmethod
         def step_with_key(service, case, *args, **kwargs) -> Case:
             with unit_of_work():
-                return service(Desk.access, case.id, Desk.key(case), *args, **kwargs)
+                return service(open_case(Desk.access, case.id), *args, **kwargs)
 
     return Desk
 
@@ -197,15 +196,19 @@ def test_reopen_refuses_an_open_case_and_a_forwarded_one(desk):
     refused(desk, case, "A forwarded case belongs to another authority now.", workflow.reopen)
 
 
-def test_assign_only_to_someone_who_holds_the_key(desk, make_handler, submit):
-    case, _ = desk.new_case()
+def test_assign_only_to_someone_who_holds_the_key(opened_case, make_handler):
+    case = opened_case.case
     stranger = make_handler("Ion Nou")  # joined after the report: holds no key for it
-    refused(desk, case, "Assign the case to a handler who holds its key.", workflow.assign,
-            stranger.id)
-    refused(desk, case, "Assign the case to a handler who holds its key.", workflow.assign,
-            999999)
-    desk.step(workflow.assign, case, desk.member.id)
-    assert db.session.get(Case, case.id).assigned_staff_id == desk.member.id
+    for member_id in (stranger.id, 999999):
+        before = snapshot(case.id)
+        with pytest.raises(IllegalTransition) as refusal:
+            with unit_of_work():
+                workflow.assign(opened_case, member_id)
+        assert msgid(refusal.value.message) == "Assign the case to a handler who holds its key."
+        assert snapshot(case.id) == before
+    with unit_of_work():
+        workflow.assign(opened_case, opened_case.member.id)
+    assert db.session.get(Case, case.id).assigned_staff_id == opened_case.member.id
 
 
 def test_a_handler_without_the_key_is_refused_before_any_rule(desk, make_handler,
@@ -214,30 +217,33 @@ def test_a_handler_without_the_key_is_refused_before_any_rule(desk, make_handler
     outsider = make_handler("Ion Nou")
     access = signed_in(institution, outsider, kdf_params)
     before = snapshot(case.id)
-    for call in (lambda: workflow.triage(access, case.id, regime=Regime.PETITION,
+    for call in (lambda: workflow.triage(open_case(access, case.id), regime=Regime.PETITION,
                                          category=Category.OTHER),
-                 lambda: workflow.start_assessment(access, case.id),
-                 lambda: workflow.reopen(access, case.id),
-                 lambda: workflow.assign(access, case.id, outsider.id),
-                 lambda: workflow.acknowledge(access, case.id, b"\0" * 32, "Primit.")):
+                 lambda: workflow.start_assessment(open_case(access, case.id)),
+                 lambda: workflow.reopen(open_case(access, case.id)),
+                 lambda: workflow.assign(open_case(access, case.id), outsider.id),
+                 lambda: workflow.acknowledge(open_case(access, case.id), "Primit.")):
         with pytest.raises(NotAuthorised):
             with unit_of_work():
                 call()
     assert snapshot(case.id) == before
 
 
-def test_unacknowledged_whistleblower_case_in_assessment_is_not_stuck(desk):
-    case, _ = desk.new_case()
-    desk.step(workflow.triage, case, regime=Regime.WHISTLEBLOWER, category=Category.BRIBERY)
-    desk.step(workflow.start_assessment, case)
-    try:
-        desk.step_with_key(workflow.acknowledge, case, "Am primit sesizarea.")
-    except IllegalTransition:
-        # Either the acknowledgement can still be sent, or the clock moves on to feedback.
-        case = db.session.get(Case, case.id)
-        assert case.next_deadline_kind == deadlines.FEEDBACK
-    else:
-        assert db.session.get(Case, case.id).acknowledged_at is not None
+def test_unacknowledged_whistleblower_case_in_assessment_is_not_stuck(opened_case):
+    case = opened_case.case
+    with unit_of_work():
+        workflow.triage(opened_case, regime=Regime.WHISTLEBLOWER, category=Category.BRIBERY)
+    with unit_of_work():
+        workflow.start_assessment(opened_case)
+    # Moving to assessment first does not stop the 7-day clock: it is still open, and the
+    # acknowledgement can still be sent; the case keeps its status and the clock moves on.
+    assert db.session.get(Case, case.id).next_deadline_kind == deadlines.ACKNOWLEDGE
+    with unit_of_work():
+        workflow.acknowledge(opened_case, "Am primit sesizarea.")
+    case = db.session.get(Case, case.id)
+    assert case.acknowledged_at is not None and case.status is Status.ASSESSMENT
+    assert case.next_deadline_kind == deadlines.FEEDBACK
+    assert events(case.id)[-1] == "acknowledged"
 
 
 def test_forward_date_cannot_be_before_the_report_arrived(desk):
@@ -461,3 +467,18 @@ def test_a_refusal_from_a_stale_page_still_says_why(desk, sign_in):
         response = staff.post(f"{page_url}/{action}", data={**data, "csrf_token": token})
         assert response.status_code == 400
         assert message in response.get_data(as_text=True), action
+
+
+def test_case_events_hold_no_typed_text(opened_case):
+    """The history every handler reads names places and counts, never a reason or a passage
+    (those may quote the report): record_event refuses them before anything is written."""
+    from app.models import EventKind
+    from app.services.casework.events import record_event
+
+    before = snapshot(opened_case.case.id)
+    for typed in ({"reason": "Numele reclamantului este Ion."}, {"passage": "Ion Popescu"}):
+        with pytest.raises(ValueError):
+            with unit_of_work():
+                record_event(opened_case.case, EventKind.REPORT_REDACTED,
+                             by=opened_case.member, **typed)
+    assert snapshot(opened_case.case.id) == before

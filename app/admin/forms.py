@@ -23,7 +23,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..labels import CATEGORY
+from ..labels import CATEGORY, IDENTITY_POLICY
 from ..models import Role
 from ..services.operations import settings
 from ..services.staff.members import MIN_PASSWORD_LENGTH
@@ -104,10 +104,7 @@ class ActivationForm(FlaskForm):
 
 class SettingsForm(FlaskForm):
     identity_policy = RadioField(_l("Who may see a reporter's identity?"), choices=[
-        SelectChoice("direct", _l("The handlers of the case, after an explicit, reasoned and "
-                                  "audited reveal")),
-        SelectChoice("custodian", _l("Only custodians; a handler asks and a custodian "
-                                     "approves"))],
+        SelectChoice(policy.value, label) for policy, label in IDENTITY_POLICY.items()],
         validators=[InputRequired(_l("Choose who may see reporters' identities."))])
     retention_years = _number(_l("Keep closed cases for (years)"), settings.RETENTION_YEARS)
     acknowledge_reminder_days = _number(_l("Remind handlers before the acknowledgement deadline "

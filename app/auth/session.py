@@ -70,6 +70,18 @@ def staff_required(*roles: Role):
     return decorator
 
 
+def staff_view(*roles: Role):
+    """`staff_required(*roles)`, and the request's StaffAccess passed to the view as its first
+    argument, so a view neither repeats the check nor looks the access up again."""
+    def decorator(view):
+        @staff_required(*roles)
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            return view(current_access(), *args, **kwargs)
+        return wrapped
+    return decorator
+
+
 def staff_context():
     signed_in = current_user is not None and current_user.is_authenticated
     return {"staff_member": current_user if signed_in else None,

@@ -19,14 +19,14 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 
-from ..auth.session import current_access, staff_required
+from ..auth.session import current_access, staff_view
 from ..downloads import file_download
 from ..form_errors import show_error
 from ..labels import event_sentence
 from ..models import Category, Channel, Outcome, Platform, Regime, Role, Status
 from ..services.access import grants, identity
 from ..services.access import keys as key_access
-from ..services.access.guards import case_for_handler
+from ..services.access.opened import OpenCase, open_case
 from ..services.casework import case_view, deadlines, messages, notes, redaction, workflow
 from ..services.casework.inbox import InboxFilters
 from ..services.casework.inbox import inbox as inbox_page
@@ -34,12 +34,9 @@ from ..services.errors import DomainError, EvidenceUnavailable
 from ..services.intake import receipts
 from ..services.intake import submit as intake
 from ..services.intake.evidence import prepare_evidence
-from ..services.kdf import kdf_params
-from ..services.localtime import local_today
 from ..services.operations import retention
 from ..services.operations.institutions import default_institution, institution_of
 from ..services.staff import directory
-from ..services.staff.sign_in import StaffAccess
 from ..services.transaction import unit_of_work
 from . import bp
 from .forms import (
@@ -72,9 +69,9 @@ def unreadable_report_count() -> int:
 
 
 @bp.route("/")
-@staff_required()
-def home():
-    member = current_access().member
+@staff_view()
+def home(access):
+    member = access.member
     if member.has_role(Role.HANDLER):
         return redirect(url_for(".inbox"))
     if member.has_role(Role.CUSTODIAN):
@@ -90,15 +87,15 @@ def _enum_or_none(enum_class, value):
 
 
 @bp.route("/cases")
-@staff_required(Role.HANDLER)
-def inbox():
+@staff_view(Role.HANDLER)
+def inbox(access):
     form = InboxFilterForm(request.args)
     filters = InboxFilters(
         status=_enum_or_none(Status, form.status.data),
         channel=_enum_or_none(Channel, form.channel.data),
         regime=_enum_or_none(Regime, form.regime.data),
         overdue=bool(form.overdue.data), page=request.args.get("page", 1, type=int))
-    member = current_access().member
+    member = access.member
     page = inbox_page(member, filters)
     return render_template("backoffice/inbox.html", form=form, page=page,
                            purge_soon=retention.approaching_purge(member),
@@ -106,11 +103,10 @@ def inbox():
                            days_left=deadlines.days_left, now=datetime.now(UTC))
 
 
-def _case_forms(view) -> dict:
+def _case_forms(view, me: int) -> dict:
     grant_form, revoke_form = MemberForm(prefix="grant"), MemberForm(prefix="revoke")
     grant_form.member.choices = [(m.id, m.name) for m in view.grantable]
     # Removing one's own access is refused (ask a colleague): it is not offered either.
-    me = current_access().member.id
     revoke_form.member.choices = [(m.id, m.name) for m in view.holders if m.id != me]
     triage = TriageForm(prefix="triage", formdata=None)
     triage.regime.data = view.case.regime.value if view.case.regime else None
@@ -154,9 +150,9 @@ def _redaction_choices(forms: dict, view) -> None:
         (f.id, f"{f.name} ({format_datetime(f.created_at, 'd MMM yyyy')})") for f in files]
 
 
-def _render_case(case_id: int, status: int = 200, identity_shown=None, **bound_forms):
-    view = case_view.read_case(current_access(), case_id)
-    forms = _case_forms(view)
+def _render_case(access, case_id: int, status: int = 200, identity_shown=None, **bound_forms):
+    view = case_view.read_case(access, case_id)
+    forms = _case_forms(view, access.member.id)
     forms.update(bound_forms)
     refusals = [error for form in bound_forms.values() for error in form.form_errors]
     _redaction_choices(forms, view)
@@ -168,20 +164,21 @@ def _render_case(case_id: int, status: int = 200, identity_shown=None, **bound_f
 
 
 @bp.route("/cases/<int:case_id>")
-@staff_required(Role.HANDLER)
-def case(case_id: int):
+@staff_view(Role.HANDLER)
+def case(access, case_id: int):
     with unit_of_work():
-        return _render_case(case_id)
+        return _render_case(access, case_id)
 
 
 # One POST endpoint for the case page's actions: each action is a named function that maps its
 # form to the service call, registered under the name in its URL with the form it reads (and
 # the template's name for that form, to show it again with its errors) and what it flashes.
+# Each runs on the case opened once for the request (services/access/opened.py).
 @dataclass(frozen=True)
 class CaseAction:
     form_name: str
     make_form: Callable[[], FlaskForm]
-    run: Callable[[FlaskForm, StaffAccess, int], object]
+    run: Callable[[FlaskForm, OpenCase], object]
     done: LazyString
 
 
@@ -195,97 +192,88 @@ def _action(name: str, form_name: str, make_form: Callable[[], FlaskForm], done:
     return register
 
 
-def _case_key(access: StaffAccess, case_id: int) -> bytes:
-    _, case_key = case_view.open_case_key(access, case_id)
-    return case_key
-
-
 @_action("triage", "triage_form", partial(TriageForm, prefix="triage"),
          _l("The triage is recorded."))
-def _triage(form, access, case_id):
-    workflow.triage(access, case_id, regime=Regime(form.regime.data),
+def _triage(form, opened):
+    workflow.triage(opened, regime=Regime(form.regime.data),
                     category=Category(form.category.data),
                     examine_anonymous=form.examine_anonymous.data)
 
 
 @_action("acknowledge", "acknowledge_form", partial(AcknowledgeForm, prefix="ack"),
          _l("Acknowledgement sent."))
-def _acknowledge(form, access, case_id):
-    workflow.acknowledge(access, case_id, _case_key(access, case_id), form.message.data)
+def _acknowledge(form, opened):
+    workflow.acknowledge(opened, form.message.data)
 
 
 @_action("assess", "step_form", StepForm, _l("The case is in assessment."))
-def _assess(form, access, case_id):
-    workflow.start_assessment(access, case_id)
+def _assess(form, opened):
+    workflow.start_assessment(opened)
 
 
 @_action("investigate", "step_form", StepForm, _l("The case is under investigation."))
-def _investigate(form, access, case_id):
-    workflow.start_investigation(access, case_id)
+def _investigate(form, opened):
+    workflow.start_investigation(opened)
 
 
 @_action("reopen", "step_form", StepForm, _l("The case is reopened."))
-def _reopen(form, access, case_id):
-    workflow.reopen(access, case_id)
+def _reopen(form, opened):
+    workflow.reopen(opened)
 
 
 @_action("close", "close_form", partial(CloseForm, prefix="close"), _l("The case is closed."))
-def _close(form, access, case_id):
-    workflow.close(access, case_id, _case_key(access, case_id), Outcome(form.outcome.data),
-                   form.message.data)
+def _close(form, opened):
+    workflow.close(opened, Outcome(form.outcome.data), form.message.data)
 
 
 @_action("forward", "forward_form", partial(ForwardForm, prefix="fwd"),
          _l("The case is forwarded."))
-def _forward(form, access, case_id):
-    workflow.forward(access, case_id, _case_key(access, case_id), form.authority.data,
-                     form.forwarded_on.data, form.message.data)
+def _forward(form, opened):
+    workflow.forward(opened, form.authority.data, form.forwarded_on.data, form.message.data)
 
 
 @_action("extend", "extend_form", partial(ExtendForm, prefix="ext"),
          _l("The deadline is extended."))
-def _extend(form, access, case_id):
-    workflow.extend(access, case_id, _case_key(access, case_id), form.message.data)
+def _extend(form, opened):
+    workflow.extend(opened, form.message.data)
 
 
 @_action("message", "message_form", partial(MessageForm, prefix="msg"), _l("Message sent."))
-def _message(form, access, case_id):
-    messages.message_reporter(access, case_id, form.body.data,
-                              prepare_evidence(form.evidence.data or []))
+def _message(form, opened):
+    messages.message_reporter(opened, form.body.data, prepare_evidence(form.evidence.data or []))
 
 
 @_action("note", "note_form", partial(NoteForm, prefix="note"), _l("Note saved."))
-def _note(form, access, case_id):
-    notes.add_note(access, case_id, form.body.data)
+def _note(form, opened):
+    notes.add_note(opened, form.body.data)
 
 
 @_action("assign-me", "step_form", StepForm, _l("The case is assigned to you."))
-def _assign_me(form, access, case_id):
-    workflow.assign(access, case_id, access.member.id)
+def _assign_me(form, opened):
+    workflow.assign(opened, opened.member.id)
 
 
 @_action("identity-request", "reveal_form", partial(ReasonForm, prefix="reveal"),
          _l("Your request was sent to the custodians."))
-def _identity_request(form, access, case_id):
-    identity.request_access(access, case_id, form.reason.data)
+def _identity_request(form, opened):
+    identity.request_access(opened, form.reason.data)
 
 
 @_action("redact", "redact_form", partial(RedactForm, prefix="redact"),
          _l("The passage was replaced by “[redacted]”."))
-def _redact(form, access, case_id):
+def _redact(form, opened):
     kind, _, place = (form.target.data or "").partition(":")
     if kind == "message" and place.isdigit():
-        redaction.redact_message(access, case_id, int(place), form.passage.data,
-                                 form.reason.data)
+        redaction.redact_message(opened, int(place), form.passage.data, form.reason.data)
     else:
-        redaction.redact_report(access, case_id, place if kind == "report" else "",
-                                form.passage.data, form.reason.data)
+        redaction.redact_report(opened, place if kind == "report" else "", form.passage.data,
+                                form.reason.data)
 
 
 @_action("delete-file", "delete_file_form", partial(DeleteFileForm, prefix="delfile"),
          _l("The file was deleted."))
-def _delete_file(form, access, case_id):
-    redaction.delete_file(access, case_id, form.file.data, form.reason.data)
+def _delete_file(form, opened):
+    redaction.delete_file(opened, form.file.data, form.reason.data)
 
 
 # Granting and revoking a colleague's key: the service and what is flashed.
@@ -296,12 +284,12 @@ MEMBER_ACTIONS = {
 
 
 @bp.route("/cases/<int:case_id>/access/<action>", methods=["POST"])
-@staff_required(Role.HANDLER)
-def case_access(case_id: int, action: str):
+@staff_view(Role.HANDLER)
+def case_access(access, case_id: int, action: str):
     """Grant or revoke a colleague's key: one choice, nothing typed, so errors are flashed."""
     if action not in MEMBER_ACTIONS:
         abort(404)
-    case_for_handler(current_access().member, case_id)  # 403 before anything else
+    opened = open_case(access, case_id)  # 403 before anything else
     form = MemberIdForm(prefix=action)
     if not form.validate_on_submit():
         flash(_l("Choose a colleague."))
@@ -309,7 +297,7 @@ def case_access(case_id: int, action: str):
     service, done = MEMBER_ACTIONS[action]
     try:
         with unit_of_work():
-            service(current_access(), case_id, form.member.data)
+            service(opened, form.member.data)
     except DomainError as error:
         flash(error.message)
     else:
@@ -318,9 +306,8 @@ def case_access(case_id: int, action: str):
 
 
 @bp.route("/cases/<int:case_id>/<action>", methods=["POST"])
-@staff_required(Role.HANDLER)
-def case_action(case_id: int, action: str):
-    access = current_access()
+@staff_view(Role.HANDLER)
+def case_action(access, case_id: int, action: str):
     if action not in ACTIONS:
         abort(404)
     chosen = ACTIONS[action]
@@ -328,38 +315,38 @@ def case_action(case_id: int, action: str):
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                chosen.run(form, access, case_id)
+                chosen.run(form, open_case(access, case_id))
         except DomainError as error:
             show_error(form, error)
         else:
             flash(chosen.done)
             return redirect(url_for(".case", case_id=case_id))
     with unit_of_work():
-        return _render_case(case_id, 400, **{chosen.form_name: form})
+        return _render_case(access, case_id, 400, **{chosen.form_name: form})
 
 
 @bp.route("/cases/<int:case_id>/identity", methods=["POST"])
-@staff_required(Role.HANDLER)
-def reveal_identity(case_id: int):
+@staff_view(Role.HANDLER)
+def reveal_identity(access, case_id: int):
     form = ReasonForm(prefix="reveal")
     shown = None
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                shown = identity.reveal(current_access(), case_id, form.reason.data)
+                shown = identity.reveal(open_case(access, case_id), form.reason.data)
         except DomainError as error:
             show_error(form, error)
     with unit_of_work():
-        return _render_case(case_id, 200 if shown else 400, identity_shown=shown,
+        return _render_case(access, case_id, 200 if shown else 400, identity_shown=shown,
                             reveal_form=form)
 
 
 @bp.route("/cases/<int:case_id>/files/<int:file_id>")
-@staff_required(Role.HANDLER)
-def download(case_id: int, file_id: int):
+@staff_view(Role.HANDLER)
+def download(access, case_id: int, file_id: int):
     try:
         with unit_of_work():
-            meta, chunks = case_view.download(current_access(), case_id, file_id)
+            meta, chunks = case_view.download(open_case(access, case_id), file_id)
     except EvidenceUnavailable as error:
         current_app.logger.warning("evidence file %s of case %s cannot be opened", file_id,
                                    case_id)
@@ -369,18 +356,17 @@ def download(case_id: int, file_id: int):
 
 
 @bp.route("/intake", methods=["GET", "POST"])
-@staff_required(Role.HANDLER)
-def intake_form():
+@staff_view(Role.HANDLER)
+def intake_form(access):
     form = ManualIntakeForm()
     if request.method == "GET":
-        form.received_on.data = local_today()
+        form.received_on.data = intake.manual_received_on_default()
     if form.validate_on_submit():
         try:
             with unit_of_work():
                 submitted = intake.submit_report(
-                    default_institution(), _manual_report(form),
+                    default_institution(), _manual_report(form, access.member),
                     prepare_evidence(form.evidence.data or []),
-                    kdf_params(),
                     issue_receipt=form.issue_receipt.data)
         except DomainError as error:
             show_error(form, error)
@@ -393,42 +379,36 @@ def intake_form():
     return render_template("backoffice/intake.html", form=form), status
 
 
-def _manual_report(form: ManualIntakeForm) -> intake.Report:
-    member = current_access().member
-    channel = Channel(form.channel.data)
-    received = intake.manual_received_at(form.received_on.data)
-    anonymous = bool(form.anonymous.data)
-    oral = channel in (Channel.PHONE, Channel.IN_PERSON)
-    return intake.Report(
+def _manual_report(form: ManualIntakeForm, member) -> intake.Report:
+    """The form's values; the rules of a manual report are intake.manual_report's."""
+    return intake.manual_report(
+        recorded_by=member, channel=Channel(form.channel.data),
+        platform=_enum_or_none(Platform, form.platform.data),
+        received_on=form.received_on.data, anonymous=bool(form.anonymous.data),
+        name=(form.name.data or "").strip(), email=(form.email.data or "").strip(),
+        phone=(form.phone.data or "").strip(), reporter_signed=bool(form.reporter_signed.data),
         category=Category(form.category.data), what_happened=form.what_happened.data.strip(),
         when_where=(form.when_where.data or "").strip(),
         persons_involved=(form.persons_involved.data or "").strip(),
         work_context=bool(form.work_context.data), language=str(get_locale()),
-        anonymous=anonymous, name="" if anonymous else (form.name.data or "").strip(),
-        email="" if anonymous else (form.email.data or "").strip(),
-        phone="" if anonymous else (form.phone.data or "").strip(),
-        channel=channel,
-        platform=Platform(form.platform.data) if channel is Channel.SOCIAL_MEDIA else None,
-        received_at=received, recorded_by=member,
-        transcript=(form.transcript.data or "").strip(),
-        reporter_signed=bool(form.reporter_signed.data) if oral else None)
+        transcript=(form.transcript.data or "").strip())
 
 
 @bp.route("/identity-requests", methods=["GET", "POST"])
-@staff_required(Role.CUSTODIAN)
-def identity_requests():
+@staff_view(Role.CUSTODIAN)
+def identity_requests(access):
     form = DecisionForm()
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                identity.decide(current_access(), request.form.get("request_id", type=int),
+                identity.decide(access, request.form.get("request_id", type=int),
                                 form.decision.data == "approve", form.reason.data)
         except DomainError as error:
             show_error(form, error)
         else:
             return redirect(url_for(".identity_requests", decided=1))
     with unit_of_work():
-        pending = identity.pending_requests(current_access())
+        pending = identity.pending_requests(access)
     status = 400 if form.is_submitted() else 200
     return render_template("backoffice/identity_requests.html", pending=pending,
                            form=form), status

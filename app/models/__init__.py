@@ -1,10 +1,22 @@
 """Models, one module per aggregate. Importing this package registers every table."""
 from .attachment import Attachment
 from .audit import AuditEntry, AuditHead
-from .case import Case, CaseEvent, Category, Channel, Outcome, Platform, Regime, Status
+from .case import (
+    CLOSING_EVENTS,
+    Case,
+    CaseEvent,
+    Category,
+    Channel,
+    DeadlineKind,
+    EventKind,
+    Outcome,
+    Platform,
+    Regime,
+    Status,
+)
 from .counter import RateCounter
-from .identity_request import IdentityRequest
-from .institution import Institution, ReferenceCounter
+from .identity_request import IdentityRequest, RequestStatus
+from .institution import IdentityPolicy, Institution, ReferenceCounter
 from .invitation import Invitation
 from .keywrap import KeyKind, KeyWrap, Receipt
 from .message import FROM_REPORTER, FROM_STAFF, Message
@@ -13,10 +25,11 @@ from .outbox import OutboxMail
 from .outreach import OutreachItem, OutreachKind, OutreachPlatform, UsageCounter
 from .session import ReporterSession
 from .staff import Role, StaffMember
-from .staff_session import StaffSession
+from .staff_session import SessionStage, StaffSession
 
 __all__ = [
-    "Attachment", "AuditEntry", "AuditHead", "Case", "CaseEvent", "Category", "Channel",
+    "CLOSING_EVENTS", "DeadlineKind", "EventKind", "IdentityPolicy", "RequestStatus",
+    "SessionStage", "Attachment", "AuditEntry", "AuditHead", "Case", "CaseEvent", "Category", "Channel",
     "FROM_REPORTER", "FROM_STAFF", "IdentityRequest", "Institution", "Invitation", "KeyKind",
     "KeyWrap", "Message", "Note", "Outcome", "OutboxMail", "OutreachItem", "OutreachKind",
     "OutreachPlatform", "Platform", "RateCounter", "Receipt", "UsageCounter",

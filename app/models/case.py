@@ -63,6 +63,38 @@ class Outcome(enum.Enum):
     FORWARDED = "forwarded"
 
 
+class EventKind(enum.StrEnum):
+    """What a case event records. The statistics find closings by these values
+    (services/indicators/clocks.py), so a stored value never changes."""
+
+    RECEIVED = "received"
+    TRIAGED = "triaged"
+    ACKNOWLEDGED = "acknowledged"
+    STATUS_CHANGED = "status_changed"
+    CLOSED = "closed"
+    FORWARDED = "forwarded"
+    EXTENDED = "extended"
+    REOPENED = "reopened"
+    ASSIGNED = "assigned"
+    REPORTER_MESSAGE = "reporter_message"
+    REPORT_REDACTED = "report_redacted"
+    MESSAGE_REDACTED = "message_redacted"
+    FILE_DELETED = "file_deleted"
+
+
+# The events that end a case's examination: an acknowledgement clock still open is met there.
+CLOSING_EVENTS = (EventKind.CLOSED, EventKind.FORWARDED)
+
+
+class DeadlineKind(enum.StrEnum):
+    """The legal clock a case's next deadline belongs to (services/casework/deadlines.py)."""
+
+    ACKNOWLEDGE = "acknowledge"  # Law 361/2022: 7 days
+    FEEDBACK = "feedback"  # Law 361/2022: 3 months
+    ANSWER = "answer"  # OG 27/2002: 30 days (+15 once)
+    FORWARD = "forward"  # not competent: 5 days
+
+
 class Case(Model):
     __tablename__ = "case"
     __table_args__ = (
@@ -110,7 +142,7 @@ class Case(Model):
     # The earliest open legal deadline, kept up to date by the workflow so the inbox can sort
     # and filter 100,000 cases with an index instead of computing per row.
     next_deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    next_deadline_kind: Mapped[str | None] = mapped_column(String(16))
+    next_deadline_kind: Mapped[DeadlineKind | None] = mapped_column(str_enum(DeadlineKind, 16))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Retention: content, keys, files and identity deleted; the metadata stays for statistics.
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -146,7 +178,7 @@ class CaseEvent(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"))
-    kind: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[EventKind] = mapped_column(str_enum(EventKind, 40))
     # Plain metadata of the transition (statuses, regime, outcome, dates), never content.
     detail: Mapped[str | None] = mapped_column(Text)
     actor_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))

@@ -1,12 +1,20 @@
+import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String, Text
+from sqlalchemy import ForeignKey, LargeBinary, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import Model
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime, str_enum, utcnow
 
-PENDING, APPROVED, DENIED = "pending", "approved", "denied"
+
+class RequestStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DENIED = "denied"
+
+
+PENDING, APPROVED, DENIED = RequestStatus.PENDING, RequestStatus.APPROVED, RequestStatus.DENIED
 
 
 class IdentityRequest(Model):
@@ -22,7 +30,8 @@ class IdentityRequest(Model):
     # is sealed to the requester, the custodians and the recovery key (see
     # app.crypto.request_reasons); requests filed earlier were sealed by migration 0008_b.
     reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
-    status: Mapped[str] = mapped_column(String(16), default=PENDING)
+    status: Mapped[RequestStatus] = mapped_column(str_enum(RequestStatus, 16),
+                                                  default=RequestStatus.PENDING)
     decided_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
     decision_reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     reader_keys: Mapped[str | None] = mapped_column(Text)

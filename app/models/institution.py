@@ -1,10 +1,18 @@
+import enum
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import Model
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime, str_enum, utcnow
+
+
+class IdentityPolicy(enum.StrEnum):
+    """Who holds the key to a reporter's identity (DESIGN.md, "Identity key")."""
+
+    DIRECT = "direct"  # the case's handlers, after a reasoned, audited reveal
+    CUSTODIAN = "custodian"  # custodians only; a handler asks, a custodian approves
 
 
 class Institution(Model):
@@ -19,7 +27,8 @@ class Institution(Model):
     receipt_salt: Mapped[bytes] = mapped_column(LargeBinary(16))
     # `direct`: identity sealed to the case's handlers, shown after a reasoned, audited
     # reveal. `custodian`: sealed to custodians, who approve a handler's request.
-    identity_policy: Mapped[str] = mapped_column(String(16), default="direct")
+    identity_policy: Mapped[IdentityPolicy] = mapped_column(str_enum(IdentityPolicy, 16),
+                                                            default=IdentityPolicy.DIRECT)
     retention_years: Mapped[int] = mapped_column(default=5)
     acknowledge_reminder_days: Mapped[int] = mapped_column(default=2)
     answer_reminder_days: Mapped[int] = mapped_column(default=14)

@@ -1,13 +1,20 @@
+import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String
+from sqlalchemy import ForeignKey, LargeBinary
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import Model
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime, str_enum, utcnow
 
-PENDING_SECOND_FACTOR = "pending_totp"
-ACTIVE = "active"
+
+class SessionStage(enum.StrEnum):
+    PENDING_SECOND_FACTOR = "pending_totp"  # the password was right; the TOTP code is next
+    ACTIVE = "active"  # both factors done
+
+
+PENDING_SECOND_FACTOR = SessionStage.PENDING_SECOND_FACTOR
+ACTIVE = SessionStage.ACTIVE
 
 
 class StaffSession(Model):
@@ -20,7 +27,7 @@ class StaffSession(Model):
     token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"), index=True)
     sealed_private_key: Mapped[bytes] = mapped_column(LargeBinary)
-    stage: Mapped[str] = mapped_column(String(16))
+    stage: Mapped[SessionStage] = mapped_column(str_enum(SessionStage, 16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

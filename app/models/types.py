@@ -26,12 +26,13 @@ class UTCDateTime(TypeDecorator):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
-def str_enum(enum_class: type[enum.Enum]) -> Enum:
-    """Store an enum by its value as plain text, portable across databases."""
+def str_enum(enum_class: type[enum.Enum], length: int = 32) -> Enum:
+    """Store an enum by its value as plain text, portable across databases. `length` keeps the
+    width of a column that held the same values as plain strings before it became an enum."""
     return Enum(
         enum_class,
         native_enum=False,
-        length=32,
+        length=length,
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )

@@ -111,7 +111,7 @@ def report():
                 evidence = prepare_evidence(form.evidence.data or [])
                 held_files.check_together(held, evidence)
                 submitted = intake.submit_report(
-                    institution, _report_from(form), held + evidence, kdf_params())
+                    institution, _report_from(form), held + evidence)
                 held_files.take(held_cookie)  # not to be sent: forget them too
                 held_files.sweep()
         except DomainError as error:

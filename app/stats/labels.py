@@ -11,6 +11,7 @@ from .. import labels
 from ..models import (
     Category,
     Channel,
+    DeadlineKind,
     Outcome,
     OutreachKind,
     OutreachPlatform,
@@ -90,7 +91,8 @@ def dimension(kind: str, key: str):
         year, month = key.split("-")
         return format_date(date(int(year), int(month), 1), "LLLL yyyy")
     if kind == "overdue":
-        return labels.DEADLINE.get(key, key)
+        known = key in {deadline.value for deadline in DeadlineKind}
+        return labels.DEADLINE[DeadlineKind(key)] if known else key
     if kind == "clock":
         return CLOCK_CELL.get(key, key)
     if kind == "usage":

@@ -3,6 +3,8 @@
 - keys         sealing a case's keys to its handlers and the institution's recovery key, and
                opening them again
 - guards       role and key checks (require_role, case_for_handler): views are not the guard
+- opened       open_case(): a handler's case and its key, opened once per request; the
+               OpenCase every operation on a case takes
 - grants       giving a colleague access to a case, or taking it back, audited
 - identity     the reporter's identity: hidden by default, shown for a written reason, under
                the institution's policy (direct, or through a custodian)

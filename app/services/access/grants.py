@@ -6,12 +6,11 @@ from sqlalchemy import delete
 
 from ...crypto import envelope
 from ...extensions import db
-from ...models import Institution, KeyKind, KeyWrap, Role, StaffMember
+from ...models import IdentityPolicy, Institution, KeyKind, KeyWrap, Role, StaffMember
 from ..audit import chain as audit
 from ..errors import DomainError
-from ..staff.sign_in import StaffAccess
 from . import keys as key_access
-from .guards import case_for_handler
+from .opened import OpenCase
 
 
 class GrantRefused(DomainError):
@@ -26,17 +25,16 @@ def _colleague(case, member_id: int) -> StaffMember:
     return member
 
 
-def grant(access: StaffAccess, case_id: int, member_id: int) -> StaffMember:
+def grant(opened: OpenCase, member_id: int) -> StaffMember:
     """Seal the case key (and, under policy `direct`, the identity key) to a colleague."""
-    case = case_for_handler(access.member, case_id)
-    case_key = key_access.open_case_key(case, access.member, access.private_key)
+    access, case, case_key = opened.access, opened.case, opened.key
     content = json.loads(envelope.decrypt_field(case_key, case.uuid, "report", case.content))
     member = _colleague(case, member_id)
     if member.id in set(content.get("excluded_staff_ids", [])):
         raise GrantRefused(_l("The reporter excluded this person from the case."))
     key_access.reseal(case, KeyKind.CASE, case_key, to=member)
     if case.identity is not None and key_access.holds_identity_key(case, access.member) \
-            and _institution_policy(case) == "direct":
+            and _institution_policy(case) is IdentityPolicy.DIRECT:
         identity_key = key_access.open_case_key(case, access.member, access.private_key,
                                                 KeyKind.IDENTITY)
         key_access.reseal(case, KeyKind.IDENTITY, identity_key, to=member)
@@ -45,8 +43,8 @@ def grant(access: StaffAccess, case_id: int, member_id: int) -> StaffMember:
     return member
 
 
-def revoke(access: StaffAccess, case_id: int, member_id: int) -> StaffMember:
-    case = case_for_handler(access.member, case_id)
+def revoke(opened: OpenCase, member_id: int) -> StaffMember:
+    access, case = opened.access, opened.case
     if member_id == access.member.id:
         raise GrantRefused(_l("You cannot remove your own access; ask a colleague."))
     member = db.session.get(StaffMember, member_id)
@@ -61,5 +59,5 @@ def revoke(access: StaffAccess, case_id: int, member_id: int) -> StaffMember:
     return member
 
 
-def _institution_policy(case) -> str:
+def _institution_policy(case) -> IdentityPolicy:
     return db.session.get_one(Institution, case.institution_id).identity_policy

@@ -15,15 +15,24 @@ from ...crypto import envelope
 from ...crypto import request_reasons as sealed
 from ...crypto.keys import load_public
 from ...extensions import db
-from ...models import Case, IdentityRequest, Institution, KeyKind, Role, StaffMember
-from ...models.identity_request import APPROVED, DENIED, PENDING
+from ...models import (
+    Case,
+    IdentityPolicy,
+    IdentityRequest,
+    Institution,
+    KeyKind,
+    RequestStatus,
+    Role,
+    StaffMember,
+)
 from ...models.types import utcnow
 from ..audit import chain as audit
 from ..errors import DomainError, NotAuthorised
 from ..staff.directory import custodians
 from ..staff.sign_in import StaffAccess
 from . import keys as key_access
-from .guards import case_for_handler, require_role
+from .guards import require_role
+from .opened import OpenCase
 
 MIN_REASON = 10
 MAX_REASON = 1000
@@ -41,25 +50,26 @@ def _reason(text: str) -> str:
     return text[:MAX_REASON]
 
 
-def _policy(case: Case) -> str:
+def _policy(case: Case) -> IdentityPolicy:
     return db.session.get_one(Institution, case.institution_id).identity_policy
 
 
-def reveal(access: StaffAccess, case_id: int, reason: str) -> dict:
-    """The identity, for this request only, after recording who asked and why."""
-    case = case_for_handler(access.member, case_id)
+def reveal(opened: OpenCase, reason: str) -> dict:
+    """The identity, for this request only, after recording who asked and why. Needs the
+    identity key besides the case key."""
+    access, case = opened.access, opened.case
     if case.identity is None:
         raise IdentityRefused(_l("This report is anonymous: there is no identity to show."))
     reason = _reason(reason)
     if not key_access.holds_identity_key(case, access.member):
-        if _policy(case) == "custodian":
+        if _policy(case) is IdentityPolicy.CUSTODIAN:
             raise IdentityRefused(_l("Ask a custodian to approve access to the identity."))
         raise NotAuthorised(_l("You do not hold the key to this reporter's identity."))
     identity_key = key_access.open_case_key(case, access.member, access.private_key,
                                             KeyKind.IDENTITY)
     # The reason may quote the report: in the audit log only encrypted under the case key, so
     # that only those who read the case read it (not the administrator, not a stolen copy).
-    case_key = key_access.open_case_key(case, access.member, access.private_key)
+    case_key = opened.key
     audit.record("identity_revealed", institution_id=case.institution_id, actor=access.member,
                  case=case, detail={audit.SEALED_REASON: audit.seal_reason(case, case_key,
                                                                            reason)})
@@ -67,15 +77,15 @@ def reveal(access: StaffAccess, case_id: int, reason: str) -> dict:
                                              case.identity))
 
 
-def request_access(access: StaffAccess, case_id: int, reason: str) -> IdentityRequest:
-    case = case_for_handler(access.member, case_id)
+def request_access(opened: OpenCase, reason: str) -> IdentityRequest:
+    access, case = opened.access, opened.case
     if case.identity is None:
         raise IdentityRefused(_l("This report is anonymous: there is no identity to show."))
-    if _policy(case) != "custodian" or key_access.holds_identity_key(case, access.member):
+    if _policy(case) is not IdentityPolicy.CUSTODIAN or key_access.holds_identity_key(case, access.member):
         raise IdentityRefused(_l("You can already reveal the identity yourself, with a "
                                  "written reason; no custodian's approval is needed."))
     if db.session.scalar(select(IdentityRequest.id).where(
-            IdentityRequest.case_id == case.id, IdentityRequest.status == PENDING,
+            IdentityRequest.case_id == case.id, IdentityRequest.status == RequestStatus.PENDING,
             IdentityRequest.requested_by_staff_id == access.member.id)):
         raise IdentityRefused(_l("Your request is already waiting for a custodian."))
     reason = _reason(reason)
@@ -117,7 +127,7 @@ class RequestView:
 
     id: int
     case_id: int
-    status: str
+    status: RequestStatus
     created_at: datetime
     reason: str | None
     decision_reason: str | None
@@ -139,7 +149,7 @@ def pending_requests(access: StaffAccess) -> list[RequestView]:
     require_role(member, Role.CUSTODIAN)
     return [view(access, request) for request in db.session.scalars(
         select(IdentityRequest).where(IdentityRequest.institution_id == member.institution_id,
-                                      IdentityRequest.status == PENDING)
+                                      IdentityRequest.status == RequestStatus.PENDING)
         .order_by(IdentityRequest.created_at))]
 
 
@@ -149,7 +159,7 @@ def decide(access: StaffAccess, request_id: int, approve: bool, reason: str) -> 
     request = db.session.get(IdentityRequest, request_id)
     if request is None or request.institution_id != access.member.institution_id:
         raise NotAuthorised(_l("This request does not exist."))
-    if request.status != PENDING:
+    if request.status is not RequestStatus.PENDING:
         raise IdentityRefused(_l("This request has already been decided."))
     reason = _reason(reason)
     key = _request_key(access, request)
@@ -166,10 +176,10 @@ def decide(access: StaffAccess, request_id: int, approve: bool, reason: str) -> 
         identity_key = key_access.open_case_key(case, access.member, access.private_key,
                                                 KeyKind.IDENTITY)
         key_access.reseal(case, KeyKind.IDENTITY, identity_key, to=requester)
-    request.status = APPROVED if approve else DENIED
+    request.status = RequestStatus.APPROVED if approve else RequestStatus.DENIED
     request.decided_by_staff_id, request.decided_at = access.member.id, utcnow()
     request.decision_reason_sealed = sealed.encrypt(key, request.id, sealed.DECISION_REASON,
                                                     reason)
-    audit.record("identity_request_" + request.status, institution_id=case.institution_id,
+    audit.record(f"identity_request_{request.status.value}", institution_id=case.institution_id,
                  actor=access.member, case=case, detail={"request": request.id})
     return request

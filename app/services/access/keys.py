@@ -7,7 +7,7 @@ from ...crypto import envelope
 from ...crypto.envelope import Recipient
 from ...crypto.keys import load_public
 from ...extensions import db
-from ...models import Case, Institution, KeyKind, KeyWrap, StaffMember
+from ...models import Case, IdentityPolicy, Institution, KeyKind, KeyWrap, StaffMember
 from ..errors import NotAuthorised
 from ..staff.directory import custodians, handlers
 
@@ -31,7 +31,7 @@ def seal_new_case(case: Case, institution: Institution, *, case_key: bytes,
     eligible = [m for m in handlers(institution.id) if m.id not in excluded_staff_ids]
     _store_wraps(case, KeyKind.CASE, case_key, to=_recipients(eligible, institution))
     if identity_key is not None:
-        if institution.identity_policy == "custodian":
+        if institution.identity_policy is IdentityPolicy.CUSTODIAN:
             identity_readers = [m for m in custodians(institution.id)
                                 if m.id not in excluded_staff_ids]
         else:

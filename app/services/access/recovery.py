@@ -19,7 +19,16 @@ from ...crypto import envelope, keys
 from ...crypto.kdf import KdfParams
 from ...crypto.seal import public_bytes
 from ...extensions import db
-from ...models import Case, Institution, KeyKind, KeyWrap, Role, StaffMember, StaffSession
+from ...models import (
+    Case,
+    IdentityPolicy,
+    Institution,
+    KeyKind,
+    KeyWrap,
+    Role,
+    StaffMember,
+    StaffSession,
+)
 from ..audit import chain as audit
 from ..errors import DomainError, NotAuthorised
 from ..operations import notify
@@ -107,7 +116,7 @@ def grant_all(institution: Institution, member: StaffMember,
             result.skipped_excluded += 1
             continue
         access.reseal(case, KeyKind.CASE, case_key, to=member)
-        identity = institution.identity_policy == "direct" and \
+        identity = institution.identity_policy is IdentityPolicy.DIRECT and \
             _reseal_identity(case, member, recovery)
         audit.record(GRANT_ACTION, institution_id=institution.id, case=case,
                      detail={"to": member.id, "identity": identity})

@@ -1,6 +1,6 @@
 """A handler reading one case: the case page (report, thread, files, events, audit entries,
 who holds the key) and downloading its files. Every read of content is written to the audit log.
-Opening a case here is the one check of role and key that messages and notes rely on too."""
+The page opens the case itself (access/opened.py), after looking for a purged case first."""
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -13,7 +13,7 @@ from ...crypto import aead, envelope
 from ...extensions import db
 from ...models import Attachment, AuditEntry, Case, CaseEvent, Message, Note, StaffMember
 from ..access import keys as key_access
-from ..access.guards import case_for_handler
+from ..access.opened import OpenCase, open_case
 from ..audit import chain as audit
 from ..errors import NotAuthorised
 from ..intake.evidence import attachment_meta, open_attachment
@@ -59,11 +59,6 @@ class StaffCaseView:
     unread_from_reporter: bool = False
 
 
-def open_case_key(access: StaffAccess, case_id: int) -> tuple[Case, bytes]:
-    case = case_for_handler(access.member, case_id)
-    return case, key_access.open_case_key(case, access.member, access.private_key)
-
-
 def _content(case: Case, case_key: bytes) -> dict:
     return json.loads(envelope.decrypt_field(case_key, case.uuid, "report", case.content))
 
@@ -85,7 +80,8 @@ def read_case(access: StaffAccess, case_id: int) -> StaffCaseView:
             case=purged, content=None, files=[], thread=[], events=list(purged.events),
             audit_entries=audit.entries_for_case(purged.id), holders=[], grantable=[],
             staff_names=staff_names(purged.institution_id))
-    case, case_key = open_case_key(access, case_id)
+    opened = open_case(access, case_id)
+    case, case_key = opened.case, opened.key
     content = _content(case, case_key)
     attachments = db.session.scalars(
         select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id)).all()
@@ -123,10 +119,9 @@ def read_case(access: StaffAccess, case_id: int) -> StaffCaseView:
         staff_names=names, seen_before=seen_before, unread_from_reporter=unread)
 
 
-def download(access: StaffAccess, case_id: int,
-             attachment_id: int) -> tuple[FileView, Iterable[bytes]]:
+def download(opened: OpenCase, attachment_id: int) -> tuple[FileView, Iterable[bytes]]:
     """The file's description and its plaintext, decrypted chunk by chunk as it streams."""
-    case, case_key = open_case_key(access, case_id)
+    case, case_key = opened.case, opened.key
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.case_id != case.id:
         raise NotAuthorised(_l("You do not have access to this case."))
@@ -134,7 +129,7 @@ def download(access: StaffAccess, case_id: int,
     # Opened (and its first chunk decrypted) before the audit entry: a file that cannot be
     # read raises EvidenceUnavailable here and is not recorded as downloaded.
     chunks = open_attachment(attachment, case_key, view.size)
-    audit.record("file_downloaded", institution_id=case.institution_id, actor=access.member,
+    audit.record("file_downloaded", institution_id=case.institution_id, actor=opened.member,
                  case=case, detail={"file": attachment.id})
     return view, chunks
 

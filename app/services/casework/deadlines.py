@@ -19,7 +19,7 @@ the statistics (services/indicators/clocks.py) alike:
 import calendar
 from datetime import datetime, timedelta
 
-from ...models import Case, Regime, Status
+from ...models import Case, DeadlineKind, Regime, Status
 from ...models.types import utcnow
 
 ACKNOWLEDGE_WITHIN = timedelta(days=7)
@@ -28,7 +28,8 @@ ANSWER_WITHIN = timedelta(days=30)
 EXTENSION = timedelta(days=15)
 FORWARD_WITHIN = timedelta(days=5)
 
-ACKNOWLEDGE, FEEDBACK, ANSWER, FORWARD = "acknowledge", "feedback", "answer", "forward"
+ACKNOWLEDGE, FEEDBACK, ANSWER, FORWARD = (DeadlineKind.ACKNOWLEDGE, DeadlineKind.FEEDBACK,
+                                          DeadlineKind.ANSWER, DeadlineKind.FORWARD)
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -82,7 +83,7 @@ def refresh(case: Case) -> None:
     case.next_deadline_kind, case.next_deadline_at = kind, due
 
 
-def _next_deadline(case: Case) -> tuple[str | None, datetime | None]:
+def _next_deadline(case: Case) -> tuple[DeadlineKind | None, datetime | None]:
     if case.status is Status.CLOSED:
         return None, None
     if case.regime is Regime.PETITION:

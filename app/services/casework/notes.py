@@ -6,25 +6,24 @@ from flask_babel import lazy_gettext as _l
 from ...crypto import aead
 from ...extensions import db
 from ...models import Note
+from ..access.opened import OpenCase
 from ..audit import chain as audit
 from ..errors import DomainError
-from ..staff.sign_in import StaffAccess
-from .case_view import open_case_key
 
 MAX_NOTE = 10000
 
 
-def add_note(access: StaffAccess, case_id: int, body: str) -> Note:
+def add_note(opened: OpenCase, body: str) -> Note:
     """An internal note, encrypted under the case key; never shown to the reporter."""
-    case, case_key = open_case_key(access, case_id)
+    case, case_key = opened.case, opened.key
     body = (body or "").strip()
     if not body:
         raise DomainError(_l("Please write the note."), field="body")
-    note = Note(institution_id=case.institution_id, case_id=case.id, staff_id=access.member.id)
+    note = Note(institution_id=case.institution_id, case_id=case.id, staff_id=opened.member.id)
     note.uuid = str(uuid.uuid4())
     note.body = aead.encrypt(case_key, body[:MAX_NOTE].encode(), f"note:{note.uuid}:body")
     db.session.add(note)
     db.session.flush()
-    audit.record("note_added", institution_id=case.institution_id, actor=access.member,
+    audit.record("note_added", institution_id=case.institution_id, actor=opened.member,
                  case=case, detail={"note": note.id})
     return note

@@ -13,14 +13,14 @@ from flask_babel import lazy_gettext as _l
 
 from ...crypto import envelope
 from ...extensions import db
-from ...models import Attachment, Case, CaseEvent, Message
+from ...models import Attachment, EventKind, Message
 from ...models.types import utcnow
+from ..access.opened import OpenCase
 from ..audit import chain as audit
 from ..errors import DomainError
 from ..intake.evidence import upload_path
 from ..operations.shredding import shred_after_commit, zero_freed_pages
-from ..staff.sign_in import StaffAccess
-from .case_view import open_case_key
+from .events import record_event
 
 REDACTED = "[redacted]"
 REPORT_FIELDS = ("what_happened", "when_where", "persons_involved", "how_known", "transcript")
@@ -56,21 +56,19 @@ def _redact(text: str, passage: str | None) -> tuple[str, int]:
                               "appears, or choose another part of the case."), field="passage")
 
 
-def _record(access: StaffAccess, case: Case, kind: str, detail: dict) -> None:
+def _record(opened: OpenCase, kind: EventKind, detail: dict) -> None:
     """A case event and an audit entry with the place and the reason: never the text."""
-    db.session.add(CaseEvent(case_id=case.id, institution_id=case.institution_id, kind=kind,
-                             actor_staff_id=access.member.id,
-                             detail=json.dumps({k: v for k, v in detail.items()
-                                                if k != "reason"}, sort_keys=True)))
-    audit.record(kind, institution_id=case.institution_id, actor=access.member, case=case,
+    case = opened.case
+    record_event(case, kind, by=opened.member,
+                 **{key: value for key, value in detail.items() if key != "reason"})
+    audit.record(kind, institution_id=case.institution_id, actor=opened.member, case=case,
                  detail=detail)
     case.updated_at = utcnow()
 
 
-def redact_report(access: StaffAccess, case_id: int, field: str, passage: str,
-                  reason: str) -> int:
+def redact_report(opened: OpenCase, field: str, passage: str, reason: str) -> int:
     """Replace a passage of one field of the report; returns how many occurrences went."""
-    case, case_key = open_case_key(access, case_id)
+    case, case_key = opened.case, opened.key
     if field not in REPORT_FIELDS:
         raise RedactionRefused(_l("Choose the part of the case to redact."), field="target")
     reason = _reason(reason)
@@ -79,16 +77,15 @@ def redact_report(access: StaffAccess, case_id: int, field: str, passage: str,
     zero_freed_pages()
     case.content = envelope.encrypt_field(case_key, case.uuid, "report",
                                           json.dumps(content, ensure_ascii=False).encode())
-    _record(access, case, "report_redacted",
+    _record(opened, EventKind.REPORT_REDACTED,
             {"field": field, "occurrences": count, "reason": reason})
     db.session.flush()
     return count
 
 
-def redact_message(access: StaffAccess, case_id: int, message_id: int, passage: str,
-                   reason: str) -> int:
+def redact_message(opened: OpenCase, message_id: int, passage: str, reason: str) -> int:
     """Replace a passage of one message (the reporter's or the staff's) of the case."""
-    case, case_key = open_case_key(access, case_id)
+    case, case_key = opened.case, opened.key
     message = db.session.get(Message, message_id)
     if message is None or message.case_id != case.id:
         raise RedactionRefused(_l("Choose the part of the case to redact."), field="target")
@@ -97,15 +94,15 @@ def redact_message(access: StaffAccess, case_id: int, message_id: int, passage: 
     body, count = _redact(body, passage)
     zero_freed_pages()
     message.body = envelope.encrypt_message(case_key, message.uuid, body.encode())
-    _record(access, case, "message_redacted",
+    _record(opened, EventKind.MESSAGE_REDACTED,
             {"message": message.id, "occurrences": count, "reason": reason})
     db.session.flush()
     return count
 
 
-def delete_file(access: StaffAccess, case_id: int, attachment_id: int, reason: str) -> None:
+def delete_file(opened: OpenCase, attachment_id: int, reason: str) -> None:
     """Delete an evidence file: its row now, its bytes (overwritten) once this commits."""
-    case, _ = open_case_key(access, case_id)
+    case = opened.case
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.case_id != case.id:
         raise RedactionRefused(_l("Choose the file to delete."), field="file")
@@ -113,6 +110,6 @@ def delete_file(access: StaffAccess, case_id: int, attachment_id: int, reason: s
     zero_freed_pages()
     shred_after_commit(upload_path(attachment.storage_name))
     db.session.delete(attachment)
-    _record(access, case, "file_deleted", {"file": attachment.id, "reason": reason})
+    _record(opened, EventKind.FILE_DELETED, {"file": attachment.id, "reason": reason})
     db.session.flush()
 

@@ -1,6 +1,7 @@
 """The life of a case: triage, acknowledge, assess, investigate, close, forward, extend.
 
-Each step checks the handler's role and key, refuses illegal transitions with a clear message,
+Each step works on an OpenCase (access/opened.py: the handler's role and key checked once per
+request), refuses illegal transitions with a clear message,
 records a case event and an audit entry, and recomputes the legal deadlines.
 """
 import json
@@ -9,15 +10,15 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 
 from ...extensions import db
-from ...models import Case, CaseEvent, Category, Outcome, Regime, StaffMember, Status
+from ...models import Case, Category, EventKind, Outcome, Regime, StaffMember, Status
 from ...models.types import utcnow
-from ..access.guards import case_for_handler
 from ..access.keys import holds_key
+from ..access.opened import OpenCase
 from ..audit import chain as audit
 from ..errors import DomainError
 from ..localtime import local_date, local_noon, local_today
-from ..staff.sign_in import StaffAccess
 from . import deadlines
+from .events import record_event
 from .messages import send_staff_message
 
 OPEN = {Status.RECEIVED, Status.ACKNOWLEDGED, Status.ASSESSMENT, Status.INVESTIGATION}
@@ -27,12 +28,10 @@ class IllegalTransition(DomainError):
     pass
 
 
-def _record(access: StaffAccess, case: Case, kind: str, **detail) -> None:
-    detail_text = json.dumps(detail, sort_keys=True, default=str,
-                             ensure_ascii=False) if detail else None
-    db.session.add(CaseEvent(case_id=case.id, institution_id=case.institution_id, kind=kind,
-                             actor_staff_id=access.member.id, detail=detail_text))
-    audit.record(kind, institution_id=case.institution_id, actor=access.member, case=case,
+def _record(opened: OpenCase, kind: EventKind, **detail) -> None:
+    case = opened.case
+    record_event(case, kind, by=opened.member, **detail)
+    audit.record(kind, institution_id=case.institution_id, actor=opened.member, case=case,
                  detail=detail or "")
     case.updated_at = utcnow()
     deadlines.refresh(case)
@@ -51,11 +50,11 @@ def _require_message(text: str) -> str:
     return text
 
 
-def triage(access: StaffAccess, case_id: int, *, regime: Regime, category: Category,
+def triage(opened: OpenCase, *, regime: Regime, category: Category,
            examine_anonymous: bool | None = None) -> Case:
     """Decide which law applies (and the category). For an anonymous petition the decision
     to examine it anyway is recorded (OG 27/2002 allows closing it)."""
-    case = case_for_handler(access.member, case_id)
+    case = opened.case
     _require_status(case, OPEN, _l("A closed case cannot be triaged; reopen it first."))
     if regime is Regime.FORWARDED and case.forwarded_at is not None:
         raise IllegalTransition(_l("This case has already been forwarded."))
@@ -63,66 +62,69 @@ def triage(access: StaffAccess, case_id: int, *, regime: Regime, category: Categ
     detail: dict[str, object] = {"regime": regime.value, "category": category.value}
     if case.anonymous and regime is Regime.PETITION:
         detail["examine_anonymous"] = bool(examine_anonymous)
-    _record(access, case, "triaged", **detail)
+    _record(opened, EventKind.TRIAGED, **detail)
     return case
 
 
-def acknowledge(access: StaffAccess, case_id: int, case_key: bytes, message: str) -> Case:
+def acknowledge(opened: OpenCase, message: str) -> Case:
     """Confirm receipt to the reporter (Law 361/2022: within 7 days)."""
-    case = case_for_handler(access.member, case_id)
+    case = opened.case
     _require_status(case, OPEN, _l("This case is already closed."))
     if case.acknowledged_at is not None:
         raise IllegalTransition(_l("This case has already been acknowledged."))
-    send_staff_message(access, case, case_key, _require_message(message), [])
+    send_staff_message(opened, _require_message(message), [])
     # A case already in assessment keeps its status; the 7-day clock is met all the same.
     if case.status is Status.RECEIVED:
         case.status = Status.ACKNOWLEDGED
     case.acknowledged_at = utcnow()
-    _record(access, case, "acknowledged")
+    _record(opened, EventKind.ACKNOWLEDGED)
     return case
 
 
-def start_assessment(access: StaffAccess, case_id: int) -> Case:
-    case = case_for_handler(access.member, case_id)
+def start_assessment(opened: OpenCase) -> Case:
+    case = opened.case
     _require_status(case, {Status.RECEIVED, Status.ACKNOWLEDGED},
                     _l("Only a received or acknowledged case can move to assessment."))
     if case.regime is None:
         raise IllegalTransition(_l("Triage the case first: choose the law that applies."))
     previous, case.status = case.status, Status.ASSESSMENT
-    _record(access, case, "status_changed", **{"from": previous.value, "to": "assessment"})
+    _record(opened, EventKind.STATUS_CHANGED,
+            **{"from": previous.value, "to": Status.ASSESSMENT.value})
     return case
 
 
-def start_investigation(access: StaffAccess, case_id: int) -> Case:
-    case = case_for_handler(access.member, case_id)
+def start_investigation(opened: OpenCase) -> Case:
+    case = opened.case
     _require_status(case, {Status.ASSESSMENT},
                     _l("A case moves to investigation from assessment."))
     case.status = Status.INVESTIGATION
-    _record(access, case, "status_changed", **{"from": "assessment", "to": "investigation"})
+    _record(opened, EventKind.STATUS_CHANGED, **{"from": Status.ASSESSMENT.value,
+                                                "to": Status.INVESTIGATION.value})
     return case
 
 
-def close(access: StaffAccess, case_id: int, case_key: bytes, outcome: Outcome,
+def close(opened: OpenCase, outcome: Outcome,
           message: str) -> Case:
     """Conclude with an outcome and a reasoned answer to the reporter."""
-    case = case_for_handler(access.member, case_id)
+    case = opened.case
     _require_status(case, OPEN, _l("This case is already closed."))
     if outcome is Outcome.FORWARDED:
         raise IllegalTransition(_l("Use “Forward” to send the case to another authority."),
                                 field="outcome")
     if case.regime is None:
         raise IllegalTransition(_l("Triage the case first: choose the law that applies."))
-    send_staff_message(access, case, case_key, _require_message(message), [])
+    send_staff_message(opened, _require_message(message), [])
     previous = case.status
     case.status, case.outcome, case.closed_at = Status.CLOSED, outcome, utcnow()
-    _record(access, case, "closed", **{"from": previous.value, "outcome": outcome.value})
+    _record(opened, EventKind.CLOSED,
+            **{"from": previous.value, "outcome": outcome.value})
     return case
 
 
-def forward(access: StaffAccess, case_id: int, case_key: bytes, authority: str,
+def forward(opened: OpenCase, authority: str,
             forwarded_on: date, message: str) -> Case:
     """Send the facts to the competent authority, record where and when, tell the reporter."""
-    case = case_for_handler(access.member, case_id)
+    case = opened.case
     _require_status(case, OPEN, _l("This case is already closed."))
     authority = (authority or "").strip()
     if not authority:
@@ -132,59 +134,60 @@ def forward(access: StaffAccess, case_id: int, case_key: bytes, authority: str,
     if forwarded_on < local_date(case.received_at):
         raise IllegalTransition(_l("The date cannot be before the report was received."),
                                 field="forwarded_on")
-    send_staff_message(access, case, case_key, _require_message(message), [])
+    send_staff_message(opened, _require_message(message), [])
     now = utcnow()
     case.regime, case.forwarded_to = Regime.FORWARDED, authority[:200]
     # Noon of that Romanian day, but never later than now (a forward recorded this morning).
     case.forwarded_at = min(local_noon(forwarded_on), now)
     case.status, case.outcome, case.closed_at = Status.CLOSED, Outcome.FORWARDED, now
-    _record(access, case, "forwarded", authority=case.forwarded_to,
+    _record(opened, EventKind.FORWARDED, authority=case.forwarded_to,
             on=forwarded_on.isoformat())
     return case
 
 
-def extend(access: StaffAccess, case_id: int, case_key: bytes, message: str) -> Case:
+def extend(opened: OpenCase, message: str) -> Case:
     """OG 27/2002: once, by 15 days, telling the petitioner why."""
-    case = case_for_handler(access.member, case_id)
+    case = opened.case
     _require_status(case, OPEN, _l("This case is already closed."))
     if case.regime is not Regime.PETITION:
         raise IllegalTransition(_l("Only a petition's deadline can be extended."))
     if case.extended_at is not None:
         raise IllegalTransition(_l("The deadline has already been extended once."))
-    send_staff_message(access, case, case_key, _require_message(message), [])
+    send_staff_message(opened, _require_message(message), [])
     case.extended_at = utcnow()
-    _record(access, case, "extended", days=deadlines.EXTENSION.days)
+    _record(opened, EventKind.EXTENDED, days=deadlines.EXTENSION.days)
     return case
 
 
-def reopen(access: StaffAccess, case_id: int) -> Case:
+def reopen(opened: OpenCase) -> Case:
     """Back to assessment, e.g. when the reporter brings new facts after closing."""
-    case = case_for_handler(access.member, case_id)
+    case = opened.case
     _require_status(case, {Status.CLOSED}, _l("Only a closed case can be reopened."))
     if case.outcome is Outcome.FORWARDED:
         raise IllegalTransition(_l("A forwarded case belongs to another authority now."))
     previous_outcome = case.outcome
     case.status, case.outcome, case.closed_at = Status.ASSESSMENT, None, None
-    _record(access, case, "reopened", previous_outcome=previous_outcome and previous_outcome.value)
+    _record(opened, EventKind.REOPENED,
+            previous_outcome=previous_outcome and previous_outcome.value)
     return case
 
 
-def assign(access: StaffAccess, case_id: int, to_member_id: int | None) -> Case:
-    case = case_for_handler(access.member, case_id)
+def assign(opened: OpenCase, to_member_id: int | None) -> Case:
+    case = opened.case
     if to_member_id is not None:
         member = db.session.get(StaffMember, to_member_id)
         if member is None or member.institution_id != case.institution_id \
                 or not holds_key(case, member):
             raise IllegalTransition(_l("Assign the case to a handler who holds its key."))
     case.assigned_staff_id = to_member_id
-    _record(access, case, "assigned", to=to_member_id)
+    _record(opened, EventKind.ASSIGNED, to=to_member_id)
     return case
 
 
 def examine_anonymous_decision(case: Case) -> bool | None:
     """The last triage's choice to examine an anonymous petition anyway (None: never asked)."""
     for event in reversed(case.events):
-        if event.kind == "triaged":
+        if event.kind is EventKind.TRIAGED:
             try:
                 detail = json.loads(event.detail or "{}")
             except ValueError:

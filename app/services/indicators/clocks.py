@@ -32,13 +32,13 @@ from functools import lru_cache
 from sqlalchemy import Select, and_, bindparam, func, or_, select
 
 from ...extensions import db
-from ...models import Case, CaseEvent, Regime
+from ...models import CLOSING_EVENTS, Case, CaseEvent, EventKind, Regime
 from ..casework import deadlines
 from .periods import Period
 from .sql import count_if, days_between, earliest, moment, on_postgresql
 
 MET, MET_EXTENDED, LATE, PENDING = "met", "met_extended", "late", "pending"
-CLOSING_EVENTS = ("closed", "forwarded")
+__all__ = ["CLOSING_EVENTS", "Compliance", "clocks"]
 
 
 @dataclass
@@ -68,7 +68,7 @@ class Compliance:
         return round(100 * self.met / self.decided, 1) if self.decided else None
 
 
-def _first_event(kinds: tuple[str, ...]):
+def _first_event(kinds: tuple[EventKind, ...]):
     return (select(func.min(CaseEvent.at)).where(CaseEvent.case_id == Case.id,
                                                  CaseEvent.kind.in_(kinds))
             .scalar_subquery())
@@ -137,7 +137,7 @@ def _clock_queries(postgresql: bool) -> dict[str, _ClockQuery]:
         "petition_answer_30_45_days": _clock_query(
             [mine, Case.regime == Regime.PETITION, Case.received_at >= moment("answer_from"),
              Case.received_at < end, Case.answer_due_at >= start, Case.answer_due_at < end],
-            _first_event(("closed",)), Case.answer_due_at, Case.extended_at.is_not(None),
+            _first_event((EventKind.CLOSED,)), Case.answer_due_at, Case.extended_at.is_not(None),
             postgresql),
         "forward_5_days": _clock_query(
             [mine, Case.regime == Regime.FORWARDED, Case.received_at >= moment("forward_from"),

@@ -18,7 +18,7 @@ from ...models import (
     FROM_REPORTER,
     Attachment,
     Case,
-    CaseEvent,
+    EventKind,
     Institution,
     Message,
     ReporterSession,
@@ -26,6 +26,7 @@ from ...models import (
 from ...models.types import utcnow
 from .. import split_session
 from ..casework import inbox
+from ..casework.events import record_event
 from ..errors import InvalidReceipt, NotAuthorised, SessionExpired
 from ..indicators import usage
 from . import receipts
@@ -143,8 +144,7 @@ def send_message(access: ReporterAccess, body: str, evidence: list[Evidence]) ->
         store_evidence(item, case=case, case_key=access.case_key, author=FROM_REPORTER,
                        message=message)
         for item in evidence])
-    db.session.add(CaseEvent(case_id=case.id, institution_id=case.institution_id,
-                             kind="reporter_message"))
+    record_event(case, EventKind.REPORTER_MESSAGE)
     inbox.reporter_wrote(case)  # unread for its handlers, who get a content-free mail
     case.updated_at = utcnow()
     db.session.flush()

@@ -15,9 +15,9 @@ from ...crypto.kdf import KdfParams
 from ...extensions import db
 from ...models import (
     Case,
-    CaseEvent,
     Category,
     Channel,
+    EventKind,
     Institution,
     Platform,
     Receipt,
@@ -28,8 +28,10 @@ from ...models.types import utcnow
 from ..access import keys as access
 from ..audit import chain as audit
 from ..casework import deadlines
+from ..casework.events import record_event
 from ..errors import DomainError
 from ..indicators import usage
+from ..kdf import kdf_params as deployment_kdf_params
 from ..localtime import local_noon, local_today
 from ..operations import notify
 from ..staff.directory import handlers
@@ -131,12 +133,39 @@ def manual_received_at(received_on: date, now: datetime | None = None) -> dateti
     return now if received_on == today else local_noon(received_on)
 
 
+# Oral reports (Law 361/2022): their transcript or minutes may be checked and signed.
+ORAL_CHANNELS = (Channel.PHONE, Channel.IN_PERSON)
+
+
+def manual_received_on_default() -> date:
+    """The day a manual intake form proposes: today, in Romania."""
+    return local_today()
+
+
+def manual_report(*, recorded_by: StaffMember, channel: Channel, platform: Platform | None,
+                  received_on: date, anonymous: bool, name: str, email: str, phone: str,
+                  reporter_signed: bool, **fields) -> Report:
+    """A report staff took by phone, e-mail, post, in person or from social media: it arrived
+    on `received_on` (manual_received_at), names a platform only when it came from social
+    media, an identity only when not anonymous, a signature of the minutes only when oral."""
+    return Report(
+        channel=channel, platform=platform if channel is Channel.SOCIAL_MEDIA else None,
+        received_at=manual_received_at(received_on), recorded_by=recorded_by,
+        anonymous=anonymous, name="" if anonymous else name, email="" if anonymous else email,
+        phone="" if anonymous else phone,
+        reporter_signed=reporter_signed if channel in ORAL_CHANNELS else None, **fields)
+
+
 def _encode(document: dict) -> bytes:
     return json.dumps(document, ensure_ascii=False).encode()
 
 
 def submit_report(institution: Institution, report: Report, evidence: list[Evidence],
-                  kdf_params: KdfParams, *, issue_receipt: bool = True) -> Submitted:
+                  kdf_params: KdfParams | None = None, *,
+                  issue_receipt: bool = True) -> Submitted:
+    """One report in: encrypted, sealed to its readers, with a receipt. The receipt's Argon2id
+    parameters are the deployment's (config) unless given."""
+    kdf_params = kdf_params or deployment_kdf_params()
     check_exclusions(institution, report.excluded_staff_ids)
     case_key = aead.new_key()
     identity = report.identity()
@@ -168,9 +197,8 @@ def submit_report(institution: Institution, report: Report, evidence: list[Evide
     case.reference = references.next_reference(institution.id, received_at)
     db.session.add(case)
     db.session.add_all(attachments)
-    db.session.add(CaseEvent(case=case, institution_id=institution.id, kind="received", at=now,
-                             actor_staff_id=case.recorded_by_staff_id,
-                             detail=f'{{"channel": "{case.channel.value}"}}'))
+    record_event(case, EventKind.RECEIVED, by=report.recorded_by, at=now,
+                 channel=case.channel.value)
     if derived is not None:
         db.session.add(Receipt(
             institution_id=institution.id, case=case, lookup_id=derived.public_part,

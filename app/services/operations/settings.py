@@ -1,6 +1,7 @@
 """The institution's settings: identity policy, retention, reminders, mail sender, which
 categories the public report form offers, and the identifiers the open data carries (SIRUTA
 code, CUI). Every change is audited with its old and new value."""
+import enum
 import re
 from dataclasses import asdict, dataclass, fields
 
@@ -10,12 +11,12 @@ from wtforms import SelectChoice
 
 from ...extensions import db
 from ...labels import CATEGORY
-from ...models import Category, Institution, Role, StaffMember
+from ...models import Category, IdentityPolicy, Institution, Role, StaffMember
 from ..access.guards import require_role
 from ..audit import chain as audit
 from ..errors import DomainError
 
-IDENTITY_POLICIES = ("direct", "custodian")
+IDENTITY_POLICIES = tuple(IdentityPolicy)
 RETENTION_YEARS = (1, 30)
 ACKNOWLEDGE_REMINDER_DAYS = (1, 7)  # the acknowledgement is due 7 days after receipt
 ANSWER_REMINDER_DAYS = (1, 60)
@@ -34,7 +35,7 @@ class SettingsRefused(DomainError):
 
 @dataclass
 class InstitutionSettings:
-    identity_policy: str
+    identity_policy: IdentityPolicy | str  # a form posts the value
     retention_years: int
     acknowledge_reminder_days: int
     answer_reminder_days: int
@@ -90,7 +91,9 @@ def _validated(new: InstitutionSettings, institution: Institution) -> Institutio
     if new.identity_policy not in IDENTITY_POLICIES:
         raise SettingsRefused(_l("Choose who may see reporters' identities."),
                               field="identity_policy")
-    if new.identity_policy == "custodian" and institution.identity_policy != "custodian" \
+    policy = IdentityPolicy(new.identity_policy)
+    if policy is IdentityPolicy.CUSTODIAN \
+            and institution.identity_policy is not IdentityPolicy.CUSTODIAN \
             and not _has_active_custodian(institution):
         raise SettingsRefused(_l("No active staff member holds the custodian role yet: invite "
                                  "or appoint a custodian first, or identities of new reports "
@@ -108,7 +111,7 @@ def _validated(new: InstitutionSettings, institution: Institution) -> Institutio
     if not categories:
         raise SettingsRefused(_l("Keep at least one category on the report form."),
                               field="categories")
-    return InstitutionSettings(new.identity_policy, new.retention_years,
+    return InstitutionSettings(policy, new.retention_years,
                                new.acknowledge_reminder_days, new.answer_reminder_days,
                                sender, categories, _siruta(new.siruta_code), _cui(new.cui))
 
@@ -141,7 +144,7 @@ def _has_active_custodian(institution: Institution) -> bool:
 def _stored(value):
     if isinstance(value, list):
         return [category.value for category in value]
-    return value
+    return value.value if isinstance(value, enum.Enum) else value
 
 
 def update(admin: StaffMember, new: InstitutionSettings) -> dict[str, dict]:

@@ -39,7 +39,7 @@ from ...crypto.kdf import KdfParams
 from ...crypto.keys import PasswordLockedKey
 from ...extensions import db
 from ...models import Institution, StaffMember, StaffSession
-from ...models.staff_session import ACTIVE, PENDING_SECOND_FACTOR
+from ...models.staff_session import SessionStage
 from ...models.types import utcnow
 from .. import split_session
 from ..audit import chain as audit
@@ -75,7 +75,7 @@ class StaffAccess:
 
     @property
     def second_factor_done(self) -> bool:
-        return self.session.stage == ACTIVE
+        return self.session.stage is SessionStage.ACTIVE
 
 
 def _lock_in_force(member: StaffMember) -> bool:
@@ -180,7 +180,7 @@ def open_session(member: StaffMember, private_key: X25519PrivateKey) -> str:
     cookie, secret = split_session.new_cookie()
     now = utcnow()
     db.session.add(StaffSession(
-        token_hash=secret.token_hash, staff_id=member.id, stage=PENDING_SECOND_FACTOR,
+        token_hash=secret.token_hash, staff_id=member.id, stage=SessionStage.PENDING_SECOND_FACTOR,
         sealed_private_key=secret.seal(keys.private_bytes(private_key), PURPOSE),
         created_at=now, last_seen_at=now, expires_at=now + SECOND_FACTOR_WITHIN))
     db.session.flush()
@@ -257,7 +257,7 @@ def complete_second_factor(access: StaffAccess, code: str, app_secret: str) -> N
     member.failed_logins = 0
     ratelimit.counter_clear(counter, in_transaction=True)
     member.last_login_at = utcnow()
-    access.session.stage = ACTIVE
+    access.session.stage = SessionStage.ACTIVE
     access.session.expires_at = access.session.created_at + LIFETIME
     audit.record("totp_enrolled" if enrolled_now else "sign_in",
                  institution_id=member.institution_id, actor=member)
