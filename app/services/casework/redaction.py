@@ -74,11 +74,10 @@ def redact_report(access: StaffAccess, case_id: int, field: str, passage: str,
     if field not in REPORT_FIELDS:
         raise RedactionRefused(_l("Choose the part of the case to redact."), field="target")
     reason = _reason(reason)
-    content = json.loads(envelope.decrypt_field(case_key, case.uuid, "report", case.content))
+    content = envelope.open_report(case_key, case.uuid, case.content)
     content[field], count = _redact(content.get(field) or "", passage)
     zero_freed_pages()
-    case.content = envelope.encrypt_field(case_key, case.uuid, "report",
-                                          json.dumps(content, ensure_ascii=False).encode())
+    case.content = envelope.seal_report(case_key, case.uuid, content)
     _record(access, case, "report_redacted",
             {"field": field, "occurrences": count, "reason": reason})
     db.session.flush()
@@ -93,10 +92,10 @@ def redact_message(access: StaffAccess, case_id: int, message_id: int, passage: 
     if message is None or message.case_id != case.id:
         raise RedactionRefused(_l("Choose the part of the case to redact."), field="target")
     reason = _reason(reason)
-    body = envelope.decrypt_message(case_key, message.uuid, message.body).decode()
+    body = envelope.open_message(case_key, message.uuid, message.body)
     body, count = _redact(body, passage)
     zero_freed_pages()
-    message.body = envelope.encrypt_message(case_key, message.uuid, body.encode())
+    message.body = envelope.seal_message(case_key, message.uuid, body)
     _record(access, case, "message_redacted",
             {"message": message.id, "occurrences": count, "reason": reason})
     db.session.flush()
