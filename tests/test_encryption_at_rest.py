@@ -1,7 +1,6 @@
 """The design's promise: a stolen database or upload folder reveals nothing a reporter typed
 or sent; the receipt, a handler's password or the recovery code open it again."""
 import io
-import json
 import secrets
 from datetime import timedelta
 from pathlib import Path
