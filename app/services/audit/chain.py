@@ -6,7 +6,7 @@ take turns, so the chain never forks. `flask audit verify` recomputes everything
 
 Anchored outside the database, since whoever can write to it could cut the last entries and
 rewind the head, or recompute the whole chain:
-- each entry carries HMAC(app_key("audit"), entry_hash): recomputing the chain needs the
+- each entry carries HMAC(app_key(Purpose.AUDIT), entry_hash): recomputing the chain needs the
   configuration, not only the database;
 - the head (its short form and in full) is shown on the admin audit page and mailed to the
   admins every day (`jobs run`); `flask audit verify --head <noted value>` fails when that

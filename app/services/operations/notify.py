@@ -3,7 +3,7 @@
 or, in development, right after the request that queued it.
 
 What grants access (an activation link) and a reporter's address are never written in clear:
-they travel in `OutboxMail.sealed`, AES-GCM under app_key("outbox") — a key derived from the
+they travel in `OutboxMail.sealed`, AES-GCM under app_key(Purpose.OUTBOX) — a key derived from the
 configuration, not held by the database — and are erased once the mail has gone.
 """
 
