@@ -89,21 +89,20 @@ def request_access(access: StaffAccess, case_id: int, reason: str) -> IdentityRe
     # recovery key can open it; the audit log (which the administrator reads) names the
     # request only.
     key = sealed.new_key()
+    deciders = _deciding_custodians(case, access.member)
     request.reader_keys = sealed.seal_request_key(key, request.id, to=staff_readers(
-        _deciders(case, access.member)) + [recovery_reader(_institution(case))])
+        [access.member, *deciders]) + [recovery_reader(_institution(case))])
     request.reason_sealed = sealed.seal_reason(key, request.id, sealed.REASON, reason)
     audit.record("identity_requested", institution_id=case.institution_id, actor=access.member,
                  case=case, detail={"request": request.id})
     return request
 
 
-def _deciders(case: Case, requester: StaffMember) -> list[StaffMember]:
-    """The staff who may read a request's reasons: the requester and the custodians who hold
-    this case's identity key (those who can decide; not one the reporter excluded). The
-    recovery key reads them too (named by the caller)."""
-    return [requester] + [member for member in custodians(case.institution_id)
-                          if member.id != requester.id
-                          and key_access.holds_identity_key(case, member)]
+def _deciding_custodians(case: Case, requester: StaffMember) -> list[StaffMember]:
+    """The custodians who can decide a request: those holding this case's identity key (so
+    never one the reporter excluded)."""
+    return [member for member in custodians(case.institution_id)
+            if member.id != requester.id and key_access.holds_identity_key(case, member)]
 
 
 def _request_key(access: StaffAccess, request: IdentityRequest) -> bytes | None:
