@@ -16,12 +16,14 @@ import ipaddress
 import time
 from datetime import UTC, datetime
 
-from flask import current_app, has_request_context, request
+from flask import has_request_context, request
 from limits.storage import Storage
 from sqlalchemy import case, delete, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
+
+from .crypto.appkey import Purpose, app_key
 
 PURGE_EVERY_SECONDS = 60
 _last_purge = 0.0
@@ -47,17 +49,14 @@ def _request_network() -> str:
 
 def anonymous_client_key() -> str:
     day = datetime.now(UTC).strftime("%Y-%m-%d")
-    secret = hashlib.sha256(
-        b"avertizor-ratelimit|" + current_app.config["SECRET_KEY"].encode() + day.encode()
-    ).digest()
+    secret = app_key(Purpose.RATE_LIMIT_DAY, day)
     # Read only to throttle; the address itself is neither logged nor stored.
     return hmac.new(secret, _request_network().encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def keyed_digest(purpose: str, *parts: str) -> str:
     """An HMAC (key from SECRET_KEY) of parts, for counter names that must not reveal them."""
-    secret = hashlib.sha256(b"avertizor-counter|" + purpose.encode() + b"|"
-                            + current_app.config["SECRET_KEY"].encode()).digest()
+    secret = app_key(Purpose.RATE_LIMIT_COUNTER, purpose)
     return hmac.new(secret, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()[:32]
 
 

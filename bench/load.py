@@ -33,7 +33,6 @@ import collections
 import hashlib
 import hmac
 import http.cookiejar
-import json
 import os
 import random
 import re
@@ -548,8 +547,7 @@ def check(env: dict, base_url: str, ledger: Ledger, accounts: dict[str, str],
                 continue
             try:
                 key = access.open_case_key(case, member, private_key)
-                content = json.loads(envelope.decrypt_field(key, case.uuid, "report",
-                                                            case.content))
+                content = envelope.open_report(key, case.uuid, case.content)
             except Exception as error:  # noqa: BLE001 (counted as a mismatch)
                 report.mismatches.append(f"{item.reference}: handler cannot decrypt ({error})")
                 continue

@@ -7,7 +7,6 @@ unbroken sequence, and open with its receipt (over HTTP), with each eligible han
 with the recovery code, but never for the handler its reporter excluded.
 """
 import http.cookiejar
-import json
 import re
 import secrets
 import threading
@@ -251,7 +250,7 @@ def test_concurrent_submissions_through_gunicorn(app, institution, make_handler,
                 for member_id in eligible]
         keys.append(access.open_case_key_with_recovery(case, recovery_key))
         for key in keys:
-            content = json.loads(envelope.decrypt_field(key, case.uuid, "report", case.content))
+            content = envelope.open_report(key, case.uuid, case.content)
             assert content["what_happened"] == reporter.text
             assert content["excluded_staff_ids"] == (
                 [reporter.excluded_id] if reporter.excluded_id is not None else [])

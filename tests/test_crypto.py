@@ -129,9 +129,9 @@ def test_file_chunks_reordered_or_moved_are_detected():
 def test_case_key_wraps_are_bound_to_their_case():
     handler = X25519PrivateKey.generate()
     to = [envelope.Recipient(1, handler.public_key())]
-    [(_, sealed)] = envelope.seal_key(b"k" * 32, "case", "case-a", to=to)
-    assert envelope.open_key(sealed, "case", "case-a", handler) == b"k" * 32
+    [(_, sealed)] = envelope.seal_case_key(b"k" * 32, "case-a", to=to)
+    assert envelope.open_case_key(sealed, "case-a", handler) == b"k" * 32
     with pytest.raises(DecryptionError):
-        envelope.open_key(sealed, "case", "case-b", handler)
+        envelope.open_case_key(sealed, "case-b", handler)
     with pytest.raises(DecryptionError):
-        envelope.open_key(sealed, "identity", "case-a", handler)
+        envelope.open_identity_key(sealed, "case-a", handler)

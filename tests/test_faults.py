@@ -22,7 +22,6 @@ import html
 import http.client
 import http.cookiejar
 import io
-import json
 import os
 import re
 import secrets
@@ -293,7 +292,7 @@ def read_with_receipt(institution, receipt: str, kdf_params) -> tuple[Case, str]
     assert found is not None, "a receipt the reporter was given opens nothing"
     row, derived = found
     key = envelope.unwrap_with_receipt(row.wrapped_case_key, row.case.uuid, derived.key)
-    content = json.loads(envelope.decrypt_field(key, row.case.uuid, "report", row.case.content))
+    content = envelope.open_report(key, row.case.uuid, row.case.content)
     return row.case, content["what_happened"]
 
 

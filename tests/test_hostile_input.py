@@ -464,7 +464,7 @@ def decrypt_new_case(portal: Portal, receipt: str, kdf_params):
     row, derived = found
     case = row.case
     case_key = envelope.unwrap_with_receipt(row.wrapped_case_key, case.uuid, derived.key)
-    content = json.loads(envelope.decrypt_field(case_key, case.uuid, "report", case.content))
+    content = envelope.open_report(case_key, case.uuid, case.content)
     return case, case_key, content
 
 
@@ -636,7 +636,7 @@ def test_reporter_message_never_crashes_and_never_stores_half(app, portal, uploa
     assert delta["Message"] == 1 and delta["Case"] == 0, delta
     message = db.session.scalar(select(Message).order_by(Message.id.desc()))
     _case, case_key, _content = decrypt_new_case(portal, portal.receipt, kdf_params)
-    body = envelope.decrypt_message(case_key, message.uuid, message.body).decode()
+    body = envelope.open_message(case_key, message.uuid, message.body)
     if sent.well_formed:
         assert body == first(fields, "body").strip()
         uploads = [v for k, v in fields if k == "evidence" and v.name]

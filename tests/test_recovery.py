@@ -31,8 +31,7 @@ def report_text(case: Case, member: StaffMember, password: str) -> str:
     private_key = unlock_private_key(member, password)
     assert private_key is not None
     case_key = access.open_case_key(case, member, private_key)
-    content = envelope.decrypt_field(case_key, case.uuid, "report", case.content)
-    return json.loads(content)["what_happened"]
+    return envelope.open_report(case_key, case.uuid, case.content)["what_happened"]
 
 
 def wraps_of(member: StaffMember) -> int:

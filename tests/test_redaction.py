@@ -29,8 +29,7 @@ def case_key_for(member, case: Case) -> bytes:
 def content_of(member, case_id: int) -> dict:
     db.session.expire_all()
     case = db.session.get(Case, case_id)
-    return json.loads(envelope.decrypt_field(case_key_for(member, case), case.uuid, "report",
-                                             case.content))
+    return envelope.open_report(case_key_for(member, case), case.uuid, case.content)
 
 
 def post(browser, case_id: int, action: str, data: dict):
@@ -127,8 +126,7 @@ def test_a_message_is_redacted_for_the_reporter_too(app, client, submit, follow_
     assert response.status_code == 302, response.get_data(as_text=True)
     db.session.expire_all()
     message = db.session.get(Message, message.id)
-    body = envelope.decrypt_message(case_key_for(handler, case), message.uuid,
-                                    message.body).decode()
+    body = envelope.open_message(case_key_for(handler, case), message.uuid, message.body)
     assert body == "My cousin [redacted]\nShe saw it too." or \
         body == "My cousin [redacted]\r\nShe saw it too."
     reporter_page = client.get("/follow-up/case").get_data(as_text=True)

@@ -13,9 +13,10 @@ The sealed keys are stored as JSON: {"<staff id>" | "recovery": base64(sealed ke
 import base64
 import json
 
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from . import DecryptionError, aead, seal
+from .envelope import Recipient
 
 RECOVERY = "recovery"
 REASON, DECISION_REASON = "reason", "decision_reason"
@@ -33,17 +34,24 @@ def new_key() -> bytes:
     return aead.new_key()
 
 
-def seal_key(key: bytes, request_id: int, readers: dict[str, X25519PublicKey]) -> str:
+def _reader(staff_id: int | None) -> str:
+    return RECOVERY if staff_id is None else str(staff_id)
+
+
+def seal_request_key(key: bytes, request_id: int, to: list[Recipient]) -> str:
+    """The request's key sealed to each recipient, as the JSON stored in `reader_keys`."""
     label = _key_label(request_id)
-    return json.dumps({reader: base64.b64encode(seal.seal(key, public, label)).decode()
-                       for reader, public in readers.items()}, sort_keys=True)
+    return json.dumps({_reader(recipient.staff_id):
+                       base64.b64encode(seal.seal(key, recipient.public_key, label)).decode()
+                       for recipient in to}, sort_keys=True)
 
 
-def open_key(sealed_keys: str | None, request_id: int, reader: str,
-             private_key: X25519PrivateKey) -> bytes | None:
-    """The request's key for this reader, or None if it was not sealed to them."""
+def open_request_key(sealed_keys: str | None, request_id: int, staff_id: int | None,
+                     private_key: X25519PrivateKey) -> bytes | None:
+    """The request's key for this reader (staff_id None: the recovery key), or None if it was
+    not sealed to them."""
     try:
-        blob = json.loads(sealed_keys or "{}").get(reader)
+        blob = json.loads(sealed_keys or "{}").get(_reader(staff_id))
     except ValueError:
         return None
     if blob is None:
@@ -54,11 +62,11 @@ def open_key(sealed_keys: str | None, request_id: int, reader: str,
         return None
 
 
-def encrypt(key: bytes, request_id: int, field: str, text: str) -> bytes:
+def seal_reason(key: bytes, request_id: int, field: str, text: str) -> bytes:
     return aead.encrypt(key, text.encode(), _field_label(request_id, field))
 
 
-def decrypt(key: bytes, request_id: int, field: str, blob: bytes | None) -> str | None:
+def open_reason(key: bytes, request_id: int, field: str, blob: bytes | None) -> str | None:
     if blob is None:
         return None
     try:

@@ -28,7 +28,7 @@ class AuditEntry(Model):
     detail: Mapped[str] = mapped_column(Text, default="")
     prev_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     entry_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
-    # HMAC-SHA256 of entry_hash under app_key("audit"): a chain recomputed by someone who has
+    # HMAC-SHA256 of entry_hash under app_key(Purpose.AUDIT): a chain recomputed by someone who has
     # the database but not the configuration does not authenticate. None on entries written
     # before the MAC existed (only ever a prefix of the chain).
     entry_mac: Mapped[bytes | None] = mapped_column(LargeBinary(32))

@@ -25,7 +25,7 @@ class OutboxMail(Model):
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     # What must not be readable from the database: a reporter's address, a body holding an
-    # activation link. AES-GCM under app_key("outbox") (from SECRET_KEY, not in the database),
+    # activation link. AES-GCM under app_key(Purpose.OUTBOX) (from SECRET_KEY, not in the database),
     # bound to the row; `recipient` / `body` then hold "" / a placeholder. Erased once sent.
     sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     # Reminders are computed on every run; the key makes each one enqueued at most once.

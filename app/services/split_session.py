@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_, select
 
 from ..crypto import aead
+from ..crypto.cookie_sealed import open_session_secret, seal_session_secret
 from ..extensions import db
 
 
@@ -26,13 +27,10 @@ class CookieSecret:
     key: bytes  # never stored
 
     def seal(self, secret: bytes, purpose: str) -> bytes:
-        return aead.encrypt(self.key, secret, self._aad(purpose))
+        return seal_session_secret(self.key, self.token_hash, purpose, secret)
 
     def open(self, sealed: bytes, purpose: str) -> bytes:
-        return aead.decrypt(self.key, sealed, self._aad(purpose))
-
-    def _aad(self, purpose: str) -> str:
-        return f"{purpose}-session:{self.token_hash.hex()}"
+        return open_session_secret(self.key, self.token_hash, purpose, sealed)
 
 
 def _b64(raw: bytes) -> str:

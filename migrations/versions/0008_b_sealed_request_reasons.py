@@ -16,6 +16,7 @@ from alembic import op
 import sqlalchemy as sa
 
 from app.crypto import request_reasons as sealed
+from app.crypto.envelope import Recipient
 from app.crypto.keys import load_public
 
 
@@ -32,24 +33,25 @@ def _seal_existing(connection):
         "i.recovery_public_key FROM identity_request r "
         "JOIN institution i ON i.id = r.institution_id")).all()
     for request_id, case_id, requester_id, reason, decision_reason, recovery in requests:
-        readers = {sealed.RECOVERY: load_public(bytes(recovery))}
+        readers = {None: load_public(bytes(recovery))}  # None: the recovery key
         requester = connection.execute(sa.text(
             "SELECT public_key FROM staff_member WHERE id = :id"),
             {"id": requester_id}).scalar()
         if requester is not None:
-            readers[str(requester_id)] = load_public(bytes(requester))
+            readers[requester_id] = load_public(bytes(requester))
         holders = connection.execute(sa.text(
             "SELECT s.id, s.roles, s.public_key FROM staff_member s "
             "JOIN key_wrap w ON w.staff_id = s.id "
             "WHERE w.case_id = :case AND w.kind = 'identity'"), {"case": case_id}).all()
         for staff_id, roles, public_key in holders:
             if "custodian" in (roles or "").split(","):
-                readers[str(staff_id)] = load_public(bytes(public_key))
+                readers[staff_id] = load_public(bytes(public_key))
         key = sealed.new_key()
-        values = {"id": request_id, "keys": sealed.seal_key(key, request_id, readers),
-                  "reason": sealed.encrypt(key, request_id, sealed.REASON, reason or ""),
-                  "decision": (sealed.encrypt(key, request_id, sealed.DECISION_REASON,
-                                              decision_reason)
+        to = [Recipient(staff_id, public) for staff_id, public in readers.items()]
+        values = {"id": request_id, "keys": sealed.seal_request_key(key, request_id, to=to),
+                  "reason": sealed.seal_reason(key, request_id, sealed.REASON, reason or ""),
+                  "decision": (sealed.seal_reason(key, request_id, sealed.DECISION_REASON,
+                                                  decision_reason)
                                if decision_reason is not None else None)}
         connection.execute(sa.text(
             "UPDATE identity_request SET reader_keys = :keys, reason_sealed = :reason, "

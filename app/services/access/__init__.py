@@ -1,7 +1,7 @@
 """Who can open what, and the checks that say so in the service layer.
 
-- keys         sealing a case's keys to its handlers and the institution's recovery key, and
-               opening them again
+- keys         storing a case's keys sealed to the readers each caller names (handlers,
+               custodians, the institution's recovery key), and opening them again
 - guards       role and key checks (require_role, case_for_handler): views are not the guard
 - opened       open_case(): a handler's case and its key, opened once per request; the
                OpenCase every operation on a case takes

@@ -1,10 +1,9 @@
 """Giving a colleague access to a case, or taking it back: re-sealing the keys, audited."""
-import json
-
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete
 
 from ...crypto import envelope
+from ...crypto.envelope import staff_readers
 from ...extensions import db
 from ...models import IdentityPolicy, Institution, KeyKind, KeyWrap, Role, StaffMember
 from ..audit import chain as audit
@@ -28,16 +27,16 @@ def _colleague(case, member_id: int) -> StaffMember:
 def grant(opened: OpenCase, member_id: int) -> StaffMember:
     """Seal the case key (and, under policy `direct`, the identity key) to a colleague."""
     access, case, case_key = opened.access, opened.case, opened.key
-    content = json.loads(envelope.decrypt_field(case_key, case.uuid, "report", case.content))
+    content = envelope.open_report(case_key, case.uuid, case.content)
     member = _colleague(case, member_id)
     if member.id in set(content.get("excluded_staff_ids", [])):
         raise GrantRefused(_l("The reporter excluded this person from the case."))
-    key_access.reseal(case, KeyKind.CASE, case_key, to=member)
+    key_access.seal_case_key(case, case_key, to=staff_readers([member]))
     if case.identity is not None and key_access.holds_identity_key(case, access.member) \
             and _institution_policy(case) is IdentityPolicy.DIRECT:
         identity_key = key_access.open_case_key(case, access.member, access.private_key,
                                                 KeyKind.IDENTITY)
-        key_access.reseal(case, KeyKind.IDENTITY, identity_key, to=member)
+        key_access.seal_identity_key(case, identity_key, to=staff_readers([member]))
     audit.record("access_granted", institution_id=case.institution_id, actor=access.member,
                  case=case, detail={"to": member.id})
     return member

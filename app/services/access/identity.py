@@ -4,7 +4,6 @@ Policy `direct`: the case's handlers hold the identity key; "reveal" records the
 Policy `custodian`: only custodians hold it; a handler asks, a custodian approves (re-sealing
 the identity key to that handler) or denies, with a reason.
 """
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,7 +12,7 @@ from sqlalchemy import select
 
 from ...crypto import envelope
 from ...crypto import request_reasons as sealed
-from ...crypto.keys import load_public
+from ...crypto.envelope import recovery_reader, staff_readers
 from ...extensions import db
 from ...models import (
     Case,
@@ -50,8 +49,12 @@ def _reason(text: str) -> str:
     return text[:MAX_REASON]
 
 
+def _institution(case: Case) -> Institution:
+    return db.session.get_one(Institution, case.institution_id)
+
+
 def _policy(case: Case) -> IdentityPolicy:
-    return db.session.get_one(Institution, case.institution_id).identity_policy
+    return _institution(case).identity_policy
 
 
 def reveal(opened: OpenCase, reason: str) -> dict:
@@ -73,8 +76,7 @@ def reveal(opened: OpenCase, reason: str) -> dict:
     audit.record("identity_revealed", institution_id=case.institution_id, actor=access.member,
                  case=case, detail={audit.SEALED_REASON: audit.seal_reason(case, case_key,
                                                                            reason)})
-    return json.loads(envelope.decrypt_field(identity_key, case.uuid, "identity",
-                                             case.identity))
+    return envelope.open_identity(identity_key, case.uuid, case.identity)
 
 
 def request_access(opened: OpenCase, reason: str) -> IdentityRequest:
@@ -97,28 +99,25 @@ def request_access(opened: OpenCase, reason: str) -> IdentityRequest:
     # recovery key can open it; the audit log (which the administrator reads) names the
     # request only.
     key = sealed.new_key()
-    request.reader_keys = sealed.seal_key(key, request.id, _readers(case, access.member))
-    request.reason_sealed = sealed.encrypt(key, request.id, sealed.REASON, reason)
+    deciders = _deciding_custodians(case, access.member)
+    request.reader_keys = sealed.seal_request_key(key, request.id, to=staff_readers(
+        [access.member, *deciders]) + [recovery_reader(_institution(case))])
+    request.reason_sealed = sealed.seal_reason(key, request.id, sealed.REASON, reason)
     audit.record("identity_requested", institution_id=case.institution_id, actor=access.member,
                  case=case, detail={"request": request.id})
     return request
 
 
-def _readers(case: Case, requester: StaffMember) -> dict:
-    """Who may read a request's reasons: the requester, the custodians who hold this case's
-    identity key (those who can decide; not one the reporter excluded), the recovery key."""
-    readers = {str(requester.id): load_public(requester.public_key)}
-    for member in custodians(case.institution_id):
-        if key_access.holds_identity_key(case, member):
-            readers[str(member.id)] = load_public(member.public_key)
-    institution = db.session.get_one(Institution, case.institution_id)
-    readers[sealed.RECOVERY] = load_public(institution.recovery_public_key)
-    return readers
+def _deciding_custodians(case: Case, requester: StaffMember) -> list[StaffMember]:
+    """The custodians who can decide a request: those holding this case's identity key (so
+    never one the reporter excluded)."""
+    return [member for member in custodians(case.institution_id)
+            if member.id != requester.id and key_access.holds_identity_key(case, member)]
 
 
 def _request_key(access: StaffAccess, request: IdentityRequest) -> bytes | None:
-    return sealed.open_key(request.reader_keys, request.id, str(access.member.id),
-                           access.private_key)
+    return sealed.open_request_key(request.reader_keys, request.id, access.member.id,
+                                   access.private_key)
 
 
 @dataclass
@@ -137,9 +136,9 @@ def view(access: StaffAccess, request: IdentityRequest) -> RequestView:
     key = _request_key(access, request)
     reason = decision = None
     if key is not None:
-        reason = sealed.decrypt(key, request.id, sealed.REASON, request.reason_sealed)
-        decision = sealed.decrypt(key, request.id, sealed.DECISION_REASON,
-                                  request.decision_reason_sealed)
+        reason = sealed.open_reason(key, request.id, sealed.REASON, request.reason_sealed)
+        decision = sealed.open_reason(key, request.id, sealed.DECISION_REASON,
+                                      request.decision_reason_sealed)
     return RequestView(request.id, request.case_id, request.status, request.created_at,
                        reason, decision)
 
@@ -175,11 +174,11 @@ def decide(access: StaffAccess, request_id: int, approve: bool, reason: str) -> 
             raise NotAuthorised(_l("You do not hold the key to this reporter's identity."))
         identity_key = key_access.open_case_key(case, access.member, access.private_key,
                                                 KeyKind.IDENTITY)
-        key_access.reseal(case, KeyKind.IDENTITY, identity_key, to=requester)
+        key_access.seal_identity_key(case, identity_key, to=staff_readers([requester]))
     request.status = RequestStatus.APPROVED if approve else RequestStatus.DENIED
     request.decided_by_staff_id, request.decided_at = access.member.id, utcnow()
-    request.decision_reason_sealed = sealed.encrypt(key, request.id, sealed.DECISION_REASON,
-                                                    reason)
+    request.decision_reason_sealed = sealed.seal_reason(key, request.id,
+                                                        sealed.DECISION_REASON, reason)
     audit.record(f"identity_request_{request.status.value}", institution_id=case.institution_id,
                  actor=access.member, case=case, detail={"request": request.id})
     return request

@@ -1,61 +1,75 @@
-"""Who can open a case: sealing its keys to people, and opening them again."""
+"""Who can open a case: storing its keys sealed to the readers the caller names, and opening
+them again. Each caller names every reader, the recovery key included:
+
+    seal_case_key(case, case_key, to=staff_readers(handlers) + [recovery_reader(institution)])
+"""
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, select
 
 from ...crypto import envelope
 from ...crypto.envelope import Recipient
-from ...crypto.keys import load_public
 from ...extensions import db
 from ...models import Case, IdentityPolicy, Institution, KeyKind, KeyWrap, StaffMember
 from ..errors import NotAuthorised
 from ..staff.directory import custodians, handlers
 
-
-def _recipients(members: list[StaffMember], institution: Institution) -> list[Recipient]:
-    people = [Recipient(member.id, load_public(member.public_key)) for member in members]
-    return people + [Recipient(None, load_public(institution.recovery_public_key))]
+_SEAL = {KeyKind.CASE: envelope.seal_case_key, KeyKind.IDENTITY: envelope.seal_identity_key}
+_OPEN = {KeyKind.CASE: envelope.open_case_key, KeyKind.IDENTITY: envelope.open_identity_key}
 
 
-def _store_wraps(case: Case, kind: KeyKind, key: bytes, to: list[Recipient]) -> None:
-    for recipient, sealed in envelope.seal_key(key, kind.value, case.uuid, to=to):
+def _wrap(case: Case, staff_id: int | None, kind: KeyKind) -> KeyWrap | None:
+    """The one KeyWrap row of a reader (staff_id None: the recovery key) for a case's key."""
+    holder = KeyWrap.staff_id.is_(None) if staff_id is None else KeyWrap.staff_id == staff_id
+    return db.session.scalar(select(KeyWrap).where(
+        KeyWrap.case_id == case.id, holder, KeyWrap.kind == kind))
+
+
+def _store(case: Case, kind: KeyKind, key: bytes, to: list[Recipient]) -> None:
+    # A case not yet flushed has no wraps; otherwise a reader who holds one keeps it.
+    if case.id is not None:
+        to = [recipient for recipient in to if _wrap(case, recipient.staff_id, kind) is None]
+    for recipient, sealed in _SEAL[kind](key, case.uuid, to=to):
         db.session.add(KeyWrap(institution_id=case.institution_id, case=case,
                                staff_id=recipient.staff_id, kind=kind, sealed_key=sealed))
 
 
-def seal_new_case(case: Case, institution: Institution, *, case_key: bytes,
-                  identity_key: bytes | None, excluded_staff_ids: set[int]) -> list[StaffMember]:
-    """Seal the case key to every handler the reporter did not exclude, and to the recovery key.
-    The identity key goes to those handlers (policy `direct`) or to the custodians (policy
-    `custodian`). Returns the handlers who can read the case."""
-    eligible = [m for m in handlers(institution.id) if m.id not in excluded_staff_ids]
-    _store_wraps(case, KeyKind.CASE, case_key, to=_recipients(eligible, institution))
-    if identity_key is not None:
-        if institution.identity_policy is IdentityPolicy.CUSTODIAN:
-            identity_readers = [m for m in custodians(institution.id)
-                                if m.id not in excluded_staff_ids]
-        else:
-            identity_readers = eligible
-        _store_wraps(case, KeyKind.IDENTITY, identity_key,
-                     to=_recipients(identity_readers, institution))
-    return eligible
+def seal_case_key(case: Case, case_key: bytes, to: list[Recipient]) -> None:
+    """Store the case key sealed to each of `to` (one KeyWrap row each)."""
+    _store(case, KeyKind.CASE, case_key, to)
+
+
+def seal_identity_key(case: Case, identity_key: bytes, to: list[Recipient]) -> None:
+    _store(case, KeyKind.IDENTITY, identity_key, to)
+
+
+def eligible_handlers(institution: Institution, excluded_staff_ids: set[int]
+                      ) -> list[StaffMember]:
+    """The active, confirmed handlers a new report is sealed to: all but those excluded."""
+    return [m for m in handlers(institution.id) if m.id not in excluded_staff_ids]
+
+
+def identity_readers(institution: Institution, excluded_staff_ids: set[int],
+                     case_handlers: list[StaffMember]) -> list[StaffMember]:
+    """Who holds a new report's identity key: its handlers (policy `direct`) or the
+    custodians the reporter did not exclude (policy `custodian`)."""
+    if institution.identity_policy is IdentityPolicy.CUSTODIAN:
+        return [m for m in custodians(institution.id) if m.id not in excluded_staff_ids]
+    return case_handlers
 
 
 def open_case_key(case: Case, member: StaffMember, private_key: X25519PrivateKey,
                   kind: KeyKind = KeyKind.CASE) -> bytes:
     """The case (or identity) key for a staff member holding a wrap; NotAuthorised otherwise."""
-    wrap = db.session.scalar(select(KeyWrap).where(
-        KeyWrap.case_id == case.id, KeyWrap.staff_id == member.id, KeyWrap.kind == kind))
+    wrap = _wrap(case, member.id, kind)
     if wrap is None:
         raise NotAuthorised(_l("You do not hold a key for this case."))
-    return envelope.open_key(wrap.sealed_key, kind.value, case.uuid, private_key)
+    return _OPEN[kind](wrap.sealed_key, case.uuid, private_key)
 
 
 def holds_key(case: Case, member: StaffMember, kind: KeyKind = KeyKind.CASE) -> bool:
     """Whether the member holds a wrap of the case's key (or of its identity key)."""
-    return db.session.scalar(select(KeyWrap.id).where(
-        KeyWrap.case_id == case.id, KeyWrap.staff_id == member.id,
-        KeyWrap.kind == kind)) is not None
+    return _wrap(case, member.id, kind) is not None
 
 
 def holds_identity_key(case: Case, member: StaffMember) -> bool:
@@ -64,11 +78,10 @@ def holds_identity_key(case: Case, member: StaffMember) -> bool:
 
 def open_case_key_with_recovery(case: Case, recovery_key: X25519PrivateKey,
                                 kind: KeyKind = KeyKind.CASE) -> bytes:
-    wrap = db.session.scalar(select(KeyWrap).where(
-        KeyWrap.case_id == case.id, KeyWrap.staff_id.is_(None), KeyWrap.kind == kind))
+    wrap = _wrap(case, None, kind)
     if wrap is None:
         raise NotAuthorised(_l("This case has no key for the recovery code."))
-    return envelope.open_key(wrap.sealed_key, kind.value, case.uuid, recovery_key)
+    return _OPEN[kind](wrap.sealed_key, case.uuid, recovery_key)
 
 
 def holders(case: Case) -> list[StaffMember]:
@@ -85,12 +98,6 @@ def grantable(case: Case, excluded_staff_ids: set[int],
     holding = {member.id for member in current_holders}
     return [member for member in handlers(case.institution_id)
             if member.id not in holding and member.id not in excluded_staff_ids]
-
-
-def reseal(case: Case, kind: KeyKind, key: bytes, to: StaffMember) -> None:
-    if holds_key(case, to, kind):
-        return
-    _store_wraps(case, kind, key, to=[Recipient(to.id, load_public(to.public_key))])
 
 
 def unreadable_case_count(institution_id: int) -> int:

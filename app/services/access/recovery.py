@@ -2,12 +2,11 @@
 cases, and giving a staff member who lost their password a new key and their cases back.
 
 The recovery private key exists only in the operator's hands and in memory for the length of
-one command. Every case key is sealed to its public half at intake (see access.seal_new_case),
+one command. Every case key is sealed to its public half at intake (see intake.submit),
 so the cases open with it; a reporter's exclusions, kept inside the encrypted report, are read
 and honoured before anything is re-sealed.
 """
 import hmac
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -16,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, select
 
 from ...crypto import envelope, keys
+from ...crypto.envelope import staff_readers
 from ...crypto.kdf import KdfParams
 from ...crypto.seal import public_bytes
 from ...extensions import db
@@ -76,7 +76,7 @@ def staff_by_email(institution: Institution, email: str) -> StaffMember:
 
 
 def _excluded_staff_ids(case: Case, case_key: bytes) -> set[int]:
-    content = json.loads(envelope.decrypt_field(case_key, case.uuid, "report", case.content))
+    content = envelope.open_report(case_key, case.uuid, case.content)
     return set(content.get("excluded_staff_ids", []))
 
 
@@ -94,7 +94,7 @@ def _reseal_identity(case: Case, member: StaffMember, recovery: X25519PrivateKey
         identity_key = access.open_case_key_with_recovery(case, recovery, KeyKind.IDENTITY)
     except NotAuthorised:
         return False
-    access.reseal(case, KeyKind.IDENTITY, identity_key, to=member)
+    access.seal_identity_key(case, identity_key, to=staff_readers([member]))
     return True
 
 
@@ -115,7 +115,7 @@ def grant_all(institution: Institution, member: StaffMember,
         if member.id in _excluded_staff_ids(case, case_key):
             result.skipped_excluded += 1
             continue
-        access.reseal(case, KeyKind.CASE, case_key, to=member)
+        access.seal_case_key(case, case_key, to=staff_readers([member]))
         identity = institution.identity_policy is IdentityPolicy.DIRECT and \
             _reseal_identity(case, member, recovery)
         audit.record(GRANT_ACTION, institution_id=institution.id, case=case,
@@ -158,7 +158,7 @@ def reset_password(institution: Institution, member: StaffMember, recovery: X255
             result.skipped_excluded += 1  # should never have held it; do not restore
             continue
         if KeyKind.CASE in held[case_id]:
-            access.reseal(case, KeyKind.CASE, case_key, to=member)
+            access.seal_case_key(case, case_key, to=staff_readers([member]))
         identity = KeyKind.IDENTITY in held[case_id] and _reseal_identity(case, member, recovery)
         audit.record(GRANT_ACTION, institution_id=institution.id, case=case,
                      detail={"to": member.id, "identity": identity, "after": "password_reset"})

@@ -6,7 +6,7 @@ take turns, so the chain never forks. `flask audit verify` recomputes everything
 
 Anchored outside the database, since whoever can write to it could cut the last entries and
 rewind the head, or recompute the whole chain:
-- each entry carries HMAC(app_key("audit"), entry_hash): recomputing the chain needs the
+- each entry carries HMAC(app_key(Purpose.AUDIT), entry_hash): recomputing the chain needs the
   configuration, not only the database;
 - the head (its short form and in full) is shown on the admin audit page and mailed to the
   admins every day (`jobs run`); `flask audit verify --head <noted value>` fails when that
@@ -24,7 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from ...crypto import DecryptionError, envelope
-from ...crypto.appkey import app_key
+from ...crypto.appkey import Purpose, app_key
 from ...extensions import db
 from ...models import AuditEntry, AuditHead
 from ...models.types import utcnow
@@ -49,7 +49,7 @@ def entry_mac(entry_hash_value: bytes) -> bytes | None:
     """The entry's authentication under the configuration's key (None without an app)."""
     if not has_app_context() or not current_app.config.get("SECRET_KEY"):
         return None
-    return hmac.new(app_key("audit"), entry_hash_value, "sha256").digest()
+    return hmac.new(app_key(Purpose.AUDIT), entry_hash_value, "sha256").digest()
 
 
 def short_head(head_hash: bytes) -> str:
@@ -170,19 +170,14 @@ def current_head(institution_id: int) -> AuditHead | None:
 SEALED_REASON = "reason_sealed"
 
 
-def _reason_field(case) -> str:
-    return "audit-reason"
-
-
 def seal_reason(case, case_key: bytes, reason: str) -> str:
-    blob = envelope.encrypt_field(case_key, case.uuid, _reason_field(case), reason.encode())
+    blob = envelope.seal_audit_reason(case_key, case.uuid, reason)
     return base64.b64encode(blob).decode()
 
 
 def open_reason(case, case_key: bytes, sealed: str) -> str | None:
     try:
-        return envelope.decrypt_field(case_key, case.uuid, _reason_field(case),
-                                      base64.b64decode(sealed)).decode()
+        return envelope.open_audit_reason(case_key, case.uuid, base64.b64decode(sealed))
     except (ValueError, DecryptionError):
         return None
 

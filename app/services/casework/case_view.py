@@ -1,7 +1,6 @@
 """A handler reading one case: the case page (report, thread, files, events, audit entries,
 who holds the key) and downloading its files. Every read of content is written to the audit log.
 The page opens the case itself (access/opened.py), after looking for a purged case first."""
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -9,7 +8,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ...crypto import aead, envelope
+from ...crypto import envelope
 from ...extensions import db
 from ...models import Attachment, AuditEntry, Case, CaseEvent, Message, Note, StaffMember
 from ..access import keys as key_access
@@ -60,7 +59,7 @@ class StaffCaseView:
 
 
 def _content(case: Case, case_key: bytes) -> dict:
-    return json.loads(envelope.decrypt_field(case_key, case.uuid, "report", case.content))
+    return envelope.open_report(case_key, case.uuid, case.content)
 
 
 def _file_view(attachment: Attachment, case_key: bytes) -> FileView:
@@ -92,12 +91,12 @@ def read_case(access: StaffAccess, case_id: int) -> StaffCaseView:
     thread = [
         ThreadItem(kind=m.author, created_at=m.created_at,
                    staff_name=names.get(m.staff_id) if m.staff_id is not None else None,
-                   body=envelope.decrypt_message(case_key, m.uuid, m.body).decode(),
+                   body=envelope.open_message(case_key, m.uuid, m.body),
                    files=by_message.get(m.id, []), message_id=m.id)
         for m in db.session.scalars(select(Message).where(Message.case_id == case.id))
     ] + [
         ThreadItem(kind="note", created_at=n.created_at, staff_name=names.get(n.staff_id),
-                   body=aead.decrypt(case_key, n.body, f"note:{n.uuid}:body").decode())
+                   body=envelope.open_note(case_key, n.uuid, n.body))
         for n in db.session.scalars(select(Note).where(Note.case_id == case.id))
     ]
     thread.sort(key=lambda item: item.created_at)

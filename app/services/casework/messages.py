@@ -23,7 +23,7 @@ def send_staff_message(opened: OpenCase, body: str, evidence: list[Evidence]) ->
     message = Message(institution_id=case.institution_id, case_id=case.id, author=FROM_STAFF,
                       staff_id=member.id)
     message.uuid = str(uuid.uuid4())
-    message.body = envelope.encrypt_message(case_key, message.uuid, body.encode())
+    message.body = envelope.seal_message(case_key, message.uuid, body)
     db.session.add(message)
     db.session.add_all([store_evidence(item, case=case, case_key=case_key, author=FROM_STAFF,
                                        message=message) for item in evidence])

@@ -3,7 +3,7 @@ import uuid
 
 from flask_babel import lazy_gettext as _l
 
-from ...crypto import aead
+from ...crypto import envelope
 from ...extensions import db
 from ...models import Note
 from ..access.opened import OpenCase
@@ -21,7 +21,7 @@ def add_note(opened: OpenCase, body: str) -> Note:
         raise DomainError(_l("Please write the note."), field="body")
     note = Note(institution_id=case.institution_id, case_id=case.id, staff_id=opened.member.id)
     note.uuid = str(uuid.uuid4())
-    note.body = aead.encrypt(case_key, body[:MAX_NOTE].encode(), f"note:{note.uuid}:body")
+    note.body = envelope.seal_note(case_key, note.uuid, body[:MAX_NOTE])
     db.session.add(note)
     db.session.flush()
     audit.record("note_added", institution_id=case.institution_id, actor=opened.member,

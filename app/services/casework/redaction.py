@@ -7,7 +7,6 @@ case event name the place (field, message or file id) and the reason, never the 
 The new ciphertext replaces the old one under the same key and associated data; SQLite is told
 to zero the freed pages, and a deleted file is overwritten before it is removed.
 """
-import json
 
 from flask_babel import lazy_gettext as _l
 
@@ -72,11 +71,10 @@ def redact_report(opened: OpenCase, field: str, passage: str, reason: str) -> in
     if field not in REPORT_FIELDS:
         raise RedactionRefused(_l("Choose the part of the case to redact."), field="target")
     reason = _reason(reason)
-    content = json.loads(envelope.decrypt_field(case_key, case.uuid, "report", case.content))
+    content = envelope.open_report(case_key, case.uuid, case.content)
     content[field], count = _redact(content.get(field) or "", passage)
     zero_freed_pages()
-    case.content = envelope.encrypt_field(case_key, case.uuid, "report",
-                                          json.dumps(content, ensure_ascii=False).encode())
+    case.content = envelope.seal_report(case_key, case.uuid, content)
     _record(opened, EventKind.REPORT_REDACTED,
             {"field": field, "occurrences": count, "reason": reason})
     db.session.flush()
@@ -90,10 +88,10 @@ def redact_message(opened: OpenCase, message_id: int, passage: str, reason: str)
     if message is None or message.case_id != case.id:
         raise RedactionRefused(_l("Choose the part of the case to redact."), field="target")
     reason = _reason(reason)
-    body = envelope.decrypt_message(case_key, message.uuid, message.body).decode()
+    body = envelope.open_message(case_key, message.uuid, message.body)
     body, count = _redact(body, passage)
     zero_freed_pages()
-    message.body = envelope.encrypt_message(case_key, message.uuid, body.encode())
+    message.body = envelope.seal_message(case_key, message.uuid, body)
     _record(opened, EventKind.MESSAGE_REDACTED,
             {"message": message.id, "occurrences": count, "reason": reason})
     db.session.flush()

@@ -3,7 +3,6 @@
 The session's secret is split: the database row holds the case key encrypted under a random
 key that exists only in the reporter's cookie. Neither half alone opens the case.
 """
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -113,7 +112,7 @@ class CaseForReporter:
 def read_case(access: ReporterAccess) -> CaseForReporter:
     """What the reporter may see of their case: what they sent and the message thread."""
     case, key = access.case, access.case_key
-    content = json.loads(envelope.decrypt_field(key, case.uuid, "report", case.content))
+    content = envelope.open_report(key, case.uuid, case.content)
     attachments = db.session.scalars(
         select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id)).all()
     files_by_message: dict[int | None, list[dict]] = {}
@@ -124,7 +123,7 @@ def read_case(access: ReporterAccess) -> CaseForReporter:
         select(Message).where(Message.case_id == case.id).order_by(Message.id)).all()
     thread = [
         ThreadEntry(author=m.author, created_at=m.created_at,
-                    body=envelope.decrypt_message(key, m.uuid, m.body).decode(),
+                    body=envelope.open_message(key, m.uuid, m.body),
                     files=files_by_message.get(m.id, []))
         for m in messages
     ]
@@ -138,7 +137,7 @@ def send_message(access: ReporterAccess, body: str, evidence: list[Evidence]) ->
     message = Message(institution_id=case.institution_id, case_id=case.id,
                       author=FROM_REPORTER)
     message.uuid = str(uuid.uuid4())
-    message.body = envelope.encrypt_message(access.case_key, message.uuid, body.encode())
+    message.body = envelope.seal_message(access.case_key, message.uuid, body)
     db.session.add(message)
     db.session.add_all([
         store_evidence(item, case=case, case_key=access.case_key, author=FROM_REPORTER,

@@ -3,7 +3,6 @@
 The whole submission is one transaction (see transaction.unit_of_work): rows, key wraps and
 encrypted files are kept together or not at all.
 """
-import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -11,6 +10,7 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 
 from ...crypto import aead, envelope
+from ...crypto.envelope import recovery_reader, staff_readers
 from ...crypto.kdf import KdfParams
 from ...extensions import db
 from ...models import (
@@ -156,10 +156,6 @@ def manual_report(*, recorded_by: StaffMember, channel: Channel, platform: Platf
         reporter_signed=reporter_signed if channel in ORAL_CHANNELS else None, **fields)
 
 
-def _encode(document: dict) -> bytes:
-    return json.dumps(document, ensure_ascii=False).encode()
-
-
 def submit_report(institution: Institution, report: Report, evidence: list[Evidence],
                   kdf_params: KdfParams | None = None, *,
                   issue_receipt: bool = True) -> Submitted:
@@ -182,13 +178,12 @@ def submit_report(institution: Institution, report: Report, evidence: list[Evide
     )
     deadlines.refresh(case)
     case.uuid = str(uuid.uuid4())
-    case.content = envelope.encrypt_field(case_key, case.uuid, "report", _encode(report.content()))
+    case.content = envelope.seal_report(case_key, case.uuid, report.content())
     if identity is not None and identity_key is not None:
-        case.identity = envelope.encrypt_field(identity_key, case.uuid, "identity",
-                                               _encode(identity))
+        case.identity = envelope.seal_identity(identity_key, case.uuid, identity)
 
     if identity is not None and report.email:
-        case.notify = envelope.encrypt_field(case_key, case.uuid, "notify", report.email.encode())
+        case.notify = envelope.seal_notify_address(case_key, case.uuid, report.email)
     receipt, derived = receipts.issue(institution, kdf_params) if issue_receipt else (None, None)
     # Files are encrypted before the reference is taken: the counter's row lock is held only
     # for the short inserts that follow.
@@ -204,9 +199,14 @@ def submit_report(institution: Institution, report: Report, evidence: list[Evide
             institution_id=institution.id, case=case, lookup_id=derived.public_part,
             kdf_params=kdf_params.encode(),
             wrapped_case_key=envelope.wrap_for_receipt(case_key, case.uuid, derived.key)))
-    readers = access.seal_new_case(case, institution, case_key=case_key,
-                                   identity_key=identity_key,
-                                   excluded_staff_ids=report.excluded_staff_ids)
+    # The case key: every handler the reporter did not exclude, and the recovery key. The
+    # identity key: those handlers or the custodians (by policy), and the recovery key.
+    readers = access.eligible_handlers(institution, report.excluded_staff_ids)
+    access.seal_case_key(case, case_key, to=staff_readers(readers) + [recovery_reader(institution)])
+    if identity_key is not None:
+        identity_holders = access.identity_readers(institution, report.excluded_staff_ids, readers)
+        access.seal_identity_key(case, identity_key, to=staff_readers(identity_holders)
+                                 + [recovery_reader(institution)])
     db.session.flush()
     if report.recorded_by is not None:
         audit.record("case_recorded", institution_id=institution.id, actor=report.recorded_by,

@@ -11,8 +11,8 @@
 - orphans        removing encrypted files left without a row by a killed process
 - backup         encrypted backups: create with public keys only (cron), restore with the
                  recovery code into an empty database, all or nothing
-- backup_format  the backup file: header of sealed archive keys, the encrypted tar stream
-                 through a pipe thread, rows as portable JSON values
+- backup_format  the backup file: header of sealed archive keys, rows as portable JSON
+                 values (the archive's encryption is app.crypto.stream)
 - preflight      `flask check`: what an operator left misconfigured
 - settings       the institution's settings, each change audited with old and new value
 - institutions   setting up an institution: recovery key pair, receipt salt

@@ -2,7 +2,7 @@
 
 A backup is made unattended (cron) with public keys only, and opened only with the institution's
 recovery code: a random archive key is sealed to each institution's recovery public key, and the
-archive is encrypted under it in 1 MiB chunks (app.crypto.files), so a stolen backup, even with
+archive is encrypted under it in 1 MiB chunks (app.crypto.stream), so a stolen backup, even with
 the server's configuration, reveals nothing, not even the names of the tables.
 
 The file format and its streams are in backup_format.
@@ -31,8 +31,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Connection, Integer, inspect, literal, select, text
 
-from ...crypto import DecryptionError, aead, keys
-from ...crypto import files as file_crypto
+from ...crypto import DecryptionError, keys, stream
 from ...extensions import db
 from ...models import Attachment, Institution
 from ...models.types import utcnow
@@ -44,13 +43,10 @@ from .backup_format import (
     ID_BYTES,
     PART_BYTES,
     BackupRefused,
-    ChunkReader,
-    EncryptingPipe,
     decoder,
     encode_value,
     header,
     open_header,
-    stream_id,
 )
 
 INSERT_BATCH = 500
@@ -157,14 +153,14 @@ def create(path: str) -> BackupReport:
         raise BackupRefused(_l("There is no institution yet, so there is nothing to back up."))
     if len(recipients) > 255:
         raise BackupRefused(_l("Too many institutions for one backup file."))
-    backup_id, archive_key = os.urandom(ID_BYTES), aead.new_key()
+    backup_id, archive_key = os.urandom(ID_BYTES), stream.new_archive_key()
     report = BackupReport()
     directory = os.path.dirname(os.path.abspath(path))
     handle, partial = tempfile.mkstemp(prefix=".avertizor-backup-", dir=directory)  # 0600
     try:
         with os.fdopen(handle, "wb") as target:
             target.write(header(backup_id, archive_key, recipients))
-            pipe = EncryptingPipe(target, archive_key, stream_id(backup_id))
+            pipe = stream.EncryptingPipe(target, archive_key, backup_id)
             try:
                 _write_archive(pipe.writer, report)
             except BrokenPipeError:
@@ -238,7 +234,7 @@ def _write_file(name: str, source) -> None:
     path = os.path.join(folder, name)
     stage_file(path)  # removed again if the transaction does not commit
     with open(path, "xb") as target:
-        while block := source.read(file_crypto.CHUNK_BYTES):
+        while block := source.read(stream.CHUNK_BYTES):
             target.write(block)
         target.flush()
         os.fsync(target.fileno())
@@ -310,8 +306,8 @@ def restore(path: str, recovery_code: str, *, accept_broken_audit_chain: bool = 
         with open(path, "rb") as source:
             backup_id, archive_key = open_header(source, recovery)
             _require_empty_target()
-            chunks = file_crypto.decrypt_stream(source, archive_key, stream_id(backup_id))
-            with tarfile.open(fileobj=ChunkReader(chunks), mode="r|") as tar:
+            archive = stream.open_archive(source, archive_key, backup_id)
+            with tarfile.open(fileobj=archive, mode="r|") as tar:
                 _load_archive(tar, report)
         _reset_sequences()
         report.missing_files = _missing_files()

@@ -1,11 +1,11 @@
-"""The backup file format: its header of sealed archive keys, the encrypted tar stream (written
-through a pipe and a thread, read back as chunks) and rows as portable JSON values.
+"""The backup file format: its header of sealed archive keys and rows as portable JSON values;
+the archive's encryption is app.crypto.stream.
 
 File layout (format 1):
 
     MAGIC | backup id (16 random bytes) | number of sealed keys (1 byte)
     | for each: length (2 bytes, big-endian) | archive key sealed to a recovery public key
-    | the tar archive, encrypted by files.encrypt_stream under the archive key
+    | the tar archive, encrypted by crypto.stream under the archive key
 
 The tar archive, streamed (the plaintext never touches the disk, and memory stays bounded):
 
@@ -16,18 +16,13 @@ The tar archive, streamed (the plaintext never touches the disk, and memory stay
 """
 import base64
 import enum
-import io
-import os
-import threading
-from collections.abc import Iterator
 from datetime import date, datetime
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import TypeDecorator
 
-from ...crypto import DecryptionError, keys, seal
-from ...crypto import files as file_crypto
+from ...crypto import keys, stream
 from ..errors import DomainError
 
 MAGIC = b"AVZBAK1\n"
@@ -38,14 +33,6 @@ PART_BYTES = 4 * 1024 * 1024
 
 class BackupRefused(DomainError):
     pass
-
-
-def stream_id(backup_id: bytes) -> str:
-    return f"backup-{backup_id.hex()}"
-
-
-def key_label(backup_id: bytes) -> str:
-    return f"backup-key:{backup_id.hex()}"
 
 
 def encode_value(value):
@@ -81,59 +68,6 @@ def decoder(column):
     return None
 
 
-# --- the encrypted stream -----------------------------------------------------------------------
-
-class EncryptingPipe:
-    """A file to write the tar stream into; a thread encrypts what comes out of the pipe into
-    `target` with files.encrypt_stream. Nothing in clear is written to the disk."""
-
-    def __init__(self, target, key: bytes, stream_id: str):
-        read_end, write_end = os.pipe()
-        self._reader = os.fdopen(read_end, "rb", buffering=file_crypto.CHUNK_BYTES)
-        self.writer = os.fdopen(write_end, "wb")
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._encrypt, args=(target, key, stream_id),
-                                        name="backup-encrypt", daemon=True)
-        self._thread.start()
-
-    def _encrypt(self, target, key: bytes, stream_id: str) -> None:
-        try:
-            file_crypto.encrypt_stream(self._reader, target, key, stream_id)
-        except BaseException as error:  # re-raised in the writing thread
-            self._error = error
-        finally:
-            self._reader.close()  # a writer still writing gets BrokenPipeError, not a hang
-
-    def close(self) -> None:
-        try:
-            self.writer.close()  # end of stream: the last chunk is sealed as final
-        except BrokenPipeError:
-            pass
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-
-
-class ChunkReader(io.RawIOBase):
-    """A readable file over an iterator of byte chunks (the decrypted archive)."""
-
-    def __init__(self, chunks: Iterator[bytes]):
-        self._chunks, self._pending = chunks, b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        while not self._pending:
-            try:
-                self._pending = next(self._chunks)
-            except StopIteration:
-                return 0
-        size = min(len(buffer), len(self._pending))
-        buffer[:size], self._pending = self._pending[:size], self._pending[size:]
-        return size
-
-
 def read_exactly(source, size: int) -> bytes:
     data = source.read(size)
     if len(data) != size:
@@ -149,17 +83,15 @@ def open_header(source, recovery: X25519PrivateKey) -> tuple[bytes, bytes]:
     count = read_exactly(source, 1)[0]
     sealed_keys = [read_exactly(source, int.from_bytes(read_exactly(source, 2), "big"))
                    for _ in range(count)]
-    for sealed in sealed_keys:
-        try:
-            return backup_id, seal.open_sealed(sealed, recovery, key_label(backup_id))
-        except DecryptionError:
-            continue
-    raise BackupRefused(_l("This recovery code does not open this backup."))
+    archive_key = stream.open_archive_key(sealed_keys, backup_id, recovery)
+    if archive_key is None:
+        raise BackupRefused(_l("This recovery code does not open this backup."))
+    return backup_id, archive_key
 
 
 def header(backup_id: bytes, archive_key: bytes, recipients: list[bytes]) -> bytes:
     parts = [MAGIC, backup_id, bytes([len(recipients)])]
-    for public_key in recipients:
-        sealed = seal.seal(archive_key, keys.load_public(public_key), key_label(backup_id))
+    to = [keys.load_public(public_key) for public_key in recipients]
+    for sealed in stream.seal_archive_key(archive_key, backup_id, to=to):
         parts += [len(sealed).to_bytes(2, "big"), sealed]
     return b"".join(parts)

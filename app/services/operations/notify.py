@@ -3,34 +3,26 @@
 or, in development, right after the request that queued it.
 
 What grants access (an activation link) and a reporter's address are never written in clear:
-they travel in `OutboxMail.sealed`, AES-GCM under app_key("outbox") — a key derived from the
+they travel in `OutboxMail.sealed`, AES-GCM under app_key(Purpose.OUTBOX) — a key derived from the
 configuration, not held by the database — and are erased once the mail has gone.
 """
-import json
 
 from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ...crypto import DecryptionError, aead, envelope
-from ...crypto.appkey import app_key
+from ...crypto import DecryptionError, config_sealed, envelope
 from ...extensions import db
 from ...models import Case, OutboxMail, Role, StaffMember
 from ...models.types import utcnow
 
 MAIL_LANGUAGE = "ro"
 SEALED_BODY = "(sealed)"  # what `body` holds while the real one is in `sealed`
-OUTBOX_KEY_PURPOSE = "outbox"
-
-
-def _sealed_aad(mail_id: int, kind: str) -> str:
-    return f"outbox:{mail_id}:{kind}"
 
 
 def seal_parts(mail: OutboxMail, parts: dict[str, str]) -> None:
-    mail.sealed = aead.encrypt(app_key(OUTBOX_KEY_PURPOSE), json.dumps(parts).encode(),
-                               _sealed_aad(mail.id, mail.kind))
+    mail.sealed = config_sealed.seal_outbox_parts(mail.id, mail.kind, parts)
 
 
 def open_parts(mail_id: int, kind: str, sealed: bytes | None) -> dict[str, str]:
@@ -38,8 +30,7 @@ def open_parts(mail_id: int, kind: str, sealed: bytes | None) -> dict[str, str]:
     configuration's key does not open them (SECRET_KEY changed, or the row was moved)."""
     if sealed is None:
         return {}
-    return json.loads(aead.decrypt(app_key(OUTBOX_KEY_PURPOSE), sealed,
-                                   _sealed_aad(mail_id, kind)))
+    return config_sealed.open_outbox_parts(mail_id, kind, sealed)
 
 
 def enqueue(institution_id: int, kind: str, recipient: str, subject: str, body: str,
@@ -93,7 +84,7 @@ def _reporter_address(case: Case, case_key: bytes) -> str | None:
     if case.notify is None:
         return None
     try:
-        return envelope.decrypt_field(case_key, case.uuid, "notify", case.notify).decode()
+        return envelope.open_notify_address(case_key, case.uuid, case.notify)
     except DecryptionError:
         return None
 

@@ -16,8 +16,7 @@ from datetime import timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
-from ...crypto import DecryptionError, aead
-from ...crypto.appkey import derive_app_key
+from ...crypto import DecryptionError, config_sealed
 from ...crypto.kdf import KdfParams
 from ...extensions import db
 from ...models import Institution, Invitation, Role, StaffMember
@@ -134,18 +133,11 @@ def invited_roles(invitation: Invitation) -> list[Role]:
 
 # --- the TOTP secret during enrolment ------------------------------------------------------------
 
-def _enrolment_key(app_secret: str) -> bytes:
-    return derive_app_key(app_secret, "activation-totp")
-
-
-def _enrolment_aad(invitation: Invitation) -> str:
-    return f"invitation:{invitation.id}:{invitation.token_hash.hex()}:totp"
-
-
 def seal_enrolment(app_secret: str, invitation: Invitation, secret: bytes) -> str:
     """The TOTP secret as an opaque form value that only this server opens, for this
     invitation only."""
-    blob = aead.encrypt(_enrolment_key(app_secret), secret, _enrolment_aad(invitation))
+    blob = config_sealed.seal_enrolment(app_secret, invitation.id, invitation.token_hash,
+                                        secret)
     return base64.urlsafe_b64encode(blob).decode()
 
 
@@ -155,7 +147,8 @@ def open_enrolment(app_secret: str, invitation: Invitation, sealed: str | None) 
         return None
     try:
         blob = base64.urlsafe_b64decode(sealed.encode())
-        return aead.decrypt(_enrolment_key(app_secret), blob, _enrolment_aad(invitation))
+        return config_sealed.open_enrolment(app_secret, invitation.id, invitation.token_hash,
+                                            blob)
     except (ValueError, DecryptionError):
         return None
 

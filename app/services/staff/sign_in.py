@@ -28,13 +28,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import and_, case, delete, select, update
 
 from ... import ratelimit
 from ...crypto import DecryptionError, keys
+from ...crypto.appkey import DEVICE_COOKIE_SALT, Purpose, app_key
 from ...crypto.kdf import KdfParams
 from ...crypto.keys import PasswordLockedKey
 from ...extensions import db
@@ -92,7 +92,9 @@ def _global_counter(institution_id: int, email: str) -> str:
 
 
 def _devices() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="avertizor-device")
+    # The key is the one itsdangerous used to derive from SECRET_KEY: old cookies still verify.
+    return URLSafeTimedSerializer(app_key(Purpose.KNOWN_DEVICE), salt=DEVICE_COOKIE_SALT,
+                                  signer_kwargs={"key_derivation": "none"})
 
 
 def new_device_cookie(member: StaffMember) -> str:

@@ -9,8 +9,7 @@ from cryptography.hazmat.primitives.twofactor import InvalidToken
 from cryptography.hazmat.primitives.twofactor.totp import TOTP
 from sqlalchemy import or_, update
 
-from ...crypto import aead
-from ...crypto.appkey import derive_app_key
+from ...crypto import config_sealed
 
 DIGITS = 6
 STEP_SECONDS = 30
@@ -81,15 +80,11 @@ def claim_step(staff_id: int, step: int) -> bool:
     return result.rowcount == 1  # type: ignore[attr-defined]  # a CursorResult, typed as Result
 
 
-def _storage_key(app_secret: str) -> bytes:
-    return derive_app_key(app_secret, "totp-storage")
-
-
 def seal_secret(app_secret: str, staff_id: int, secret: bytes) -> bytes:
     """TOTP secrets are stored encrypted under a key derived from SECRET_KEY: a stolen
     database alone does not yield anyone's second factor."""
-    return aead.encrypt(_storage_key(app_secret), secret, f"staff:{staff_id}:totp")
+    return config_sealed.seal_totp_secret(app_secret, staff_id, secret)
 
 
 def open_secret(app_secret: str, staff_id: int, sealed: bytes) -> bytes:
-    return aead.decrypt(_storage_key(app_secret), sealed, f"staff:{staff_id}:totp")
+    return config_sealed.open_totp_secret(app_secret, staff_id, sealed)
