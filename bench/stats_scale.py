@@ -60,7 +60,7 @@ def percentiles(timings: list[float]) -> tuple[float, float]:
 def fill(connection, institutions: list[int], staff: dict[int, int], count: int) -> None:
     """`count` cases spread evenly over the institutions and the last five years, with their
     legal deadlines as app.services.casework.deadlines computes them, closing events and messages."""
-    from app.models import Category, Channel, Outcome, Platform, Regime, Status
+    from app.models import Category, Channel, DeadlineKind, Outcome, Platform, Regime, Status
     from app.services.casework import deadlines
 
     rng = random.Random(7)
@@ -133,13 +133,13 @@ def fill(connection, institutions: list[int], staff: dict[int, int], count: int)
                 if closed:
                     kind, due = None, None
                 elif regime is Regime.PETITION:
-                    kind, due = deadlines.ANSWER, answer_due
+                    kind, due = DeadlineKind.ANSWER, answer_due
                 elif regime is Regime.FORWARDED:
-                    kind, due = deadlines.FORWARD, forward_due
+                    kind, due = DeadlineKind.FORWARD, forward_due
                 elif acknowledged is None:
-                    kind, due = deadlines.ACKNOWLEDGE, acknowledge_due
+                    kind, due = DeadlineKind.ACKNOWLEDGE, acknowledge_due
                 else:
-                    kind, due = deadlines.FEEDBACK, feedback_due
+                    kind, due = DeadlineKind.FEEDBACK, feedback_due
                 key = (institution, received.year)
                 counters[key] = counters.get(key, 0) + 1
                 recorder = None if channel == "web" else staff[institution]

@@ -23,7 +23,7 @@ from flask_babel import force_locale
 from sqlalchemy import func, make_url, select
 
 from app import create_app
-from app.crypto import aead, envelope, files, keys
+from app.crypto import aead, envelope, files, keys, stream
 from app.crypto.seal import public_bytes
 from app.extensions import db
 from app.models import Attachment, AuditEntry, Case, Institution, StaffMember
@@ -341,8 +341,7 @@ def test_a_backup_whose_manifest_is_not_a_file_is_refused_with_the_reason(
     with open(path, "wb") as target:
         target.write(backup_format.header(backup_id, archive_key,
                                           [public_bytes(recovery.public_key())]))
-        pipe = backup_format.EncryptingPipe(target, archive_key,
-                                            backup_format.stream_id(backup_id))
+        pipe = stream.EncryptingPipe(target, archive_key, backup_id)
         with tarfile.open(fileobj=pipe.writer, mode="w|", format=tarfile.PAX_FORMAT) as tar:
             entry = tarfile.TarInfo("manifest.json")
             entry.type = tarfile.DIRTYPE

@@ -49,10 +49,10 @@ from app.models import (
     Receipt,
     ReporterSession,
     Role,
+    SessionStage,
     StaffMember,
     StaffSession,
 )
-from app.models.staff_session import ACTIVE, PENDING_SECOND_FACTOR
 from app.services.intake import receipts
 from app.services.intake.evidence import attachment_chunks, attachment_meta, safe_filename
 from tests.conftest import CSRF_RE, RECEIPT_RE, csrf_token, report_fields
@@ -685,7 +685,7 @@ def test_staff_password_step_never_crashes_and_opens_nothing_half(app, portal, u
         assert "/staff/login/code" in response.headers["Location"]
         assert {k: v for k, v in before.delta(after).items() if v} == {"StaffSession": 1}
         session = db.session.scalar(select(StaffSession).order_by(StaffSession.id.desc()))
-        assert session.stage == PENDING_SECOND_FACTOR and session.staff_id == member.id
+        assert session.stage == SessionStage.PENDING_SECOND_FACTOR and session.staff_id == member.id
     else:
         assert_nothing_new(before, after, sent)
 
@@ -721,7 +721,7 @@ def test_staff_code_step_never_crashes_and_never_completes_a_session(app, portal
     assert_nothing_new(before, after, sent)
     stages = set(db.session.scalars(select(StaffSession.stage).where(
         StaffSession.staff_id == member.id)))
-    assert ACTIVE not in stages, f"a random code completed the sign-in: {fields}"
+    assert SessionStage.ACTIVE not in stages, f"a random code completed the sign-in: {fields}"
 
 
 # --- forged cookies -----------------------------------------------------------------------------

@@ -18,10 +18,10 @@ from app.models import (
     KeyKind,
     KeyWrap,
     Regime,
+    RequestStatus,
     Role,
     StaffMember,
 )
-from app.models.identity_request import APPROVED, DENIED, PENDING
 from app.services.access import grants, identity
 from app.services.access.grants import GrantRefused
 from app.services.access.opened import open_case
@@ -211,7 +211,7 @@ def test_custodian_approves_then_the_handler_can_reveal(custodian_setup, sign_in
     response = request_identity(staff, case, request_reason)
     assert response.status_code == 302
     pending = db.session.scalar(select(IdentityRequest))
-    assert pending.status == PENDING and pending.requested_by_staff_id == handler.id
+    assert pending.status == RequestStatus.PENDING and pending.requested_by_staff_id == handler.id
     again = request_identity(staff, case, request_reason)
     assert "Your request is already waiting for a custodian." in again.get_data(as_text=True)
     # The reason is for the custodians who decide, not for the administrator's audit log.
@@ -227,7 +227,7 @@ def test_custodian_approves_then_the_handler_can_reveal(custodian_setup, sign_in
     assert response.status_code == 302
     db.session.expire_all()
     decided = db.session.get(IdentityRequest, pending.id)
-    assert decided.status == APPROVED and decided.decided_by_staff_id == custodian.id
+    assert decided.status == RequestStatus.APPROVED and decided.decided_by_staff_id == custodian.id
     assert holds(handler, case, KeyKind.IDENTITY)
     [approval] = audit_of(case, "identity_request_approved")
     assert approval.actor_staff_id == custodian.id
@@ -256,7 +256,7 @@ def test_denied_request_leaves_the_handler_without_access(custodian_setup, sign_
     response = decide(keeper, pending.id, "deny", "Nu este necesar pentru verificare.")
     assert response.status_code == 302
     db.session.expire_all()
-    assert db.session.get(IdentityRequest, pending.id).status == DENIED
+    assert db.session.get(IdentityRequest, pending.id).status == RequestStatus.DENIED
     assert not holds(handler, case, KeyKind.IDENTITY)
     assert len(audit_of(case, "identity_request_denied")) == 1
     response = reveal(staff, case, "Totuși vreau să văd numele.")
@@ -280,7 +280,7 @@ def test_only_a_custodian_can_decide(custodian_setup, sign_in, institution, kdf_
         with unit_of_work():
             identity.decide(access, pending.id, True, "Îmi aprob singur cererea.")
     db.session.expire_all()
-    assert db.session.get(IdentityRequest, pending.id).status == PENDING
+    assert db.session.get(IdentityRequest, pending.id).status == RequestStatus.PENDING
     assert not holds(handler, case, KeyKind.IDENTITY)
 
 
@@ -463,7 +463,7 @@ def test_nothing_crosses_from_one_institution_to_another(custodian_setup, instit
             workflow.assign(open_case(own, case.id), outsider.id)
     assert not holds(outsider, case) and not holds(outsider, case, KeyKind.IDENTITY)
     db.session.expire_all()
-    assert db.session.get(IdentityRequest, pending.id).status == PENDING
+    assert db.session.get(IdentityRequest, pending.id).status == RequestStatus.PENDING
     assert identity.pending_requests(foreign) == []
 
 

@@ -15,6 +15,7 @@ from app.models import (
     Case,
     CaseEvent,
     Category,
+    DeadlineKind,
     Message,
     OutboxMail,
     Outcome,
@@ -237,12 +238,12 @@ def test_unacknowledged_whistleblower_case_in_assessment_is_not_stuck(opened_cas
         workflow.start_assessment(opened_case)
     # Moving to assessment first does not stop the 7-day clock: it is still open, and the
     # acknowledgement can still be sent; the case keeps its status and the clock moves on.
-    assert db.session.get(Case, case.id).next_deadline_kind == deadlines.ACKNOWLEDGE
+    assert db.session.get(Case, case.id).next_deadline_kind == DeadlineKind.ACKNOWLEDGE
     with unit_of_work():
         workflow.acknowledge(opened_case, "Am primit sesizarea.")
     case = db.session.get(Case, case.id)
     assert case.acknowledged_at is not None and case.status is Status.ASSESSMENT
-    assert case.next_deadline_kind == deadlines.FEEDBACK
+    assert case.next_deadline_kind == DeadlineKind.FEEDBACK
     assert events(case.id)[-1] == "acknowledged"
 
 
@@ -256,26 +257,26 @@ def test_forward_date_cannot_be_before_the_report_arrived(desk):
 
 def test_whistleblower_path_moves_status_events_audit_and_deadlines(desk):
     case, _ = desk.new_case(work_context="yes")
-    assert case.next_deadline_kind == deadlines.ACKNOWLEDGE
+    assert case.next_deadline_kind == DeadlineKind.ACKNOWLEDGE
     assert case.next_deadline_at == case.received_at + timedelta(days=7)
 
     desk.step(workflow.triage, case, regime=Regime.WHISTLEBLOWER,
               category=Category.ABUSE_OF_OFFICE)
     case = db.session.get(Case, case.id)
     assert case.regime is Regime.WHISTLEBLOWER and case.category is Category.ABUSE_OF_OFFICE
-    assert case.status is Status.RECEIVED and case.next_deadline_kind == deadlines.ACKNOWLEDGE
+    assert case.status is Status.RECEIVED and case.next_deadline_kind == DeadlineKind.ACKNOWLEDGE
 
     desk.step_with_key(workflow.acknowledge, case, "Am primit sesizarea dumneavoastră.")
     case = db.session.get(Case, case.id)
     assert case.status is Status.ACKNOWLEDGED and case.acknowledged_at is not None
-    assert case.next_deadline_kind == deadlines.FEEDBACK
+    assert case.next_deadline_kind == DeadlineKind.FEEDBACK
     assert case.next_deadline_at == deadlines.add_months(case.acknowledged_at, 3)
 
     desk.step(workflow.start_assessment, case)
     assert db.session.get(Case, case.id).status is Status.ASSESSMENT
     desk.step(workflow.start_investigation, case)
     assert db.session.get(Case, case.id).status is Status.INVESTIGATION
-    assert db.session.get(Case, case.id).next_deadline_kind == deadlines.FEEDBACK
+    assert db.session.get(Case, case.id).next_deadline_kind == DeadlineKind.FEEDBACK
 
     desk.step_with_key(workflow.close, case, Outcome.PARTIALLY_SUBSTANTIATED,
                        "O parte din fapte s-a confirmat.")
@@ -310,7 +311,7 @@ def test_petition_path_with_its_one_extension(desk):
     case, _ = desk.new_case()
     desk.step(workflow.triage, case, regime=Regime.PETITION, category=Category.OTHER)
     case = db.session.get(Case, case.id)
-    assert case.next_deadline_kind == deadlines.ANSWER
+    assert case.next_deadline_kind == DeadlineKind.ANSWER
     assert case.next_deadline_at == case.received_at + timedelta(days=30)
     assert case.feedback_due_at is None
 

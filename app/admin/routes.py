@@ -4,7 +4,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from ..auth.session import current_access, staff_required
+from ..auth.session import staff_view
 from ..extensions import limiter
 from ..form_errors import show_error
 from ..models import Category, Role
@@ -27,10 +27,6 @@ from .forms import (
 )
 
 
-def _admin():
-    return current_access().member
-
-
 def _roles(values) -> list[Role]:
     return [Role(value) for value in values or [] if value in {r.value for r in Role}]
 
@@ -38,12 +34,12 @@ def _roles(values) -> list[Role]:
 # --- staff accounts ------------------------------------------------------------------------------
 
 @bp.route("/admin/")
-@staff_required(Role.ADMIN)
-def staff_list():
+@staff_view(Role.ADMIN)
+def staff_list(access):
     with unit_of_work():
-        rows = accounts.staff_list(_admin())
-        pending = invitations.pending(_admin().institution_id)
-        confirmable = {member.id for member in accounts.awaiting_confirmation(_admin())}
+        rows = accounts.staff_list(access.member)
+        pending = invitations.pending(access.member.institution_id)
+        confirmable = {member.id for member in accounts.awaiting_confirmation(access.member)}
     return render_template("admin/staff.html", rows=rows, pending=pending,
                            roles_of=invitations.invited_roles, role_names=ROLE_NAMES,
                            action_form=ActionForm(), confirmable=confirmable)
@@ -52,10 +48,10 @@ def staff_list():
 # --- confirming a trusted role (a second person; admins, or handlers with a single admin) -------
 
 @bp.route("/admin/confirmations")
-@staff_required(Role.ADMIN, Role.HANDLER)
-def confirmations():
+@staff_view(Role.ADMIN, Role.HANDLER)
+def confirmations(access):
     with unit_of_work():
-        me = _admin()
+        me = access.member
         waiting = accounts.awaiting_confirmation(me)
         others = [row.member for row in accounts.staff_list_for_confirmation(me)
                   if row.member.id not in {member.id for member in waiting}]
@@ -64,12 +60,12 @@ def confirmations():
 
 
 @bp.route("/admin/staff/<int:member_id>/confirm", methods=["POST"])
-@staff_required(Role.ADMIN, Role.HANDLER)
-def confirm_member(member_id: int):
+@staff_view(Role.ADMIN, Role.HANDLER)
+def confirm_member(access, member_id: int):
     ActionForm().validate_on_submit()  # CSRF is checked globally; nothing else to read
     try:
         with unit_of_work():
-            member = accounts.confirm(_admin(), member_id)
+            member = accounts.confirm(access.member, member_id)
     except accounts.NoSuchAccount:
         abort(404)
     except DomainError as error:
@@ -83,14 +79,14 @@ def confirm_member(member_id: int):
 
 
 @bp.route("/admin/invite", methods=["GET", "POST"])
-@staff_required(Role.ADMIN)
-def invite():
+@staff_view(Role.ADMIN)
+def invite(access):
     form = InviteForm()
     if form.validate_on_submit():
         try:
             with unit_of_work():
                 invitation, link = invitations.invite(
-                    _admin(), name=form.name.data, email=form.email.data,
+                    access.member, name=form.name.data, email=form.email.data,
                     roles=_roles(form.roles.data), public_url=current_app.config["PUBLIC_URL"])
         except DomainError as error:
             show_error(form, error)
@@ -104,12 +100,12 @@ def invite():
 
 
 @bp.route("/admin/invitations/<int:invitation_id>/cancel", methods=["POST"])
-@staff_required(Role.ADMIN)
-def cancel_invitation(invitation_id: int):
+@staff_view(Role.ADMIN)
+def cancel_invitation(access, invitation_id: int):
     ActionForm().validate_on_submit()  # CSRF is checked globally; nothing else to read
     try:
         with unit_of_work():
-            invitation = invitations.cancel(_admin(), invitation_id)
+            invitation = invitations.cancel(access.member, invitation_id)
     except DomainError as error:
         flash(error.message)
     else:
@@ -118,9 +114,9 @@ def cancel_invitation(invitation_id: int):
     return redirect(url_for(".staff_list"))
 
 
-def _render_member(member_id: int, roles_form=None, status: int = 200):
+def _render_member(admin, member_id: int, roles_form=None, status: int = 200):
     try:
-        member = accounts.staff_member(_admin(), member_id)
+        member = accounts.staff_member(admin, member_id)
     except accounts.NoSuchAccount:
         abort(404)
     if roles_form is None:
@@ -128,28 +124,28 @@ def _render_member(member_id: int, roles_form=None, status: int = 200):
         roles_form.roles.data = [role.value for role in member.role_list]
     return render_template("admin/member.html", member=member, roles_form=roles_form,
                            action_form=ActionForm(), locked=accounts.is_locked(member),
-                           role_names=ROLE_NAMES, is_self=member.id == _admin().id,
+                           role_names=ROLE_NAMES, is_self=member.id == admin.id,
                            may_confirm=member.awaiting_confirmation
-                           and accounts.may_confirm(_admin(), member),
+                           and accounts.may_confirm(admin, member),
                            confirmers=accounts.eligible_confirmers(member)
                            if member.awaiting_confirmation else []), status
 
 
 @bp.route("/admin/staff/<int:member_id>")
-@staff_required(Role.ADMIN)
-def member(member_id: int):
+@staff_view(Role.ADMIN)
+def member(access, member_id: int):
     with unit_of_work():
-        return _render_member(member_id)
+        return _render_member(access.member, member_id)
 
 
 @bp.route("/admin/staff/<int:member_id>/roles", methods=["POST"])
-@staff_required(Role.ADMIN)
-def change_roles(member_id: int):
+@staff_view(Role.ADMIN)
+def change_roles(access, member_id: int):
     form = RolesForm()
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                accounts.change_roles(_admin(), member_id, _roles(form.roles.data))
+                accounts.change_roles(access.member, member_id, _roles(form.roles.data))
         except accounts.NoSuchAccount:
             abort(404)
         except DomainError as error:
@@ -158,7 +154,7 @@ def change_roles(member_id: int):
             flash(_l("The roles are saved."))
             return redirect(url_for(".member", member_id=member_id))
     with unit_of_work():
-        return _render_member(member_id, roles_form=form, status=400)
+        return _render_member(access.member, member_id, roles_form=form, status=400)
 
 
 STATE_ACTIONS = {
@@ -170,8 +166,8 @@ STATE_ACTIONS = {
 
 
 @bp.route("/admin/staff/<int:member_id>/<action>", methods=["POST"])
-@staff_required(Role.ADMIN)
-def member_action(member_id: int, action: str):
+@staff_view(Role.ADMIN)
+def member_action(access, member_id: int, action: str):
     """Deactivate, reactivate or unlock: one button, nothing typed, so errors are flashed."""
     if action not in STATE_ACTIONS:
         abort(404)
@@ -179,7 +175,7 @@ def member_action(member_id: int, action: str):
     service, done = STATE_ACTIONS[action]
     try:
         with unit_of_work():
-            service(_admin(), member_id)
+            service(access.member, member_id)
     except accounts.NoSuchAccount:
         abort(404)
     except DomainError as error:
@@ -192,10 +188,10 @@ def member_action(member_id: int, action: str):
 # --- settings ------------------------------------------------------------------------------------
 
 @bp.route("/admin/settings", methods=["GET", "POST"])
-@staff_required(Role.ADMIN)
-def institution_settings():
+@staff_view(Role.ADMIN)
+def institution_settings(access):
     with unit_of_work():
-        _institution, current = settings.for_admin(_admin())
+        _institution, current = settings.for_admin(access.member)
     form = SettingsForm()
     if request.method == "GET":
         form.identity_policy.data = current.identity_policy
@@ -209,7 +205,7 @@ def institution_settings():
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                changes = settings.update(_admin(), settings.InstitutionSettings(
+                changes = settings.update(access.member, settings.InstitutionSettings(
                     identity_policy=form.identity_policy.data,
                     retention_years=form.retention_years.data,
                     acknowledge_reminder_days=form.acknowledge_reminder_days.data,
@@ -230,11 +226,11 @@ def institution_settings():
 # --- audit log -----------------------------------------------------------------------------------
 
 @bp.route("/admin/audit")
-@staff_required(Role.ADMIN)
-def audit_log():
+@staff_view(Role.ADMIN)
+def audit_log(access):
     form = AuditFilterForm(request.args)
     with unit_of_work():
-        page = audit_page(_admin(), action=request.args.get("action") or None,
+        page = audit_page(access.member, action=request.args.get("action") or None,
                           page=request.args.get("page", 1, type=int))
     form.action.choices = [("", _l("All"))] + [(action, action) for action in page.actions]
     return render_template("admin/audit.html", form=form, page=page)

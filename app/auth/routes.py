@@ -16,7 +16,7 @@ from .session import (
     clear_staff_cookie,
     current_access,
     set_staff_cookie,
-    staff_required,
+    staff_view,
 )
 
 
@@ -100,13 +100,13 @@ def logout():
 
 
 @bp.route("/password", methods=["GET", "POST"])
-@staff_required()
-def change_password():
+@staff_view()
+def change_password(access):
     form = PasswordChangeForm()
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                staff_auth.change_password(current_access(), form.current_password.data,
+                staff_auth.change_password(access, form.current_password.data,
                                            form.new_password.data, kdf_params())
         except DomainError as error:
             show_error(form, error)

@@ -54,9 +54,10 @@ def clear_staff_cookie(response):
     return response
 
 
-def staff_required(*roles: Role):
-    """Signed in with both factors and holding one of `roles` (any role when none given).
-    Services check again: this only spares a round trip for the obvious cases."""
+def staff_view(*roles: Role):
+    """The one way into a staff page: signed in with both factors and holding one of `roles`
+    (any role when none given), with the request's StaffAccess passed to the view as its
+    first argument. Services check again: this only spares a round trip for the obvious cases."""
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
@@ -65,19 +66,7 @@ def staff_required(*roles: Role):
                 return redirect(url_for("auth.login", next=request.path))
             if roles and not any(access.member.has_role(role) for role in roles):
                 abort(403)
-            return view(*args, **kwargs)
-        return wrapped
-    return decorator
-
-
-def staff_view(*roles: Role):
-    """`staff_required(*roles)`, and the request's StaffAccess passed to the view as its first
-    argument, so a view neither repeats the check nor looks the access up again."""
-    def decorator(view):
-        @staff_required(*roles)
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            return view(current_access(), *args, **kwargs)
+            return view(access, *args, **kwargs)
         return wrapped
     return decorator
 

@@ -14,9 +14,6 @@ class RequestStatus(enum.StrEnum):
     DENIED = "denied"
 
 
-PENDING, APPROVED, DENIED = RequestStatus.PENDING, RequestStatus.APPROVED, RequestStatus.DENIED
-
-
 class IdentityRequest(Model):
     """Policy `custodian`: a handler asks to see a reporter's identity; a custodian decides."""
 

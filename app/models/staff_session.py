@@ -13,10 +13,6 @@ class SessionStage(enum.StrEnum):
     ACTIVE = "active"  # both factors done
 
 
-PENDING_SECOND_FACTOR = SessionStage.PENDING_SECOND_FACTOR
-ACTIVE = SessionStage.ACTIVE
-
-
 class StaffSession(Model):
     """Half of a staff session: the private key encrypted under a key that exists only in the
     staff member's cookie. Found by a hash of the cookie's id."""

@@ -7,7 +7,7 @@ from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
-from ..auth.session import current_access, staff_required
+from ..auth.session import staff_view
 from ..extensions import db
 from ..form_errors import show_error
 from ..models import Channel, Institution, OutreachKind, OutreachPlatform, Role
@@ -30,13 +30,9 @@ from .forms import ConfirmForm, OutreachForm, PeriodForm
 from .labels import CLOCK, CLOCK_CELL, OUTREACH_KIND, dimension, short_month
 
 
-def _member():
-    return current_access().member
-
-
-def _institution():
+def _institution(access):
     """The signed-in coordinator's own institution."""
-    return db.session.get(Institution, _member().institution_id)
+    return db.session.get_one(Institution, access.member.institution_id)
 
 
 def month_choices() -> list[SelectChoice]:
@@ -139,29 +135,29 @@ def _charts(indicators: stats.Indicators) -> dict:
 
 
 @bp.route("/stats")
-@staff_required(Role.COORDINATOR)
-def dashboard():
+@staff_view(Role.COORDINATOR)
+def dashboard(access):
     form, period, valid = _read_period()
     with unit_of_work():  # also keeps the staff session's last-seen time
-        indicators = stats.dashboard(_member(), period)
+        indicators = stats.dashboard(access.member, period)
     return render_template("stats/dashboard.html", form=form, valid=valid, period=period,
                            ind=indicators, charts=_charts(indicators),
                            channel_rows=_channel_rows(indicators), dimension=dimension,
                            clock_label=CLOCK, clock_cell=CLOCK_CELL,
-                           threshold=threshold_for(_institution()),
+                           threshold=threshold_for(_institution(access)),
                            provisional=not period.is_complete(indicators.generated_at),
                            period_args=_period_args(period)), 200 if valid else 400
 
 
 @bp.route("/stats/export/<any(csv, json, metadata):kind>")
-@staff_required(Role.COORDINATOR)
-def export(kind: str):
+@staff_view(Role.COORDINATOR)
+def export(access, kind: str):
     form, period, valid = _read_period()
     if not valid:
         abort(400)
     try:
         with unit_of_work():
-            made = exports.export(_institution(), period, kind, actor=_member())
+            made = exports.export(_institution(access), period, kind, actor=access.member)
     except exports.PeriodNotPublished as error:
         flash(error.message)
         return redirect(url_for(".dashboard", **_period_args(period)))
@@ -171,23 +167,23 @@ def export(kind: str):
 
 
 @bp.route("/stats/annual")
-@staff_required(Role.COORDINATOR)
-def annual_latest():
+@staff_view(Role.COORDINATOR)
+def annual_latest(access):
     return redirect(url_for(".annual", year=local_today().year - 1))
 
 
 @bp.route("/stats/annual/<int:year>")
-@staff_required(Role.COORDINATOR)
-def annual(year: int):
+@staff_view(Role.COORDINATOR)
+def annual(access, year: int):
     try:
         period, previous = Period.year(year), Period.year(year - 1)
     except PeriodRefused:
         abort(404)
-    member = _member()
+    member = access.member
     with unit_of_work():
         this, before = stats.dashboard(member, period), stats.dashboard(member, previous)
     return render_template("stats/annual.html", year=year, ind=this, prev=before,
-                           institution=_institution(), charts=_charts(this),
+                           institution=_institution(access), charts=_charts(this),
                            channel_rows=_channel_rows(this), dimension=dimension,
                            clock_label=CLOCK, clock_cell=CLOCK_CELL,
                            complete=period.is_complete())
@@ -204,28 +200,28 @@ def _entry(form: OutreachForm) -> outreach.OutreachEntry:
 
 
 @bp.route("/outreach")
-@staff_required(Role.COORDINATOR)
-def outreach_list():
+@staff_view(Role.COORDINATOR)
+def outreach_list(access):
     year = request.args.get("year", type=int) or local_today().year
     if not 2000 <= year <= 9998:
         year = local_today().year
     with unit_of_work():  # rendered inside: the rows stay loaded until the page is written
         return render_template("stats/outreach_list.html", year=year,
-                               items=outreach.items_for_year(_member(), year),
+                               items=outreach.items_for_year(access.member, year),
                                years=range(local_today().year, 1999, -1), dimension=dimension,
                                kind_label=OUTREACH_KIND.get)
 
 
-def _save_outreach(form: OutreachForm, item_id: int | None):
+def _save_outreach(access, form: OutreachForm, item_id: int | None):
     """Validate and save; on success redirect to the list of the entry's year."""
     if not form.validate_on_submit():
         return None
     try:
         with unit_of_work():
             if item_id is None:
-                item = outreach.create(_member(), _entry(form))
+                item = outreach.create(access.member, _entry(form))
             else:
-                item = outreach.update(_member(), item_id, _entry(form))
+                item = outreach.update(access.member, item_id, _entry(form))
             year = item.published_on.year
     except outreach.OutreachNotFound:
         abort(404)
@@ -237,12 +233,12 @@ def _save_outreach(form: OutreachForm, item_id: int | None):
 
 
 @bp.route("/outreach/new", methods=["GET", "POST"])
-@staff_required(Role.COORDINATOR)
-def outreach_new():
+@staff_view(Role.COORDINATOR)
+def outreach_new(access):
     form = OutreachForm()
     if request.method == "GET":
         form.published_on.data = local_today()
-    done = _save_outreach(form, None)
+    done = _save_outreach(access, form, None)
     if done is not None:
         return done
     status = 400 if form.is_submitted() else 200
@@ -250,16 +246,16 @@ def outreach_new():
 
 
 @bp.route("/outreach/<int:item_id>/edit", methods=["GET", "POST"])
-@staff_required(Role.COORDINATOR)
-def outreach_edit(item_id: int):
+@staff_view(Role.COORDINATOR)
+def outreach_edit(access, item_id: int):
     try:
-        item = outreach.get(_member(), item_id)
+        item = outreach.get(access.member, item_id)
     except outreach.OutreachNotFound:
         abort(404)
     form = OutreachForm(obj=item) if request.method == "GET" else OutreachForm()
     if request.method == "GET":
         form.kind.data, form.platform.data = item.kind.value, item.platform.value
-    done = _save_outreach(form, item_id)
+    done = _save_outreach(access, form, item_id)
     if done is not None:
         return done
     status = 400 if form.is_submitted() else 200
@@ -267,18 +263,18 @@ def outreach_edit(item_id: int):
 
 
 @bp.route("/outreach/<int:item_id>/delete", methods=["GET", "POST"])
-@staff_required(Role.COORDINATOR)
-def outreach_delete(item_id: int):
+@staff_view(Role.COORDINATOR)
+def outreach_delete(access, item_id: int):
     """GET asks for confirmation; the POST (with its CSRF token) deletes."""
     try:
-        item = outreach.get(_member(), item_id)
+        item = outreach.get(access.member, item_id)
     except outreach.OutreachNotFound:
         abort(404)
     form = ConfirmForm()
     if form.validate_on_submit():
         year = item.published_on.year
         with unit_of_work():
-            outreach.delete(_member(), item_id)
+            outreach.delete(access.member, item_id)
         flash(_l("The entry is deleted."))
         return redirect(url_for(".outreach_list", year=year))
     status = 400 if form.is_submitted() else 200

@@ -28,10 +28,6 @@ ANSWER_WITHIN = timedelta(days=30)
 EXTENSION = timedelta(days=15)
 FORWARD_WITHIN = timedelta(days=5)
 
-ACKNOWLEDGE, FEEDBACK, ANSWER, FORWARD = (DeadlineKind.ACKNOWLEDGE, DeadlineKind.FEEDBACK,
-                                          DeadlineKind.ANSWER, DeadlineKind.FORWARD)
-
-
 def add_months(moment: datetime, months: int) -> datetime:
     """Same day of the month `months` later; the month's last day when that day is missing
     (30 November + 3 months = 28 or 29 February)."""
@@ -87,14 +83,14 @@ def _next_deadline(case: Case) -> tuple[DeadlineKind | None, datetime | None]:
     if case.status is Status.CLOSED:
         return None, None
     if case.regime is Regime.PETITION:
-        return ANSWER, case.answer_due_at
+        return DeadlineKind.ANSWER, case.answer_due_at
     if case.regime is Regime.FORWARDED:
-        return FORWARD, case.forward_due_at
+        return DeadlineKind.FORWARD, case.forward_due_at
     # Whistleblower reports, and reports not yet triaged (the strictest clock applies).
     if case.acknowledged_at is None:
-        return ACKNOWLEDGE, case.acknowledge_due_at
+        return DeadlineKind.ACKNOWLEDGE, case.acknowledge_due_at
     if case.feedback_given_at is None:
-        return FEEDBACK, case.feedback_due_at
+        return DeadlineKind.FEEDBACK, case.feedback_due_at
     return None, None  # acknowledged and answered: no legal deadline is open
 
 

@@ -46,9 +46,9 @@ from ...models import (
     Status,
     UsageCounter,
 )
+from ...models.case import DeadlineKind
 from ...models.types import utcnow
 from ..access.guards import require_role
-from ..casework import deadlines
 from .clocks import Compliance, clocks
 from .periods import LOCAL_ZONE, Period, local_today
 from .sql import count_if, moment
@@ -57,7 +57,7 @@ UNTRIAGED = "untriaged"
 NOT_CONCLUDED = "not_concluded"
 ANONYMOUS, IDENTIFIED = "anonymous", "identified"
 WEB, RECORDED_BY_STAFF = "web", "recorded_by_staff"
-OVERDUE_KINDS = (deadlines.ACKNOWLEDGE, deadlines.FEEDBACK, deadlines.ANSWER, deadlines.FORWARD)
+OVERDUE_KINDS = tuple(DeadlineKind)
 USAGE_KINDS = ("report_submitted", "follow_up_login")
 
 

@@ -21,8 +21,8 @@ from ...models import (
     StaffMember,
     Status,
 )
+from ...models.case import DeadlineKind
 from ...models.types import utcnow
-from ..casework import deadlines
 from . import notify
 
 REMINDER_BATCH = 500  # cases per query when looking up their handlers
@@ -40,9 +40,9 @@ def _due_cases(institution: Institution, now: datetime) -> list[Case]:
             Case.status != Status.CLOSED,
             Case.next_deadline_at.is_not(None),
             Case.next_deadline_at <= max(acknowledge_until, answer_until),
-            or_(and_(Case.next_deadline_kind == deadlines.ACKNOWLEDGE,
+            or_(and_(Case.next_deadline_kind == DeadlineKind.ACKNOWLEDGE,
                      Case.next_deadline_at <= acknowledge_until),
-                and_(Case.next_deadline_kind != deadlines.ACKNOWLEDGE,
+                and_(Case.next_deadline_kind != DeadlineKind.ACKNOWLEDGE,
                      Case.next_deadline_at <= answer_until)))
         .options(load_only(Case.id, Case.institution_id, Case.reference,
                            Case.next_deadline_at, Case.next_deadline_kind))
