@@ -8,13 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.models import Case, Regime, Status
+from app.models import Case, DeadlineKind, Regime, Status
 from app.services.casework import deadlines
 from app.services.casework.deadlines import (
-    ACKNOWLEDGE,
-    ANSWER,
-    FEEDBACK,
-    FORWARD,
     acknowledge_due,
     add_months,
     answer_due,
@@ -103,7 +99,7 @@ RECEIVED = at(2026, 3, 2)
 
 def test_untriaged_case_runs_on_the_strictest_clock():
     case = new_case(RECEIVED)
-    assert (case.next_deadline_kind, case.next_deadline_at) == (ACKNOWLEDGE, at(2026, 3, 9))
+    assert (case.next_deadline_kind, case.next_deadline_at) == (DeadlineKind.ACKNOWLEDGE, at(2026, 3, 9))
     assert case.acknowledge_due_at == at(2026, 3, 9)
     assert case.feedback_due_at == at(2026, 6, 9)  # 3 months from the end of the 7 days
     assert case.answer_due_at is None and case.forward_due_at is None
@@ -111,27 +107,27 @@ def test_untriaged_case_runs_on_the_strictest_clock():
 
 def test_whistleblower_case_moves_from_acknowledgement_to_feedback():
     case = new_case(RECEIVED, regime=Regime.WHISTLEBLOWER)
-    assert case.next_deadline_kind == ACKNOWLEDGE
+    assert case.next_deadline_kind == DeadlineKind.ACKNOWLEDGE
     case.acknowledged_at, case.status = at(2026, 3, 4, 16, 0), Status.ACKNOWLEDGED
     refresh(case)
-    assert (case.next_deadline_kind, case.next_deadline_at) == (FEEDBACK, at(2026, 6, 4, 16, 0))
+    assert (case.next_deadline_kind, case.next_deadline_at) == (DeadlineKind.FEEDBACK, at(2026, 6, 4, 16, 0))
     case.status = Status.INVESTIGATION
     refresh(case)
-    assert case.next_deadline_kind == FEEDBACK
+    assert case.next_deadline_kind == DeadlineKind.FEEDBACK
 
 
 def test_petition_answers_in_thirty_days_then_forty_five_once_extended():
     case = new_case(RECEIVED, regime=Regime.PETITION, status=Status.ASSESSMENT)
-    assert (case.next_deadline_kind, case.next_deadline_at) == (ANSWER, at(2026, 4, 1))
+    assert (case.next_deadline_kind, case.next_deadline_at) == (DeadlineKind.ANSWER, at(2026, 4, 1))
     assert case.feedback_due_at is None and case.forward_due_at is None
     case.extended_at = at(2026, 3, 20)
     refresh(case)
-    assert (case.next_deadline_kind, case.next_deadline_at) == (ANSWER, at(2026, 4, 16))
+    assert (case.next_deadline_kind, case.next_deadline_at) == (DeadlineKind.ANSWER, at(2026, 4, 16))
 
 
 def test_forwarded_regime_must_be_forwarded_in_five_days():
     case = new_case(RECEIVED, regime=Regime.FORWARDED)
-    assert (case.next_deadline_kind, case.next_deadline_at) == (FORWARD, at(2026, 3, 7))
+    assert (case.next_deadline_kind, case.next_deadline_at) == (DeadlineKind.FORWARD, at(2026, 3, 7))
     # Forwarded reports stay under Law 361/2022's feedback clock: forwarding is the feedback.
     assert case.feedback_due_at == at(2026, 6, 9) and case.answer_due_at is None
 
@@ -154,7 +150,7 @@ def test_changing_the_regime_recomputes_every_clock():
     case = new_case(RECEIVED, regime=Regime.PETITION)
     case.regime = Regime.WHISTLEBLOWER
     refresh(case)
-    assert case.answer_due_at is None and case.next_deadline_kind == ACKNOWLEDGE
+    assert case.answer_due_at is None and case.next_deadline_kind == DeadlineKind.ACKNOWLEDGE
 
 
 # --- days_left / is_overdue around the boundary ---------------------------------------------
