@@ -20,11 +20,11 @@ from app.models import AuditEntry, Case, CaseEvent, Channel, IdentityRequest, Ro
 from app.services.access import identity
 from app.services.casework import case_view
 from app.services.operations import outbox
-from app.services.staff import sign_in as staff_auth
 from app.services.transaction import unit_of_work
 from tests.conftest import CSRF_RE, RECEIPT_RE, csrf_token
+from tests.support.database import every_stored_value, every_uploaded_byte
 from tests.support.server import free_port
-from tests.test_encryption_at_rest import every_stored_value, every_uploaded_byte
+from tests.support.staff import staff_access
 
 
 def columns_holding(needle: bytes) -> set[str]:
@@ -44,14 +44,6 @@ def columns_holding(needle: bytes) -> set[str]:
                     if needle in raw:
                         found.add(f"{table.name}.{column.name}")
     return found
-
-
-def signed_in_access(institution, member, kdf_params):
-    with unit_of_work():
-        found, private_key = staff_auth.check_password(institution, member.email,
-                                                       member.password, kdf_params)
-        cookie = staff_auth.open_session(found, private_key)
-    return staff_auth.resume(cookie)
 
 
 def post(browser, url, data, files=None):
@@ -179,7 +171,7 @@ def test_nothing_staff_wrote_is_stored_in_clear(worked_cases, migrated_database,
 def test_everything_opens_again_with_the_handlers_key(worked_cases, institution, kdf_params):
     w = worked_cases
     m = w["m"]
-    access = signed_in_access(institution, w["handler"], kdf_params)
+    access = staff_access(institution, w["handler"], kdf_params)
 
     with unit_of_work():
         view = case_view.read_case(access, w["web_case"].id)

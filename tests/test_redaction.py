@@ -17,7 +17,7 @@ from app.services.access import keys as access
 from app.services.audit import chain as audit
 from app.services.staff.members import unlock_private_key
 from tests.conftest import csrf_token
-from tests.test_encryption_at_rest import every_stored_value
+from tests.support.database import every_stored_value
 
 REASON = "The neighbour's details have nothing to do with the facts."
 

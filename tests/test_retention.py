@@ -46,7 +46,7 @@ from app.services.operations import retention
 from app.services.staff.members import unlock_private_key
 from app.services.staff.sign_in import StaffAccess
 from tests.conftest import CSRF_RE, csrf_token
-from tests.test_encryption_at_rest import every_stored_value
+from tests.support.database import every_stored_value
 
 # Everything on a case row that is not what the reporter gave: it must survive the purge.
 ERASED = {"content", "identity", "notify", "purged_at"}

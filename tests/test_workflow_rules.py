@@ -24,23 +24,14 @@ from app.models import (
 from app.services.casework import deadlines, workflow
 from app.services.casework.workflow import IllegalTransition
 from app.services.errors import NotAuthorised
-from app.services.staff import sign_in as staff_auth
 from app.services.transaction import unit_of_work
 from tests.conftest import csrf_token
+from tests.support.staff import staff_access
 
 
 def msgid(message) -> str:
     """The English msgid behind a lazy message (services speak the request's language)."""
     return getattr(message, "_args", (str(message),))[0]
-
-
-def signed_in(institution, member, kdf_params):
-    """A StaffAccess exactly as a request gets it: password, session row, cookie, resume."""
-    with unit_of_work():
-        found, private_key = staff_auth.check_password(institution, member.email,
-                                                       member.password, kdf_params)
-        cookie = staff_auth.open_session(found, private_key)
-    return staff_auth.resume(cookie)
 
 
 @pytest.fixture
@@ -50,7 +41,7 @@ def desk(institution, make_handler, kdf_params, submit):
 
     class Desk:
         member = handler
-        access = signed_in(institution, handler, kdf_params)
+        access = staff_access(institution, handler, kdf_params)
 
         @staticmethod
         def new_case(**report) -> tuple[Case, str]:
@@ -212,7 +203,7 @@ def test_a_handler_without_the_key_is_refused_before_any_rule(desk, make_handler
                                                              institution, kdf_params):
     case, _ = desk.new_case()
     outsider = make_handler("Ion Nou")
-    access = signed_in(institution, outsider, kdf_params)
+    access = staff_access(institution, outsider, kdf_params)
     before = snapshot(case.id)
     for call in (lambda: workflow.triage(access, case.id, regime=Regime.PETITION,
                                          category=Category.OTHER),
