@@ -18,8 +18,11 @@ tables are non-empty, then those are DELETEd, children first, in one transaction
 database (rather than tracking the test's own INSERTs) covers rows written by gunicorn
 workers, CLI subprocesses and other app contexts, which is why the data is committed and not
 rolled back: a served test needs its rows visible to other processes. DELETE rather than
-TRUNCATE: on a handful of small tables it is faster on PostgreSQL (no new files, no
-ACCESS EXCLUSIVE lock behind an idle worker's connection) and the same code runs on SQLite.
+TRUNCATE: on a few small tables it is much faster on PostgreSQL (measured on the 22 tables
+after a test that wrote an institution: ≈ 10 ms against ≈ 500 ms for one TRUNCATE of all,
+which creates new files for every table and index), needs no ACCESS EXCLUSIVE lock, and is
+the same code on SQLite. A rollback per test (a transaction around each test) would hide
+the rows from gunicorn and from the commands run as subprocesses.
 """
 import contextvars
 import os
