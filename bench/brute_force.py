@@ -30,7 +30,6 @@ server (127.0.0.1:5432, user postgres): it creates and drops its own database.
 """
 import argparse
 import collections
-import http.cookiejar
 import os
 import re
 import secrets
@@ -39,18 +38,15 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.support.http import HttpClient  # noqa: E402
 from tests.support.server import gunicorn_server  # noqa: E402
 
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 ACCESS_STATUS_RE = re.compile(r'" (\d{3}) ')
 RECEIPT_SPACE = 10**16
 HANDLER_PASSWORD = "bench handler password " + secrets.token_hex(4)
@@ -114,35 +110,11 @@ class ServerLog:
 
 # --- one attacker thread -----------------------------------------------------------------------
 
-class Browser:
-    """A cookie jar and a client address (sent as X-Forwarded-For, as nginx would)."""
-
-    def __init__(self, base_url: str, address: str):
-        self.base_url, self.address = base_url, address
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect())
-
-    def request(self, path: str, data: dict | None = None) -> tuple[int, str]:
-        body = urllib.parse.urlencode(data).encode() if data is not None else None
-        request = urllib.request.Request(self.base_url + path, data=body,
-                                         headers={"X-Forwarded-For": self.address})
-        try:
-            with self.opener.open(request, timeout=30) as response:
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as error:
-            return error.code, error.read().decode(errors="replace")
-
-    def token(self, path: str) -> str:
-        status, page = self.request(path)
-        match = CSRF_RE.search(page)
-        if not match:
-            raise RuntimeError(f"GET {path}: {status}, no CSRF token")
-        return match.group(1)
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None  # a 302 is an answer here (a successful step), not something to follow
+def browser(base_url: str, address: str) -> HttpClient:
+    """A cookie jar and a client address (sent as X-Forwarded-For, as nginx would); a 302 is
+    an answer here (a successful step), not something to follow."""
+    return HttpClient(base_url, language=None, headers={"X-Forwarded-For": address},
+                      follow_redirects=False, timeout=30)
 
 
 @dataclass
@@ -169,40 +141,41 @@ def hammer(make_attempt, deadline: float, tally: Tally) -> None:
 
 
 def receipt_attacker(base_url: str, address: str):
-    browser = Browser(base_url, address)
-    token = browser.token("/follow-up")
+    client = browser(base_url, address)
+    token = client.csrf_token("/follow-up")
 
     def attempt() -> int:
         guess = f"{secrets.randbelow(RECEIPT_SPACE):016d}"
-        return browser.request("/follow-up", {"receipt": guess, "csrf_token": token})[0]
+        return client.post_urlencoded("/follow-up", {"receipt": guess,
+                                                     "csrf_token": token}).status
     return attempt
 
 
 def password_attacker(base_url: str, address: str):
-    browser = Browser(base_url, address)
-    token = browser.token("/staff/login")
+    client = browser(base_url, address)
+    token = client.csrf_token("/staff/login")
 
     def attempt() -> int:
-        return browser.request("/staff/login", {"email": PASSWORD_TARGET,
-                                                "password": secrets.token_urlsafe(9),
-                                                "csrf_token": token})[0]
+        return client.post_urlencoded("/staff/login", {"email": PASSWORD_TARGET,
+                                                       "password": secrets.token_urlsafe(9),
+                                                       "csrf_token": token}).status
     return attempt
 
 
 def code_attacker(base_url: str, address: str):
     """Past the password step (a phished password), guessing the TOTP code."""
-    browser = Browser(base_url, address)
-    token = browser.token("/staff/login")
-    status, _ = browser.request("/staff/login", {"email": CODE_TARGET,
-                                                 "password": HANDLER_PASSWORD,
-                                                 "csrf_token": token})
+    client = browser(base_url, address)
+    token = client.csrf_token("/staff/login")
+    status = client.post_urlencoded("/staff/login", {"email": CODE_TARGET,
+                                                     "password": HANDLER_PASSWORD,
+                                                     "csrf_token": token}).status
     if status != 302:
         raise RuntimeError(f"the password step answered {status}; the code step needs it")
-    token = browser.token("/staff/login/code")
+    token = client.csrf_token("/staff/login/code")
 
     def attempt() -> int:
-        return browser.request("/staff/login/code", {"code": f"{secrets.randbelow(10**6):06d}",
-                                                     "csrf_token": token})[0]
+        return client.post_urlencoded("/staff/login/code", {
+            "code": f"{secrets.randbelow(10**6):06d}", "csrf_token": token}).status
     return attempt
 
 

@@ -32,7 +32,6 @@ import base64
 import collections
 import hashlib
 import hmac
-import http.cookiejar
 import os
 import random
 import re
@@ -44,9 +43,7 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -55,11 +52,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from config import Config  # noqa: E402
+from tests.support.forms import CSRF_RE, RECEIPT_RE  # noqa: E402
+from tests.support.http import HttpClient  # noqa: E402
 from tests.support.server import gunicorn_server  # noqa: E402
 
 FLASK = str(Path(sys.executable).parent / "flask")
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-RECEIPT_RE = re.compile(r'id="receipt-code">([0-9 ]+)<')
 REFERENCE_RE = re.compile(r"\b(SES-\d{4}-\d{4,})\b")
 TOTP_SECRET_RE = re.compile(r'id="totp-secret">([A-Z2-7 ]+)<')
 CASE_LINK_RE = re.compile(r'href="/staff/cases/(\d+)"')
@@ -70,11 +67,6 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 # --- a browser that measures ---------------------------------------------------------------------
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None  # every request is measured on its own; redirects are followed by hand
-
 
 @dataclass
 class Sample:
@@ -90,60 +82,37 @@ def route_of(method: str, path: str) -> str:
     return f"{method} {path}"
 
 
-class Browser:
-    def __init__(self, base_url: str, samples: list[Sample], language: str = "ro"):
-        self.base_url = base_url
-        self.samples = samples
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.jar), NoRedirect)
-        self.opener.addheaders = [("Accept-Language", language)]
+class Browser(HttpClient):
+    """The shared HTTP client, timing each request into `samples`. Redirects are not followed:
+    every request is measured on its own, and the next one is made by hand."""
 
-    def request(self, method: str, path: str, data: bytes | None = None,
-                headers: dict | None = None, expect: tuple[int, ...] = (200,),
-                record: bool = True) -> tuple[int, str, str]:
+    def __init__(self, base_url: str, samples: list[Sample], language: str = "ro"):
+        super().__init__(base_url, language=language, follow_redirects=False,
+                         timeout=HTTP_TIMEOUT)
+        self.samples = samples
+
+    def measured(self, method: str, path: str, send, expect: tuple[int, ...] = (200,),
+                 record: bool = True) -> tuple[int, str, str]:
         """(status, Location header, body). Never raises for HTTP or network errors."""
-        request = urllib.request.Request(self.base_url + path, data=data, method=method,
-                                         headers=headers or {})
         started = time.perf_counter()
-        location, body = "", ""
         try:
-            with self.opener.open(request, timeout=HTTP_TIMEOUT) as response:
-                status, body = response.status, response.read().decode(errors="replace")
-        except urllib.error.HTTPError as error:
-            with error:
-                status = error.code
-                location = error.headers.get("Location", "")
-                body = error.read().decode(errors="replace")
+            reply = send()
+            status, location, body = reply.status, reply.location, reply.body
         except OSError:
-            status = 0  # refused, reset, timed out
+            status, location, body = 0, "", ""  # refused, reset, timed out
         if record:
             self.samples.append(Sample(route_of(method, path), time.perf_counter() - started,
                                        status in expect, status))
         return status, location, body
 
     def get(self, path: str, **kwargs):
-        return self.request("GET", path, **kwargs)
+        return self.measured("GET", path, lambda: HttpClient.get(self, path), **kwargs)
 
     def form(self, path: str, fields: dict, files=(), **kwargs):
-        body, content_type = multipart(fields, files)
-        return self.request("POST", path, body, {"Content-Type": content_type}, **kwargs)
+        return self.measured("POST", path, lambda: self.post_form(path, fields, files), **kwargs)
 
     def urlencoded(self, path: str, fields: dict, **kwargs):
-        return self.request("POST", path, urllib.parse.urlencode(fields).encode(),
-                            {"Content-Type": "application/x-www-form-urlencoded"}, **kwargs)
-
-
-def multipart(fields: dict, files=()) -> tuple[bytes, str]:
-    boundary = "----avertizor" + secrets.token_hex(12)
-    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
-             f"{value}\r\n".encode() for name, value in fields.items()]
-    for name, filename, content in files:
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
-                     f'filename="{filename}"\r\nContent-Type: application/pdf\r\n\r\n'.encode()
-                     + content + b"\r\n")
-    parts.append(f"--{boundary}--\r\n".encode())
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+        return self.measured("POST", path, lambda: self.post_urlencoded(path, fields), **kwargs)
 
 
 def path_of(location: str) -> str:

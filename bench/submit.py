@@ -18,7 +18,6 @@ is created, migrated and set up with the operator's commands (`flask db upgrade`
 """
 import argparse
 import collections
-import http.cookiejar
 import os
 import re
 import secrets
@@ -29,8 +28,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,11 +36,11 @@ sys.path.insert(0, str(ROOT))
 
 from app.crypto import kdf  # noqa: E402
 from config import Config  # noqa: E402
+from tests.support.forms import CSRF_RE, RECEIPT_RE  # noqa: E402
+from tests.support.http import HttpClient  # noqa: E402
 from tests.support.server import gunicorn_server  # noqa: E402
 
 FLASK = str(Path(sys.executable).parent / "flask")
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-RECEIPT_RE = re.compile(r'id="receipt-code">([0-9 ]+)<')
 ACCESS_STATUS_RE = re.compile(r'" (\d{3}) ')
 DEFAULT_KDF_SETS = "19456:2,47104:1,65536:1,65536:2,65536:3,131072:1"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -95,19 +92,6 @@ def set_up_portal(env: dict) -> None:
 
 # --- one reporter over HTTP --------------------------------------------------------------------
 
-def multipart(fields: dict, files: list[tuple[str, str, bytes]]) -> tuple[bytes, str]:
-    boundary = "----avertizor" + secrets.token_hex(12)
-    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
-             f"{value}\r\n".encode() for name, value in fields.items()]
-    for name, filename, content in files:
-        parts.append(
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
-            f'filename="{filename}"\r\nContent-Type: application/pdf\r\n\r\n'.encode()
-            + content + b"\r\n")
-    parts.append(f"--{boundary}--\r\n".encode())
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
-
-
 @dataclass
 class Outcome:
     ok: bool
@@ -119,12 +103,13 @@ class Outcome:
 def submit_once(base_url: str, number: int, attachment: bytes | None,
                 timeout: float) -> Outcome:
     """A new reporter: fresh cookie jar, GET the form for its CSRF token, POST the report."""
-    opener = urllib.request.build_opener(
-        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    browser = HttpClient(base_url, language=None, timeout=timeout)
     started = time.perf_counter()
     try:
-        with opener.open(base_url + "/report", timeout=timeout) as response:
-            token = CSRF_RE.search(response.read().decode())
+        form = browser.get("/report")
+        token = CSRF_RE.search(form.body)
+        if form.status != 200:
+            return Outcome(False, error=f"HTTP {form.status}")
         if not token:
             return Outcome(False, error="no CSRF token on GET /report")
         fields = {
@@ -135,18 +120,14 @@ def submit_once(base_url: str, number: int, attachment: bytes | None,
             "phone": "", "consent": "y", "website": "",
         }
         files = [("evidence", f"dovada-{number}.pdf", attachment)] if attachment else []
-        body, content_type = multipart(fields, files)
-        request = urllib.request.Request(base_url + "/report", data=body,
-                                         headers={"Content-Type": content_type})
         posted = time.perf_counter()
-        with opener.open(request, timeout=timeout) as response:
-            page = response.read().decode()
+        reply = browser.post_form("/report", fields, files)
         finished = time.perf_counter()
-    except urllib.error.HTTPError as error:
-        return Outcome(False, error=f"HTTP {error.code}")
     except OSError as error:  # timeouts, refused or reset connections
         return Outcome(False, error=type(error).__name__)
-    if not RECEIPT_RE.search(page):
+    if reply.status != 200:
+        return Outcome(False, error=f"HTTP {reply.status}")
+    if not RECEIPT_RE.search(reply.body):
         return Outcome(False, error="no receipt in the response")
     return Outcome(True, finished - posted, finished - started)
 

@@ -21,11 +21,11 @@ from app.services.access import identity
 from app.services.access.opened import open_case
 from app.services.casework import case_view
 from app.services.operations import outbox
-from app.services.staff import sign_in as staff_auth
 from app.services.transaction import unit_of_work
 from tests.conftest import CSRF_RE, RECEIPT_RE, csrf_token
+from tests.support.database import every_stored_value, every_uploaded_byte
 from tests.support.server import free_port
-from tests.test_encryption_at_rest import every_stored_value, every_uploaded_byte
+from tests.support.staff import signed_in_access
 
 
 def columns_holding(needle: bytes) -> set[str]:
@@ -45,14 +45,6 @@ def columns_holding(needle: bytes) -> set[str]:
                     if needle in raw:
                         found.add(f"{table.name}.{column.name}")
     return found
-
-
-def signed_in_access(institution, member, kdf_params):
-    with unit_of_work():
-        found, private_key = staff_auth.check_password(institution, member.email,
-                                                       member.password, kdf_params)
-        cookie = staff_auth.open_session(found, private_key)
-    return staff_auth.resume(cookie)
 
 
 def post(browser, url, data, files=None):

@@ -13,7 +13,6 @@ import secrets
 import subprocess
 import tarfile
 import threading
-import time
 from pathlib import Path
 
 import flask_migrate
@@ -33,17 +32,16 @@ from app.services.audit import chain as audit
 from app.services.casework import notes
 from app.services.operations import backup, backup_format
 from app.services.operations.institutions import create_institution
-from app.services.staff import totp
 from app.services.staff.members import unlock_private_key
 from app.services.staff.sign_in import StaffAccess
 from tests.conftest import (
-    CSRF_RE,
     RECEIPT_RE,
-    _fresh_g_per_request,
+    IsolatedRequestsClient,
     config_for,
     csrf_token,
     report_fields,
 )
+from tests.support.staff import sign_in_client
 
 PG = ("-h", "127.0.0.1", "-U", "postgres")
 
@@ -62,7 +60,7 @@ def second_instance(tmp_path, database_url):
     uploads = tmp_path / "restored-uploads"
     uploads.mkdir()
     target = create_app(config_for(url, str(uploads)))
-    target.before_request_funcs.setdefault(None, []).insert(0, _fresh_g_per_request)
+    target.test_client_class = IsolatedRequestsClient
     with target.app_context():
         flask_migrate.upgrade()
         db.session.remove()
@@ -111,15 +109,7 @@ def staff_sign_in(target_app, member, step: int):
     """Password, then a TOTP code of a later time step than any used before (no replay)."""
     browser = target_app.test_client()
     browser.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    token = csrf_token(browser, "/staff/login")
-    assert browser.post("/staff/login", data={"email": member.email, "password": member.password,
-                                              "csrf_token": token}).status_code == 302
-    page = browser.get("/staff/login/code").get_data(as_text=True)
-    code = totp.code_at(member.totp_secret_raw, time.time() + 30 * step)
-    response = browser.post("/staff/login/code", data={
-        "code": code, "csrf_token": CSRF_RE.search(page).group(1)})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return browser
+    return sign_in_client(browser, member, step=step)
 
 
 def test_backup_restores_into_an_empty_instance_and_every_key_still_opens_it(

@@ -12,13 +12,9 @@ whichever factor was wrong.
 
 The limiter's clock is moved forward (limits' memory storage) instead of waiting.
 """
-import http.cookiejar
 import re
 import secrets
 import threading
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections import Counter
 
 import limits.storage.memory
@@ -34,6 +30,7 @@ from app.services.staff import members as staff_service
 from app.services.staff import sign_in as staff_auth
 from app.services.staff import totp
 from tests.conftest import CSRF_RE, csrf_token
+from tests.support.http import HttpClient
 from tests.support.server import gunicorn_server
 
 LIMITED = pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True}], indirect=True)
@@ -489,21 +486,11 @@ ROUNDS, PARALLEL = 4, 4
 
 
 def _post_wrong_password(base_url: str, address: str, email: str, barrier, statuses: list):
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    headers = {"X-Forwarded-For": address}
-    with opener.open(urllib.request.Request(base_url + "/staff/login", headers=headers),
-                     timeout=60) as response:
-        token = CSRF_RE.search(response.read().decode()).group(1)
-    body = urllib.parse.urlencode({"email": email, "password": secrets.token_urlsafe(12),
-                                   "csrf_token": token}).encode()
+    browser = HttpClient(base_url, language=None, headers={"X-Forwarded-For": address})
+    token = browser.csrf_token("/staff/login")
     barrier.wait()
-    try:
-        with opener.open(urllib.request.Request(base_url + "/staff/login", data=body,
-                                                headers=headers), timeout=60) as response:
-            statuses.append(response.status)
-    except urllib.error.HTTPError as error:
-        statuses.append(error.code)
+    statuses.append(browser.post_urlencoded("/staff/login", {
+        "email": email, "password": secrets.token_urlsafe(12), "csrf_token": token}).status)
 
 
 def test_parallel_wrong_passwords_cannot_outrun_the_lockout(app, institution, upload_folder):

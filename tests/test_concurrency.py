@@ -6,14 +6,10 @@ counter and the database; afterwards every case must exist once, carry its own n
 unbroken sequence, and open with its receipt (over HTTP), with each eligible handler's key and
 with the recovery code, but never for the handler its reporter excluded.
 """
-import http.cookiejar
 import re
 import secrets
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 
 import pytest
@@ -26,69 +22,16 @@ from app.models import Attachment, Case, KeyKind, KeyWrap, OutboxMail, Receipt, 
 from app.services.access import keys as access
 from app.services.errors import NotAuthorised
 from app.services.staff import members as staff_service
-from tests.conftest import CSRF_RE, RECEIPT_RE, report_fields
+from tests.conftest import RECEIPT_RE, report_fields
+from tests.support.http import HttpClient
 from tests.support.server import gunicorn_server
-from tests.support.server_log import assert_no_server_errors
+from tests.support.server_log import assert_no_server_errors, drain
 
 CLIENTS = 24
 WORKERS = 4
 HTTP_TIMEOUT = 30  # seconds, per request
 REFERENCE_RE = re.compile(r"\b(SES-(\d{4})-(\d{4,}))\b")
 EXPECTED_REFERENCE = re.compile(r"^SES-(\d{4})-(\d{4})$")
-
-
-# --- a small browser: cookie jar, CSRF token, multipart form ------------------------------------
-
-class Browser:
-    """One reporter's browser: its own cookie jar, so sessions never mix between clients."""
-
-    def __init__(self, base_url: str):
-        self.base_url = base_url
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
-
-    def request(self, path: str, data: bytes | None = None,
-                headers: dict | None = None) -> tuple[int, str, str]:
-        """(status, final url, body) — redirects are followed, error statuses returned."""
-        req = urllib.request.Request(self.base_url + path, data=data, headers=headers or {})
-        try:
-            with self.opener.open(req, timeout=HTTP_TIMEOUT) as response:
-                return response.status, response.url, response.read().decode()
-        except urllib.error.HTTPError as error:
-            with error:
-                return error.code, error.url, error.read().decode(errors="replace")
-
-    def csrf_token(self, path: str) -> str:
-        status, _, body = self.request(path)
-        match = CSRF_RE.search(body)
-        assert status == 200 and match, f"GET {path}: {status}, no CSRF token"
-        return match.group(1)
-
-    def post_form(self, path: str, fields: dict, files: list[tuple[str, str, bytes]] = ()):
-        body, content_type = multipart(fields, files)
-        return self.request(path, body, {"Content-Type": content_type})
-
-    def post_urlencoded(self, path: str, fields: dict):
-        body = urllib.parse.urlencode(fields).encode()
-        return self.request(path, body, {"Content-Type": "application/x-www-form-urlencoded"})
-
-
-def multipart(fields: dict, files: list[tuple[str, str, bytes]]) -> tuple[bytes, str]:
-    """A multipart/form-data body as a browser sends it; list values repeat the field."""
-    boundary = "----avertizor" + secrets.token_hex(12)
-    parts = []
-    for name, value in fields.items():
-        for item in value if isinstance(value, (list, tuple)) else [value]:
-            parts.append(
-                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
-                f"{item}\r\n".encode())
-    for name, filename, content in files:
-        parts.append(
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
-            f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
-            + content + b"\r\n")
-    parts.append(f"--{boundary}--\r\n".encode())
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 # --- one reporter ------------------------------------------------------------------------------
@@ -107,7 +50,7 @@ class Reporter:
 
 
 def run_reporter(base_url: str, reporter: Reporter, barrier: threading.Barrier) -> None:
-    browser = Browser(base_url)
+    browser = HttpClient(base_url, language=None, timeout=HTTP_TIMEOUT)
     try:
         fields = report_fields(what_happened=reporter.text,
                                csrf_token=browser.csrf_token("/report"))
@@ -116,7 +59,8 @@ def run_reporter(base_url: str, reporter: Reporter, barrier: threading.Barrier) 
         assert any(cookie.name == "avertizor" for cookie in browser.jar), "no session cookie"
         files = [("evidence", *reporter.file)] if reporter.file else []
         barrier.wait()  # every client holds a form and a session: submit all at once
-        reporter.status, _, page = browser.post_form("/report", fields, files)
+        reply = browser.post_form("/report", fields, files)
+        reporter.status, page = reply.status, reply.body
         receipt = RECEIPT_RE.search(page)
         reference = REFERENCE_RE.search(page)
         if reporter.status != 200 or not receipt or not reference:
@@ -127,12 +71,14 @@ def run_reporter(base_url: str, reporter: Reporter, barrier: threading.Barrier) 
 
         # Back with the receipt, over HTTP, while other submissions may still be running.
         token = browser.csrf_token("/follow-up")
-        status, url, page = browser.post_urlencoded(
+        reply = browser.post_urlencoded(
             "/follow-up", {"receipt": receipt.group(1), "csrf_token": token})
+        status, url, page = reply.status, reply.url, reply.body
         if status != 200 or not url.endswith("/follow-up/case"):
             reporter.errors.append(f"follow-up login: {status} at {url}: {gist(page)}")
             return
-        status, _, reporter.followup_page = browser.request("/follow-up/case")
+        reply = browser.get("/follow-up/case")
+        status, reporter.followup_page = reply.status, reply.body
         if status != 200:
             reporter.errors.append(f"GET /follow-up/case: {status}")
     except threading.BrokenBarrierError:
@@ -145,11 +91,6 @@ def run_reporter(base_url: str, reporter: Reporter, barrier: threading.Barrier) 
 def gist(page: str) -> str:
     """The visible text of an error page, briefly."""
     return " ".join(re.sub(r"<[^>]+>", " ", page).split())[:160]
-
-
-def drain(stream, lines: list[str]) -> None:
-    """Read gunicorn's log so its pipe never fills (a full pipe would block the workers)."""
-    lines.extend(stream)
 
 
 # --- the test ----------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from app.services.indicators import usage
 from app.services.indicators.periods import Period
 from app.services.intake.references import next_reference
 from app.services.transaction import unit_of_work
-from tests.test_stats_support import Desk, utc
+from tests.support.desk import Desk, utc
 
 
 @pytest.fixture

@@ -14,17 +14,18 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import OutboxMail
 from tests.conftest import RECEIPT_RE, report_fields
+from tests.support.http import HttpClient
 from tests.support.server import gunicorn_server
-from tests.test_concurrency import Browser, drain
+from tests.support.server_log import drain
 
 
 def submit_report(base_url: str, results: list, barrier: threading.Barrier) -> None:
-    browser = Browser(base_url)
+    browser = HttpClient(base_url, language=None, timeout=30)
     fields = report_fields()
     fields["csrf_token"] = browser.csrf_token("/report")
     barrier.wait()
-    status, _, body = browser.post_form("/report", fields)
-    results.append((status, bool(RECEIPT_RE.search(body))))
+    reply = browser.post_form("/report", fields)
+    results.append((reply.status, bool(RECEIPT_RE.search(reply.body))))
 
 
 def wait_for_files(folder: Path, count: int, timeout: float = 20) -> list[Path]:

@@ -3,7 +3,6 @@ or sent; the receipt, a handler's password or the recovery code open it again.""
 import io
 import secrets
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -17,29 +16,7 @@ from app.services.errors import NotAuthorised, SessionExpired
 from app.services.intake import followup
 from app.services.staff.members import unlock_private_key
 from tests.conftest import csrf_token
-
-
-def every_stored_value(database_url: str) -> bytes:
-    """Every value of every row of every table, as bytes; plus the raw SQLite files."""
-    chunks = []
-    with db.engine.connect() as connection:
-        for table in db.metadata.sorted_tables:
-            for row in connection.execute(table.select()):
-                for value in row:
-                    if isinstance(value, (bytes, memoryview)):
-                        chunks.append(bytes(value))
-                    elif value is not None:
-                        chunks.append(str(value).encode())
-    if database_url.startswith("sqlite:///"):
-        path = Path(database_url.removeprefix("sqlite:///"))
-        for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-journal")):
-            if candidate.exists():
-                chunks.append(candidate.read_bytes())
-    return b"\n".join(chunks)
-
-
-def every_uploaded_byte(folder: str) -> bytes:
-    return b"".join(p.read_bytes() for p in Path(folder).rglob("*") if p.is_file())
+from tests.support.database import every_stored_value, every_uploaded_byte
 
 
 def jpeg_with_text(marker: str) -> bytes:

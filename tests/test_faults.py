@@ -20,7 +20,6 @@ import builtins
 import errno
 import html
 import http.client
-import http.cookiejar
 import io
 import os
 import re
@@ -31,8 +30,6 @@ import sqlite3
 import subprocess
 import threading
 import time
-import urllib.error
-import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +59,7 @@ from app.services.intake import receipts
 from app.services.operations import jobs
 from app.services.transaction import stage_file
 from tests.conftest import CSRF_RE, RECEIPT_RE, csrf_token, report_fields
+from tests.support.http import HttpClient, multipart
 from tests.support.server import gunicorn_server
 from tests.support.server_log import assert_no_server_errors
 
@@ -130,41 +128,6 @@ def production_server(app, upload_folder: str, workers: int, *, check_log: bool 
         assert_no_server_errors([line.rstrip("\n") for line in log], allowed)
 
 
-class Browser:
-    """One person's browser: its own cookies and language."""
-
-    def __init__(self, base_url: str, language: str = "en"):
-        self.base_url = base_url
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
-        self.opener.addheaders = [("Accept-Language", language)]
-
-    def request(self, path: str, data: bytes | None = None,
-                headers: dict | None = None) -> tuple[int, str]:
-        req = urllib.request.Request(self.base_url + path, data=data, headers=headers or {})
-        try:
-            with self.opener.open(req, timeout=HTTP_TIMEOUT) as response:
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as error:
-            with error:
-                return error.code, error.read().decode(errors="replace")
-
-    def cookie_header(self) -> str:
-        return "; ".join(f"{cookie.name}={cookie.value}" for cookie in self.jar)
-
-
-def multipart(fields: dict, files: list[tuple[str, str, bytes]]) -> tuple[bytes, str]:
-    boundary = "----avertizor" + secrets.token_hex(12)
-    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
-             f"{value}\r\n".encode() for name, value in fields.items()]
-    for name, filename, content in files:
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
-                     f'filename="{filename}"\r\nContent-Type: application/pdf\r\n\r\n'.encode()
-                     + content + b"\r\n")
-    parts.append(f"--{boundary}--\r\n".encode())
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
-
-
 @dataclass
 class Attempt:
     """One reporter's try: where it stopped and what the page said."""
@@ -187,20 +150,20 @@ class Attempt:
 def submit_report(base_url: str, language: str, file: bytes | None = None) -> Attempt:
     """A new reporter: GET the form, POST it (with a file if given), read the receipt."""
     attempt = Attempt(language=language, marker=secrets.token_hex(8), with_file=bool(file))
-    browser = Browser(base_url, language)
+    browser = HttpClient(base_url, language=language, timeout=HTTP_TIMEOUT)
     try:
         attempt.step = "GET /report"
-        attempt.status, attempt.body = browser.request("/report")
+        reply = browser.get("/report")
+        attempt.status, attempt.body = reply.status, reply.body
         token = CSRF_RE.search(attempt.body)
         if attempt.status != 200 or not token:
             return attempt
         fields = report_fields(what_happened=f"Fault test report, marker {attempt.marker}",
                                csrf_token=token.group(1))
         files = [("evidence", f"dovada-{attempt.marker}.pdf", file)] if file else []
-        body, content_type = multipart(fields, files)
         attempt.step = "POST /report"
-        attempt.status, attempt.body = browser.request("/report", body,
-                                                       {"Content-Type": content_type})
+        reply = browser.post_form("/report", fields, files)
+        attempt.status, attempt.body = reply.status, reply.body
     except OSError as error:  # refused, reset, timed out: never acceptable here
         attempt.error = f"{type(error).__name__}: {error}"
         return attempt
@@ -628,11 +591,11 @@ class Upload:
 
 def start_upload(server: Server, files: list[tuple[str, bytes]]) -> Upload:
     """A reporter's POST /report, headers sent and nothing of the body yet."""
-    browser = Browser(server.base_url)
-    status, page = browser.request("/report")
-    assert status == 200, page
+    browser = HttpClient(server.base_url, timeout=HTTP_TIMEOUT)
+    reply = browser.get("/report")
+    assert reply.status == 200, reply.body
     fields = report_fields(what_happened="Killed mid-upload",
-                           csrf_token=CSRF_RE.search(page).group(1))
+                           csrf_token=CSRF_RE.search(reply.body).group(1))
     body, content_type = multipart(fields, [("evidence", name, data) for name, data in files])
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=HTTP_TIMEOUT)
     connection.putrequest("POST", "/report")

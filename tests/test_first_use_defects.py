@@ -22,8 +22,8 @@ from app.services.intake import submit as intake
 from app.services.intake.submit import NobodyCouldRead
 from app.services.transaction import unit_of_work
 from tests.conftest import CSRF_RE, RECEIPT_RE, csrf_token, report_fields
+from tests.support.staff import signed_in_access
 from tests.test_backoffice_flow import post_form
-from tests.test_workflow_rules import signed_in
 
 EXCLUDE_BOX = re.compile(r'<input[^>]*name="excluded"[^>]*value="(\d+)"')
 
@@ -361,7 +361,7 @@ def test_forwarding_counts_days_in_romania(institution, make_handler, kdf_params
     case = db.session.scalar(select(Case))
     case.received_at = datetime(2026, 12, 31, 23, 0, tzinfo=UTC)  # 1 January, 01:00 local
     db.session.commit()
-    access = signed_in(institution, handler, kdf_params)
+    access = signed_in_access(institution, handler, kdf_params)
     monkeypatch.setattr(localtime, "utcnow", lambda: NEW_YEAR_NIGHT)
     with unit_of_work():
         workflow.forward(open_case(access, case.id), "DNA", date(2027, 1, 1), "Transmis.")

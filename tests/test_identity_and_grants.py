@@ -29,9 +29,9 @@ from app.services.casework import workflow
 from app.services.errors import NotAuthorised
 from app.services.operations.institutions import create_institution
 from app.services.staff import members as staff_service
-from app.services.staff import sign_in as staff_auth
 from app.services.transaction import unit_of_work
 from tests.conftest import csrf_token
+from tests.support.staff import signed_in_access
 
 NAME, EMAIL, PHONE = "Maria Ionescu-Reporter", "maria.reporter@example.org", "+40 744 123 456"
 
@@ -114,15 +114,6 @@ def test_direct_reveal_needs_a_reason_is_audited_and_shows_every_contact(
     assert not shows_identity(staff.get(f"/staff/cases/{case.id}").get_data(as_text=True))
 
 
-def access_for(member, institution, kdf_params):
-    """A StaffAccess through the real sign-in services (password, session row, resume)."""
-    with unit_of_work():
-        found, key = staff_auth.check_password(institution, member.email, member.password,
-                                               kdf_params)
-        cookie = staff_auth.open_session(found, key)
-    return staff_auth.resume(cookie)
-
-
 def test_anonymous_case_has_nothing_to_reveal(submit, make_handler, sign_in, institution,
                                               kdf_params):
     handler = make_handler()
@@ -136,7 +127,7 @@ def test_anonymous_case_has_nothing_to_reveal(submit, make_handler, sign_in, ins
     assert audit_of(case, "identity_revealed") == []
     # The service says why (the page offers no reveal form, so it has nowhere to show it).
     with pytest.raises(identity.IdentityRefused) as refusal:
-        identity.reveal(open_case(access_for(handler, institution, kdf_params), case.id),
+        identity.reveal(open_case(signed_in_access(institution, handler, kdf_params), case.id),
                         "Vreau să știu cine a scris.")
     assert refusal.value.message._args[0] == \
         "This report is anonymous: there is no identity to show."
@@ -235,7 +226,7 @@ def test_custodian_approves_then_the_handler_can_reveal(custodian_setup, sign_in
     # Both reasons are stored sealed; the custodian and the requester open them.
     assert request_reason.encode() not in (decided.reason_sealed or b"")
     for reader in (custodian, handler):
-        seen = identity.view(access_for(reader, institution, kdf_params), decided)
+        seen = identity.view(signed_in_access(institution, reader, kdf_params), decided)
         assert (seen.reason, seen.decision_reason) == (request_reason, decision_reason)
     # Decided once only.
     response = decide(keeper, pending.id, "deny", "M-am răzgândit complet.")
@@ -275,7 +266,7 @@ def test_only_a_custodian_can_decide(custodian_setup, sign_in, institution, kdf_
     response = decide(staff, pending.id, "approve", "Îmi aprob singur cererea.")
     assert response.status_code == 403
     # ...nor through the service.
-    access = access_for(handler, institution, kdf_params)
+    access = signed_in_access(institution, handler, kdf_params)
     with pytest.raises(NotAuthorised):
         with unit_of_work():
             identity.decide(access, pending.id, True, "Îmi aprob singur cererea.")
@@ -439,7 +430,7 @@ def test_nothing_crosses_from_one_institution_to_another(custodian_setup, instit
                                        password="outsider-password-1", kdf_params=kdf_params)
     db.session.commit()
     outsider.password = "outsider-password-1"
-    foreign = access_for(outsider, other, kdf_params)
+    foreign = signed_in_access(other, outsider, kdf_params)
     for call in (lambda: workflow.triage(open_case(foreign, case.id), regime=Regime.PETITION,
                                          category=case.category),
                  lambda: identity.reveal(open_case(foreign, case.id),
@@ -452,7 +443,7 @@ def test_nothing_crosses_from_one_institution_to_another(custodian_setup, instit
             with unit_of_work():
                 call()
 
-    own = access_for(handler, institution, kdf_params)
+    own = signed_in_access(institution, handler, kdf_params)
     for call in (lambda: grants.grant(open_case(own, case.id), outsider.id),
                  lambda: grants.revoke(open_case(own, case.id), outsider.id)):
         with pytest.raises(GrantRefused):
@@ -488,12 +479,12 @@ def test_request_reasons_are_sealed_to_the_requester_and_custodians_only(
     assert reason not in late_page
     assert "The reason was not sealed to you" in late_page
     assert f'name="request_id" value="{pending.id}"' not in late_page  # nothing to decide
-    late = access_for(late_custodian, institution, kdf_params)
+    late = signed_in_access(institution, late_custodian, kdf_params)
     with pytest.raises(NotAuthorised):
         with unit_of_work():
             identity.decide(late, pending.id, False, "Nu pot citi, dar refuz.")
-    assert identity.view(access_for(colleague, institution, kdf_params), pending).reason is None
-    assert identity.view(access_for(handler, institution, kdf_params), pending).reason == reason
+    assert identity.view(signed_in_access(institution, colleague, kdf_params), pending).reason is None
+    assert identity.view(signed_in_access(institution, handler, kdf_params), pending).reason == reason
 
 
 def test_migration_seals_the_reasons_of_existing_requests(custodian_setup, institution,
@@ -503,7 +494,7 @@ def test_migration_seals_the_reasons_of_existing_requests(custodian_setup, insti
     import flask_migrate
     from sqlalchemy import text
 
-    from tests.test_encryption_at_rest import every_stored_value
+    from tests.support.database import every_stored_value
 
     handler, custodian, case = custodian_setup
     reason = "Cerere veche " + "y" * 8 + ": audierea martorului."
@@ -528,5 +519,5 @@ def test_migration_seals_the_reasons_of_existing_requests(custodian_setup, insti
     for who in ("cust", "req"):
         reader = db.session.get(StaffMember, ids[who])
         reader.password = passwords[who]
-        seen = identity.view(access_for(reader, institution, kdf_params), request)
+        seen = identity.view(signed_in_access(institution, reader, kdf_params), request)
         assert (seen.reason, seen.decision_reason) == (reason, decision)

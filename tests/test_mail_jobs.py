@@ -5,19 +5,14 @@ receipt); the address is erased once the mail has gone; an SMTP outage loses not
 nothing twice; reminders go once per deadline to the handlers who hold the case's key; runs on
 several nodes at once send each mail exactly once.
 """
-import asyncio
-import email
-import email.policy
 import io
 import re
 import secrets
 import threading
 from collections import Counter
-from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from app.extensions import db
@@ -30,79 +25,14 @@ from app.services.operations import outbox as delivery
 from app.services.operations import reminders as reminder_jobs
 from app.services.staff.members import unlock_private_key
 from tests.support import mail as mail_fixtures
+from tests.support.database import stored_row_values
+from tests.support.mail import SmtpServer
 
 # The app mails through a real SMTP server on a free port.
 smtp_port, app_config = mail_fixtures.smtp_port, mail_fixtures.app_config
 
 SENDER = "avertizor@baltati.example"
 REFERENCE_RE = re.compile(r"SES-\d{4}-\d+")
-
-
-# --- a real SMTP server --------------------------------------------------------------------------
-
-@dataclass
-class Received:
-    recipients: list[str]
-    raw: bytes
-
-    @property
-    def message(self):
-        return email.message_from_bytes(self.raw, policy=email.policy.default)
-
-    @property
-    def body(self) -> str:
-        return self.message.get_body(("plain",)).get_content()
-
-    @property
-    def text(self) -> str:
-        """Headers and decoded body: everything a reader of the mail sees."""
-        message = self.message
-        headers = "\n".join(f"{name}: {value}" for name, value in message.items())
-        return f"{headers}\n\n{self.body}"
-
-
-class Inbox:
-    """aiosmtpd handler: keeps every message; refuses the addresses in `refuse` the way real
-    servers do, echoing the address back."""
-
-    def __init__(self):
-        self.messages: list[Received] = []
-        self.refuse: set[str] = set()
-        self.delay = 0.0
-        self.lock = threading.Lock()
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.refuse:
-            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        with self.lock:
-            self.messages.append(Received(list(envelope.rcpt_tos), envelope.content))
-        return "250 Message accepted for delivery"
-
-    def to(self, address: str) -> list[Received]:
-        return [m for m in self.messages if address in m.recipients]
-
-
-class SmtpServer:
-    def __init__(self, port: int):
-        self.port = port
-        self.inbox = Inbox()
-        self.controller: Controller | None = None
-
-    def start(self) -> "SmtpServer":
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-        return self
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
 
 
 @pytest.fixture
@@ -130,17 +60,6 @@ def outbox(kind: str | None = None) -> list[OutboxMail]:
     if kind:
         query = query.where(OutboxMail.kind == kind)
     return list(db.session.scalars(query))
-
-
-def stored_row_values() -> str:
-    """Every value of every row of every table, as text (what a database dump shows)."""
-    chunks = []
-    with db.engine.connect() as connection:
-        for table in db.metadata.sorted_tables:
-            for row in connection.execute(table.select()):
-                chunks += [bytes(v).decode("latin-1") if isinstance(v, (bytes, memoryview))
-                           else str(v) for v in row if v is not None]
-    return "\n".join(chunks)
 
 
 def reference_in(text: str) -> str:

@@ -20,6 +20,8 @@ from app.services.operations import notify, outbox
 from app.services.staff import accounts, totp
 from tests.conftest import CSRF_RE
 from tests.support import mail as mail_fixtures
+from tests.support.database import stored_row_values
+from tests.support.mail import SmtpServer
 from tests.test_admin import (
     ENROLMENT_RE,
     NEW_PASSWORD,
@@ -28,7 +30,6 @@ from tests.test_admin import (
     post_form,
     secret_from,
 )
-from tests.test_mail_jobs import SmtpServer, stored_row_values
 
 # The app mails through a real SMTP server on a free port.
 smtp_port, app_config = mail_fixtures.smtp_port, mail_fixtures.app_config

@@ -5,6 +5,7 @@ import json
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from app.crypto import envelope, keys
@@ -19,12 +20,16 @@ NEW_PASSWORD = "parola nouă, după ce am uitat-o"
 
 
 def grant(app, email: str, code: str):
-    return app.test_cli_runner().invoke(args=["recovery", "grant", email], input=code + "\n")
+    """`flask recovery grant`, its messages in English (a command speaks Romanian)."""
+    with force_locale("en"):
+        return app.test_cli_runner().invoke(args=["recovery", "grant", email],
+                                            input=code + "\n")
 
 
 def reset(app, email: str, code: str, password: str = NEW_PASSWORD):
-    return app.test_cli_runner().invoke(args=["staff", "reset-password", email],
-                                        input=f"{code}\n{password}\n")
+    with force_locale("en"):
+        return app.test_cli_runner().invoke(args=["staff", "reset-password", email],
+                                            input=f"{code}\n{password}\n")
 
 
 def report_text(case: Case, member: StaffMember, password: str) -> str:

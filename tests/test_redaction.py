@@ -17,7 +17,7 @@ from app.services.access import keys as access
 from app.services.audit import chain as audit
 from app.services.staff.members import unlock_private_key
 from tests.conftest import csrf_token
-from tests.test_encryption_at_rest import every_stored_value
+from tests.support.database import every_stored_value
 
 REASON = "The neighbour's details have nothing to do with the facts."
 
@@ -145,6 +145,7 @@ def test_a_deleted_file_loses_its_row_and_its_bytes(app, submit, make_handler, s
                                                         "contract.pdf")])
     case = db.session.scalar(select(Case))
     stranger = db.session.scalar(select(Attachment).order_by(Attachment.id))
+    stranger_id = stranger.id  # the row is gone after the deletion, the number is not
     path = os.path.join(upload_folder, stranger.storage_name)
     on_disk = open(path, "rb")
     size = os.path.getsize(path)
@@ -152,20 +153,20 @@ def test_a_deleted_file_loses_its_row_and_its_bytes(app, submit, make_handler, s
     page = staff.get(f"/staff/cases/{case.id}").get_data(as_text=True)
     assert re.search(rf'<option value="{stranger.id}">stranger.pdf \(', page)
 
-    response = post(staff, case.id, "delete-file", {"delfile-file": str(stranger.id),
+    response = post(staff, case.id, "delete-file", {"delfile-file": str(stranger_id),
                                                     "delfile-reason": REASON})
     assert response.status_code == 302, response.get_data(as_text=True)
     db.session.expire_all()
-    assert db.session.get(Attachment, stranger.id) is None
+    assert db.session.get(Attachment, stranger_id) is None
     assert not os.path.exists(path) and len(os.listdir(upload_folder)) == 1
     with on_disk:
         left = on_disk.read()
     assert len(left) == size and body[:40] not in left  # overwritten before it was removed
-    assert staff.get(f"/staff/cases/{case.id}/files/{stranger.id}").status_code == 403
+    assert staff.get(f"/staff/cases/{case.id}/files/{stranger_id}").status_code == 403
     page = staff.get(f"/staff/cases/{case.id}").get_data(as_text=True)
     assert "stranger.pdf" not in page and "contract.pdf" in page
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "file_deleted"))
-    assert json.loads(entry.detail) == {"file": stranger.id, "reason": REASON}
+    assert json.loads(entry.detail) == {"file": stranger_id, "reason": REASON}
 
 
 def test_only_a_handler_holding_the_key_may_redact(app, submit, make_handler, sign_in,

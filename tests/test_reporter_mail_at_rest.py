@@ -15,7 +15,8 @@ from app.services.access import keys as access
 from app.services.operations import notify, outbox
 from app.services.staff.members import unlock_private_key
 from tests.support import mail as mail_fixtures
-from tests.test_mail_jobs import Inbox, SmtpServer, stored_row_values
+from tests.support.database import stored_row_values
+from tests.support.mail import Inbox, SmtpServer
 
 # The app mails through a real SMTP server on a free port.
 smtp_port, app_config = mail_fixtures.smtp_port, mail_fixtures.app_config

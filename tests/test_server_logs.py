@@ -2,11 +2,10 @@
 user agent or receipt."""
 import re
 import urllib.parse
-import urllib.request
-from http.cookiejar import CookieJar
 
 import pytest
 
+from tests.support.http import HttpClient
 from tests.support.server import gunicorn_server
 from tests.support.server_log import assert_no_server_errors
 
@@ -22,15 +21,14 @@ def test_access_and_error_logs_hold_nothing_about_the_reporter(
     make_handler()
     with gunicorn_server(migrated_database, upload_folder, workers=2,
                          extra_env={"PROXY_FIX_HOPS": "1"}) as (base_url, process):
-        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
-        headers = {"X-Forwarded-For": CLIENT_ADDRESS, "User-Agent": AGENT,
-                   "Accept-Language": "en"}
+        browser = HttpClient(base_url, headers={"X-Forwarded-For": CLIENT_ADDRESS,
+                                                "User-Agent": AGENT, "Accept-Language": "en"},
+                             timeout=30)
 
         def fetch(path, data=None):
-            body = urllib.parse.urlencode(data).encode() if data else None
-            request = urllib.request.Request(base_url + path, data=body, headers=headers)
-            with opener.open(request, timeout=30) as response:
-                return response.read().decode()
+            reply = browser.post_urlencoded(path, data) if data else browser.get(path)
+            assert reply.status == 200, (path, reply.status)
+            return reply.body
 
         token = CSRF.search(fetch("/report")).group(1)
         page = fetch("/report", {

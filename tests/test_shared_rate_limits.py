@@ -1,35 +1,23 @@
 """Rate limits hold exactly across all gunicorn workers of the default set-up (no Redis):
 the counters live in the application's database (app/ratelimit.py SQLStorage)."""
-import http.cookiejar
 import threading
-import urllib.error
-import urllib.parse
-import urllib.request
 
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import RateCounter
-from tests.conftest import CSRF_RE
+from tests.support.http import HttpClient
 from tests.support.server import gunicorn_server
 
 WORKERS, TRIES = 4, 12
 
 
 def _try_receipt(base_url: str, barrier, statuses: list) -> None:
-    opener = urllib.request.build_opener(
-        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-    with opener.open(base_url + "/follow-up", timeout=60) as response:
-        token = CSRF_RE.search(response.read().decode()).group(1)
-    body = urllib.parse.urlencode({"receipt": "1111 2222 3333 4444",
-                                   "csrf_token": token}).encode()
+    browser = HttpClient(base_url, language=None)
+    token = browser.csrf_token("/follow-up")
     barrier.wait()
-    try:
-        with opener.open(urllib.request.Request(base_url + "/follow-up", data=body),
-                         timeout=60) as response:
-            statuses.append(response.status)
-    except urllib.error.HTTPError as error:
-        statuses.append(error.code)
+    statuses.append(browser.post_urlencoded("/follow-up", {"receipt": "1111 2222 3333 4444",
+                                                           "csrf_token": token}).status)
 
 
 def test_the_receipt_limit_holds_exactly_across_four_workers(migrated_database, upload_folder,

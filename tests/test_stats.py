@@ -30,7 +30,7 @@ from app.services.indicators import outreach
 from app.services.indicators.outreach import OutreachEntry
 from app.services.indicators.periods import Period
 from app.services.transaction import unit_of_work
-from tests.test_stats_support import Desk, utc
+from tests.support.desk import Desk, utc
 
 NOW = utc(2026, 1, 20, 12, 0)  # "now" for the pending / late / overdue figures
 

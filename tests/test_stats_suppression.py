@@ -26,7 +26,7 @@ from app.services.indicators.clocks import Compliance
 from app.services.indicators.compute import Breakdown, Indicators, Outreach
 from app.services.indicators.periods import Period
 from app.services.indicators.suppression import WITHHELD, protect
-from tests.test_stats_support import Desk, utc
+from tests.support.desk import Desk, utc
 
 CLOCK_PARTS = ("met", "met_extended", "late", "pending")
 

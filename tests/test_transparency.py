@@ -18,7 +18,7 @@ from app.models import (
     Platform,
     Regime,
 )
-from tests.test_stats_support import Desk, utc
+from tests.support.desk import Desk, utc
 
 MARK = "transparency-free-text-marker"
 

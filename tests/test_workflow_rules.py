@@ -26,23 +26,14 @@ from app.services.access.opened import open_case
 from app.services.casework import deadlines, workflow
 from app.services.casework.workflow import IllegalTransition
 from app.services.errors import NotAuthorised
-from app.services.staff import sign_in as staff_auth
 from app.services.transaction import unit_of_work
 from tests.conftest import csrf_token
+from tests.support.staff import signed_in_access
 
 
 def msgid(message) -> str:
     """The English msgid behind a lazy message (services speak the request's language)."""
     return getattr(message, "_args", (str(message),))[0]
-
-
-def signed_in(institution, member, kdf_params):
-    """A StaffAccess exactly as a request gets it: password, session row, cookie, resume."""
-    with unit_of_work():
-        found, private_key = staff_auth.check_password(institution, member.email,
-                                                       member.password, kdf_params)
-        cookie = staff_auth.open_session(found, private_key)
-    return staff_auth.resume(cookie)
 
 
 @pytest.fixture
@@ -216,7 +207,7 @@ def test_a_handler_without_the_key_is_refused_before_any_rule(desk, make_handler
                                                              institution, kdf_params):
     case, _ = desk.new_case()
     outsider = make_handler("Ion Nou")
-    access = signed_in(institution, outsider, kdf_params)
+    access = signed_in_access(institution, outsider, kdf_params)
     before = snapshot(case.id)
     for call in (lambda: workflow.triage(open_case(access, case.id), regime=Regime.PETITION,
                                          category=Category.OTHER),

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEntry, Role
 from app.services.staff import totp
+from tests.support.staff import SUBMIT, sign_in_page
 
 from .citizen import (
     LEAVE,
@@ -33,7 +34,6 @@ from .citizen import (
     report,
     tiny_png,
 )
-from .test_stats_browser import SUBMIT, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -87,7 +87,7 @@ def test_a_case_from_report_to_forwarding(new_page, portal):
 
     # The handler (JavaScript on) signs in with password and TOTP, finds it in the inbox.
     handler = new_page(locale="en-GB")
-    sign_in(handler, portal.handler)
+    sign_in_page(handler, portal.handler)
     handler.goto("/staff/cases")
     handler.locator("main a", has_text=submitted.reference).click()
     handler.wait_for_url(re.compile(r"/staff/cases/\d+"))
@@ -159,7 +159,7 @@ def test_a_case_from_report_to_forwarding(new_page, portal):
 
 def test_phone_intake_with_a_receipt_extend_and_close(new_page, portal):
     handler = new_page(locale="en-GB")
-    sign_in(handler, portal.handler)
+    sign_in_page(handler, portal.handler)
     handler.goto("/staff/intake")
     handler.select_option("#channel", "phone")
     handler.select_option("#category", "abuse_of_office")
@@ -245,25 +245,19 @@ def second_admin(admin, make_handler):
 
 def test_admin_invites_sets_roles_settings_and_reads_the_audit(new_page, admin, second_admin):
     desk = new_page(locale="en-GB")
-    sign_in(desk, admin)
+    sign_in_page(desk, admin)
     password = "o parolă lungă și bună"
     path = invite(desk, "Maria Nouă", "maria@baltati.example", ["handler"])
     invitee = new_page(java_script_enabled=False, locale="en-GB")
     secret = activate(invitee, path, password)
     confirmer = new_page(java_script_enabled=False, locale="en-GB")
-    sign_in(confirmer, second_admin)
+    sign_in_page(confirmer, second_admin)
     confirm_activation(confirmer, "Maria Nouă")
 
     # The new handler signs in with the next TOTP code and reaches the inbox.
     maria = new_page(locale="en-GB")
-    maria.goto("/staff/login")
-    maria.fill("#email", "maria@baltati.example")
-    maria.fill("#password", password)
-    maria.click(SUBMIT)
-    maria.wait_for_url(re.compile(r"/staff/login/code"))
-    maria.fill("#code", totp_code(secret, 1))
-    maria.click(SUBMIT)
-    maria.wait_for_url(re.compile(r"/staff/cases"))
+    sign_in_page(maria, SimpleNamespace(email="maria@baltati.example", password=password,
+                                        totp_secret_raw=secret), step=1)
 
     # A report sent now is sealed to the handlers who exist now, Maria included. (Reports
     # older than her account reach her through `recovery grant`.)

@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Attachment, AuditEntry, Case
+from tests.support.staff import sign_in_page
 
 from .citizen import MESSAGE_SUBMIT, fill_report, huge_png, open_case, report
 from .test_backoffice_journey import main_text
-from .test_stats_browser import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -56,7 +56,7 @@ def test_a_file_that_cannot_be_read_is_refused_and_not_audited(new_page, portal)
     (uploads / cut_name).write_bytes(whole[:-5])
 
     handler = new_page(locale="en-GB")
-    sign_in(handler, portal.handler)
+    sign_in_page(handler, portal.handler)
     before = downloads_audited()
     case_url = f"/staff/cases/{stored['case_id']}"
     for file_id in (missing, damaged, cut):

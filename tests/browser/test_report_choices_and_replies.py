@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Attachment, Case, OutboxMail
+from tests.support.staff import sign_in_page
 
 from .citizen import LOGIN_SUBMIT, MESSAGE_SUBMIT, REPORT_SUBMIT, fill_report, report, tiny_png
-from .test_stats_browser import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -64,7 +64,7 @@ def test_reply_is_marked_unread_mailed_and_history_reads(new_page, portal, make_
     submitted = report(citizen, "Mită la urbanism (reply marker).")
 
     desk = new_page(locale="ro-RO")  # staff pages with JavaScript on
-    sign_in(desk, handler)
+    sign_in_page(desk, handler)
     desk.click(f"text={submitted.reference}")
     history = desk.locator("section[aria-labelledby=history-title]").inner_text()
     assert "Sesizarea a sosit prin" in history and "A deschis cazul." in history

@@ -5,9 +5,7 @@ violation on the dashboard, the annual report, the outreach log and /transparenc
 The coordinator signs in as a person would: /staff/login, then /staff/login/code with a TOTP
 code computed from the key shown at enrolment (id="totp-secret").
 """
-import base64
 import re
-import time
 from datetime import date
 from types import SimpleNamespace
 
@@ -16,12 +14,12 @@ import pytest
 from app.extensions import db
 from app.models import Channel, OutreachItem, OutreachKind, OutreachPlatform, Platform, Role
 from tests.browser.test_accessibility import AxeAudit
-from tests.test_stats_support import Desk, utc
+from tests.support.desk import Desk, utc
+from tests.support.staff import SUBMIT, sign_in_page
 
 pytestmark = pytest.mark.browser
 
 LAST_YEAR = date.today().year - 1
-SUBMIT = 'main form button[type="submit"]'
 
 
 @pytest.fixture
@@ -46,29 +44,9 @@ def coordinator_data(portal, institution, make_handler, kdf_params):
     return person
 
 
-def sign_in(page, member) -> None:
-    """Password, then the TOTP code (enrolling at the first sign-in)."""
-    from app.services.staff import totp
-
-    page.goto("/staff/login")
-    page.fill("#email", member.email)
-    page.fill("#password", member.password)
-    page.click(SUBMIT)
-    page.wait_for_url(re.compile(r"/staff/login/code"))
-    if page.locator("#totp-secret").count():
-        text = page.locator("#totp-secret").inner_text().replace(" ", "")
-        member.totp_secret_raw = base64.b32decode(text + "=" * (-len(text) % 8))
-    member.sign_ins = getattr(member, "sign_ins", 0) + 1
-    # A code is accepted once: a second sign-in uses the next 30-second step.
-    page.fill("#code", totp.code_at(member.totp_secret_raw,
-                                    time.time() + 30 * (member.sign_ins - 1)))
-    page.click(SUBMIT)
-    page.wait_for_url(re.compile(r"/staff/(cases)?(\?.*)?$"))
-
-
 def test_dashboard_charts_render_without_javascript(new_page, coordinator_data):
     page = new_page(java_script_enabled=False)
-    sign_in(page, coordinator_data)
+    sign_in_page(page, coordinator_data)
     response = page.goto(f"/staff/stats?period=year&year={LAST_YEAR}")
     assert response.status == 200
     charts = page.locator("svg.chart[role=img]")
@@ -94,7 +72,7 @@ def test_coordinator_pages_have_no_serious_accessibility_violations(new_page, po
 
     page = new_page(java_script_enabled=True)
     audit = AxeAudit("ro")
-    sign_in(page, coordinator_data)
+    sign_in_page(page, coordinator_data)
     page.goto(f"/staff/stats?period=year&year={LAST_YEAR}")
     audit.check(page, "indicators dashboard")
     page.goto("/staff/stats?period=range&start=2025-05-01&end=2025-04-01")
@@ -144,7 +122,7 @@ def test_coordinator_dashboard_exports_annual_report_and_outreach(new_page, coor
     from tests.browser.citizen import download
 
     page = new_page(locale="en-GB")
-    sign_in(page, coordinator_data)
+    sign_in_page(page, coordinator_data)
     page.goto("/staff/")
     page.goto(f"/staff/stats?period=year&year={LAST_YEAR}")
     exports = page.locator("main ul a[href*='/stats/export/']")
@@ -190,7 +168,7 @@ def test_deadline_figures_fit_1280_pixels_and_a4_in_romanian(new_page, coordinat
     """The deadline table in Romanian used to be about 1600 px wide: it overflowed at 1920 px
     and the printed annual report lost its last columns."""
     page = new_page(java_script_enabled=False, viewport={"width": 1280, "height": 900})
-    sign_in(page, coordinator_data)
+    sign_in_page(page, coordinator_data)
     page.goto(f"/staff/stats?period=year&year={LAST_YEAR}")
     assert page.locator("html").get_attribute("lang") == "ro"
     table = page.locator("table.clocks")
@@ -219,7 +197,7 @@ def test_deadline_figures_fit_1280_pixels_and_a4_in_romanian(new_page, coordinat
 
 def test_stacked_deadline_bars_carry_their_counts(new_page, coordinator_data):
     page = new_page(java_script_enabled=False)
-    sign_in(page, coordinator_data)
+    sign_in_page(page, coordinator_data)
     page.goto(f"/staff/stats?period=year&year={LAST_YEAR}")
     chart = page.locator('svg[aria-labelledby^="chart-deadlines"]')
     texts = [chart.locator("text").nth(i).text_content()

@@ -18,6 +18,12 @@ TROUBLE = re.compile(r"Traceback \(most recent call last\)|\bException on\b|"
                      r"Error handling request|\[(ERROR|CRITICAL)\]")
 
 
+def drain(stream, lines: list[str]) -> None:
+    """Read gunicorn's log into `lines` so its pipe never fills (a full pipe would block the
+    workers); run it in a thread."""
+    lines.extend(stream)
+
+
 def server_errors(lines: Iterable[str], allowed: Iterable[str] = ()) -> list[str]:
     """The lines that tell of a 5xx answer or a crash. `allowed` holds regular expressions
     for lines a test provokes on purpose (e.g. a deliberately damaged file's 500 page)."""

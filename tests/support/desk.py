@@ -16,8 +16,8 @@ from app.models import Case, CaseEvent, Category, Channel, Message, Outcome, Pla
 from app.services.access.opened import open_case
 from app.services.casework import deadlines, workflow
 from app.services.intake import submit as intake
-from app.services.staff import sign_in as staff_auth
 from app.services.transaction import unit_of_work
+from tests.support.staff import signed_in_access
 
 TIMESTAMPS = ("received_at", "acknowledged_at", "closed_at", "extended_at", "forwarded_at",
               "feedback_given_at", "updated_at")
@@ -27,21 +27,12 @@ def utc(*parts) -> datetime:
     return datetime(*parts, tzinfo=UTC)
 
 
-def signed_in(institution, member, kdf_params):
-    """A StaffAccess exactly as a request gets it: password, session row, cookie, resume."""
-    with unit_of_work():
-        found, private_key = staff_auth.check_password(institution, member.email,
-                                                       member.password, kdf_params)
-        cookie = staff_auth.open_session(found, private_key)
-    return staff_auth.resume(cookie)
-
-
 class Desk:
     """A signed-in handler who receives reports and works them, with a simulated clock."""
 
     def __init__(self, institution, handler, kdf_params):
         self.institution, self.handler, self.kdf_params = institution, handler, kdf_params
-        self.access = signed_in(institution, handler, kdf_params)
+        self.access = signed_in_access(institution, handler, kdf_params)
 
     def receive(self, channel=Channel.WEB, *, platform: Platform | None = None,
                 category=Category.OTHER, anonymous=True, at: datetime | None = None) -> Case:

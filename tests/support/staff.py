@@ -1,0 +1,70 @@
+"""A staff member signs in through the real steps: password, then a TOTP code (enrolling at
+the first sign-in; the secret the page shows is kept on the member as `totp_secret_raw`).
+
+A used code is refused (replay): each further sign-in of the same member takes the next
+30-second step, as a person waiting for the next code would (`member.sign_ins` counts them).
+Three ways in: a Flask test client, a Playwright page, and the service layer itself.
+"""
+import base64
+import re
+import time
+
+from app.services.staff import sign_in as staff_auth
+from app.services.staff import totp
+from app.services.transaction import unit_of_work
+from tests.support.forms import CSRF_RE, csrf_token
+
+TOTP_SECRET_RE = re.compile(r'id="totp-secret">([A-Z2-7 ]+)<')
+SUBMIT = 'main form button[type="submit"]'
+
+
+def _keep_secret(member, shown: str) -> None:
+    text = shown.replace(" ", "")
+    member.totp_secret_raw = base64.b32decode(text + "=" * (-len(text) % 8))
+
+
+def _next_code(member, step: int | None) -> str:
+    """The code of the member's next unused time step, or of `step` steps ahead."""
+    if step is None:
+        member.sign_ins = getattr(member, "sign_ins", 0) + 1
+        step = member.sign_ins - 1
+    return totp.code_at(member.totp_secret_raw, time.time() + 30 * step)
+
+
+def sign_in_client(client, member, password: str | None = None, *, step: int | None = None):
+    """Sign `member` in on a Flask test client; returns the client."""
+    token = csrf_token(client, "/staff/login")
+    response = client.post("/staff/login", data={
+        "email": member.email, "password": password or member.password, "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    page = client.get("/staff/login/code").get_data(as_text=True)
+    shown = TOTP_SECRET_RE.search(page)
+    if shown:
+        _keep_secret(member, shown.group(1))
+    response = client.post("/staff/login/code", data={
+        "code": _next_code(member, step), "csrf_token": CSRF_RE.search(page).group(1)})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+def sign_in_page(page, member, *, step: int | None = None) -> None:
+    """Sign `member` in in a Playwright page aimed at the portal, up to the staff home."""
+    page.goto("/staff/login")
+    page.fill("#email", member.email)
+    page.fill("#password", member.password)
+    page.click(SUBMIT)
+    page.wait_for_url(re.compile(r"/staff/login/code"))
+    if page.locator("#totp-secret").count():
+        _keep_secret(member, page.locator("#totp-secret").inner_text())
+    page.fill("#code", _next_code(member, step))
+    page.click(SUBMIT)
+    page.wait_for_url(re.compile(r"/staff/(cases)?(\?.*)?$"))
+
+
+def signed_in_access(institution, member, kdf_params):
+    """A StaffAccess exactly as a request gets it: password, session row, cookie, resume."""
+    with unit_of_work():
+        found, private_key = staff_auth.check_password(institution, member.email,
+                                                       member.password, kdf_params)
+        cookie = staff_auth.open_session(found, private_key)
+    return staff_auth.resume(cookie)
