@@ -82,13 +82,14 @@ def decode(data: bytes, *, rate: int, max_seconds: float) -> Decoded:
     finally:
         container.close()
     samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
+    del chunks
     if len(samples) < rate // 10:
         raise UnreadableAudio("no sound decoded")
     if integrity.cut_short(data, demuxer, announced, len(samples) / rate):
         raise UnreadableAudio("less than its container declares")
     if not np.all(np.isfinite(samples)):
         raise UnreadableAudio("not a number in the samples")
-    return Decoded(samples=np.clip(samples, -1.0, 1.0), rate=rate)
+    return Decoded(samples=np.clip(samples, -1.0, 1.0, out=samples), rate=rate)
 
 
 def encode_opus(samples: np.ndarray, rate: int) -> bytes:

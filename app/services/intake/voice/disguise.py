@@ -176,8 +176,10 @@ def disguise(samples: np.ndarray, rate: int, *, semitones: float,
         for quarter in range(4):
             summed[quarter:quarter + count] += pieces[:, quarter]
         output[start * HOP:(start + count + 3) * HOP] += summed.ravel()
-    result = output[N_FFT // 2:N_FFT // 2 + length] / _WINDOW_GAIN
-    peak = float(np.max(np.abs(result))) if length else 0.0
+    del padded
+    result = output[N_FFT // 2:N_FFT // 2 + length]  # a view: no second copy of the recording
+    result /= _WINDOW_GAIN
+    peak = max(float(result.max()), -float(result.min()))
     if peak > 0.97:
         result *= 0.97 / peak
-    return result.astype(np.float32)
+    return result
