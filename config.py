@@ -90,7 +90,8 @@ class Config:
     UPLOAD_ALLOWED_EXTENSIONS = frozenset(
         os.environ.get(
             "UPLOAD_ALLOWED_EXTENSIONS",
-            "pdf,jpg,jpeg,png,webp,txt,doc,docx,odt,xls,xlsx,ods,rtf,mp3,m4a,ogg,wav,mp4,zip",
+            "pdf,jpg,jpeg,png,webp,txt,doc,docx,odt,xls,xlsx,ods,rtf,mp3,m4a,ogg,wav,mp4,zip,"
+            "opus,webm,amr,aac",
         ).split(",")
     )
     # Voice messages: their limits, and the disguise (pitch in semitones, formant scale).

@@ -31,6 +31,11 @@ AUDIO_EXTENSIONS = frozenset({"m4a", "aac", "mp3", "ogg", "oga", "opus", "webm",
                               "amr", "3gp", "3ga", "flac"})
 
 
+class NotVoice(Exception):
+    """A file with an audio extension that is a video (a webm or 3gp film): the caller keeps
+    it as an ordinary evidence file, as it keeps an mp4."""
+
+
 @dataclass(frozen=True)
 class VoiceLimits:
     max_seconds: int = DEFAULT_MAX_SECONDS
@@ -58,7 +63,8 @@ def prepare_voice(data: bytes, *, name: str, disguised: bool = True,
                   limits: VoiceLimits | None = None) -> bytes:
     """The Opus file to store for the recording `data` (an upload named `name`): decoded in
     memory, refused if too large, too long or unreadable, disguised unless `disguised` is
-    False (the reporter's explicit choice), re-encoded without any of the original's tags."""
+    False (the reporter's explicit choice), re-encoded without any of the original's tags.
+    Raises NotVoice for a video."""
     limits = limits or VoiceLimits.from_config(current_app.config)
     if len(data) > limits.max_bytes:
         raise EvidenceRejected(
@@ -75,6 +81,8 @@ def prepare_voice(data: bytes, *, name: str, disguised: bool = True,
             field="evidence") from exc
     except codec.UnreadableAudio as exc:
         raise _unreadable(name) from exc
+    except codec.CarriesVideo as exc:
+        raise NotVoice(name) from exc
     samples = decoded.samples
     if disguised:
         samples = disguise(samples, decoded.rate, semitones=limits.pitch_semitones,

@@ -25,6 +25,10 @@ class UnreadableAudio(Exception):
     """The bytes are not a recording FFmpeg can decode (not audio, damaged or cut short)."""
 
 
+class CarriesVideo(Exception):
+    """The file has moving pictures: it is a video, not a voice recording."""
+
+
 class TooLong(Exception):
     def __init__(self, seconds: float):
         super().__init__(f"{seconds:.0f} s")
@@ -52,11 +56,14 @@ def _open(data: bytes):
 
 def decode(data: bytes, *, rate: int, max_seconds: float) -> Decoded:
     """The first audio stream of `data`, mixed to mono and resampled to `rate`.
-    Raises TooLong as soon as more than `max_seconds` have been decoded (or the header says so)
+    Raises CarriesVideo for a video, TooLong as soon as more than `max_seconds` have been decoded (or the header says so)
     and UnreadableAudio for anything that is not a whole, decodable recording (see integrity
     for how a file cut short is told from a short one)."""
     container = _open(data)
     try:
+        if any(s.type == "video" and not s.disposition & av.stream.Disposition.attached_pic
+               for s in container.streams):
+            raise CarriesVideo()  # (a cover picture in an m4a or mp3 is no video)
         stream = next((s for s in container.streams if s.type == "audio"), None)
         if stream is None:
             raise UnreadableAudio("no audio stream")
