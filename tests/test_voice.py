@@ -18,7 +18,13 @@ import pytest
 from PIL import Image
 
 from app.services.errors import EvidenceRejected
-from app.services.intake.voice import WORK_RATE, VoiceLimits, opus_filename, prepare_voice
+from app.services.intake.voice import (
+    WORK_RATE,
+    NotVoice,
+    VoiceLimits,
+    opus_filename,
+    prepare_voice,
+)
 from tests.support import voice
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -222,3 +228,11 @@ def test_the_original_is_never_written_to_disk(tmp_path, kind):
     assert report["written"] == []
     for name, folder in folders.items():
         assert list(folder.iterdir()) == [], name
+
+
+def test_a_video_under_an_audio_name_is_left_to_the_ordinary_evidence_path(speech):
+    film = voice.webm_film(speech, WORK_RATE)
+    with av.open(io.BytesIO(film)) as container:
+        assert sorted(s.type for s in container.streams) == ["audio", "video"]
+    with pytest.raises(NotVoice):
+        prepare_voice(film, name="ecran.webm", limits=VoiceLimits())

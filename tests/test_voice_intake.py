@@ -87,6 +87,19 @@ def test_a_picture_renamed_mp3_is_refused_at_the_form_with_the_message(submit, m
     assert db.session.scalar(select(func.count()).select_from(Case)) == 0
 
 
+def test_a_film_under_an_audio_name_is_kept_as_it_came(submit, make_handler, sign_in):
+    handler = make_handler()
+    film = voice.webm_film(voice.vowel(F0, 1.0, WORK_RATE), WORK_RATE)
+    response, receipt = submit(files=[(io.BytesIO(film), "ecran.webm")])
+    assert receipt, response.get_data(as_text=True)
+    staff = sign_in(handler)
+    case = db.session.scalar(select(Case))
+    page = staff.get(f"/staff/cases/{case.id}").get_data(as_text=True)
+    assert "ecran.webm" in page and not AUDIO_SRC.findall(page)
+    link = re.search(r'href="(/staff/cases/\d+/files/\d+)"', page).group(1)
+    assert staff.get(link).data == film
+
+
 class _Http:
     """One browser over real HTTP: its own cookies; bodies as bytes."""
 

@@ -133,3 +133,30 @@ def formants(samples: np.ndarray, rate: int, order: int = 14) -> list[float]:
     bandwidths = -np.log(np.abs(roots)) * rate / np.pi
     return sorted(float(f) for f, b in zip(frequencies, bandwidths, strict=True)
                   if f > 200 and b < 400)
+
+
+def webm_film(speech: np.ndarray, rate: int) -> bytes:
+    """A webm with moving pictures and a sound track, as a phone's screen recorder makes."""
+    target = io.BytesIO()
+    with av.open(target, mode="w", format="webm") as container:
+        video = container.add_stream("libvpx", rate=10)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        sound = container.add_stream("libopus", rate=48_000, layout="mono")
+        for index in range(10):
+            picture = np.full((48, 64, 3), index * 20, dtype=np.uint8)
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+            frame.pts = index
+            for packet in video.encode(frame):
+                container.mux(packet)
+        for packet in video.encode(None):
+            container.mux(packet)
+        resampler = av.AudioResampler(format=sound.codec_context.format.name, layout="mono",
+                                      rate=48_000)
+        frame = av.AudioFrame.from_ndarray(speech.reshape(1, -1), format="flt", layout="mono")
+        frame.sample_rate, frame.pts = rate, 0
+        for piece in resampler.resample(frame) + resampler.resample(None):
+            for packet in sound.encode(piece):
+                container.mux(packet)
+        for packet in sound.encode(None):
+            container.mux(packet)
+    return target.getvalue()
