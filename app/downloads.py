@@ -4,10 +4,6 @@ from urllib.parse import quote
 
 from flask import Response
 
-# Served under their own type so that an <audio> player takes them: a browser plays audio,
-# it never renders it as a page. Everything else is an opaque download.
-PLAYABLE_TYPES = frozenset({"audio/ogg"})
-
 
 def attachment_header(name: str) -> str:
     fallback = "".join(ch if ch.isascii() and ch.isalnum() or ch in "._-" else "_"
@@ -15,13 +11,11 @@ def attachment_header(name: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
 
 
-def file_download(chunks: Iterable[bytes], name: str, size: int,
-                  stored_type: str | None = None) -> Response:
+def file_download(chunks: Iterable[bytes], name: str, size: int) -> Response:
     """A download that is never rendered (evidence may be hostile HTML or SVG) nor cached.
     `chunks` must hold plain values only: the body streams after the request's commit, when
-    the database session is gone. `stored_type` is honoured for PLAYABLE_TYPES only."""
-    mimetype = stored_type if stored_type in PLAYABLE_TYPES else "application/octet-stream"
-    response = Response(chunks, mimetype=mimetype)
+    the database session is gone."""
+    response = Response(chunks, mimetype="application/octet-stream")
     response.headers["Content-Disposition"] = attachment_header(name)
     response.headers["Content-Length"] = str(size)
     response.headers["Cache-Control"] = "no-store"

@@ -365,7 +365,7 @@ def download(case_id: int, file_id: int):
                                    case_id)
         return render_template("errors/error.html", status=500, message=error.message), 500
     # The body streams after the commit: `chunks` holds plain values only (no session rows).
-    return file_download(chunks, meta.name, meta.size, meta.type)
+    return file_download(chunks, meta.name, meta.size)
 
 
 @bp.route("/intake", methods=["GET", "POST"])
