@@ -38,7 +38,7 @@ HOP = N_FFT // 4
 MIN_ORDER_SECONDS = 0.0012
 MAX_ORDER_SECONDS = 0.0050
 TRUE_ENVELOPE_ROUNDS = 4
-# Windows processed at a time: bounds the memory of a 10-minute recording to a few MB.
+# Windows processed at a time: the working arrays stay at tens of MB whatever the length.
 BLOCK_FRAMES = 512
 _TINY = 1e-7
 _WINDOW_GAIN = 1.5  # sum of squared periodic Hann windows at 75 % overlap
@@ -140,7 +140,8 @@ class _Shifter:
 
         # Output phase: the source bin's frequency times the ratio, accumulated per window...
         source_frequency = frequency[:, self.nearest] * self.ratio
-        running = self.out_phase + np.cumsum(source_frequency * HOP, axis=0)
+        # (in float64: the running phase reaches 10^5 radians within a block)
+        running = self.out_phase + np.cumsum(source_frequency * HOP, axis=0, dtype=np.float64)
         self.out_phase = (running[-1] % (2 * np.pi)).astype(np.float32)
         # ...then locked to the nearest peak: each bin keeps its original offset from its peak.
         peak = _peak_of_each_bin(np.exp(new_log))
@@ -176,7 +177,7 @@ def disguise(samples: np.ndarray, rate: int, *, semitones: float,
         for quarter in range(4):
             summed[quarter:quarter + count] += pieces[:, quarter]
         output[start * HOP:(start + count + 3) * HOP] += summed.ravel()
-    del padded
+    del padded, chunk, windows
     result = output[N_FFT // 2:N_FFT // 2 + length]  # a view: no second copy of the recording
     result /= _WINDOW_GAIN
     peak = max(float(result.max()), -float(result.min()))
