@@ -40,6 +40,10 @@ def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def _float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
 def _bool(name: str, default: bool) -> bool:
     return os.environ.get(name, str(default)).lower() in {"1", "true", "yes", "on"}
 
@@ -86,9 +90,15 @@ class Config:
     UPLOAD_ALLOWED_EXTENSIONS = frozenset(
         os.environ.get(
             "UPLOAD_ALLOWED_EXTENSIONS",
-            "pdf,jpg,jpeg,png,webp,txt,doc,docx,odt,xls,xlsx,ods,rtf,mp3,m4a,ogg,wav,mp4,zip",
+            "pdf,jpg,jpeg,png,webp,txt,doc,docx,odt,xls,xlsx,ods,rtf,mp3,m4a,ogg,wav,mp4,zip,"
+            "opus,webm,amr,aac",
         ).split(",")
     )
+    # Voice messages: their limits, and the disguise (pitch in semitones, formant scale).
+    VOICE_MAX_SECONDS = _int("VOICE_MAX_MINUTES", 10) * 60
+    VOICE_MAX_BYTES = _int("VOICE_MAX_MB", 20) * MIB
+    VOICE_PITCH_SEMITONES = _float("VOICE_PITCH_SEMITONES", -4.0)
+    VOICE_FORMANT_FACTOR = _float("VOICE_FORMANT_FACTOR", 0.87)
 
     # Argon2id for receipts and staff passwords; raised later without breaking old secrets,
     # because the parameters are stored beside every derived value.

@@ -1,4 +1,5 @@
-"""Evidence files: checked, cleaned of image metadata, encrypted to disk in chunks."""
+"""Evidence files: checked, cleaned of image metadata, recordings disguised (voice), encrypted
+to disk in chunks."""
 import errno
 import io
 import json
@@ -23,6 +24,7 @@ from ...crypto import files as file_crypto
 from ...models import Attachment
 from ..errors import EvidenceRejected, EvidenceUnavailable, StorageFull
 from ..transaction import stage_file
+from . import voice
 
 # Formats whose metadata (EXIF, GPS, XMP, comments) is removed by re-encoding the pixels.
 CLEANED_IMAGES = {"jpg": "JPEG", "jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
@@ -128,9 +130,15 @@ def prepare_evidence(uploads) -> list[Evidence]:
                    mb=config["UPLOAD_MAX_TOTAL_BYTES"] // (1024 * 1024)),
                 field="evidence")
         stream = upload.stream
+        mimetype = mimetypes.guess_type(name)[0] or "application/octet-stream"
         if extension in CLEANED_IMAGES:
             stream = strip_image_metadata(stream, CLEANED_IMAGES[extension])
-        mimetype = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        elif extension in voice.AUDIO_EXTENSIONS:
+            try:  # the original stays in memory; only the disguised Opus is stored
+                stream = io.BytesIO(voice.prepare_voice(stream.read(), name=name))
+                name, mimetype = voice.opus_filename(name), voice.OPUS_MIMETYPE
+            except voice.NotVoice:
+                stream.seek(0)  # a video under an audio name: kept as it came, like an mp4
         prepared.append(Evidence(filename=name, mimetype=mimetype, stream=stream))
     return prepared
 

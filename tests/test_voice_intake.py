@@ -1,0 +1,164 @@
+"""A phone recording attached to a report, without JavaScript: it is stored disguised, as Opus,
+encrypted; the handler's case page plays it through the audited download route. Through the
+Flask client, and once end to end through real gunicorn workers and HTTP."""
+import base64
+import http.cookiejar
+import io
+import os
+import re
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import AuditEntry, Case
+from app.services.intake.voice import WORK_RATE
+from app.services.staff import totp
+from tests.conftest import CSRF_RE, RECEIPT_RE, TOTP_SECRET_RE, report_fields
+from tests.support import voice
+from tests.support.server import gunicorn_server
+from tests.support.server_log import assert_no_server_errors
+from tests.test_concurrency import multipart
+
+F0 = 120.0
+DISGUISED_F0 = F0 * 2 ** (-4 / 12)  # the default: four semitones down
+AUDIO_SRC = re.compile(r'<audio controls preload="none" aria-label="[^"]*" '
+                       r'src="(/staff/cases/\d+/files/\d+)">')
+
+
+@pytest.fixture(scope="module")
+def phone_mp3() -> bytes:
+    return voice.encode(voice.vowel(F0, 3.0, WORK_RATE), WORK_RATE, "mp3", voice.TAGS)
+
+
+def _assert_disguised_opus(content: bytes) -> None:
+    samples, codec, container_tags, stream_tags = voice.decode(content)
+    assert codec == "opus" and container_tags == {} == stream_tags
+    assert not any(tag.encode() in content for tag in voice.TAGS.values())
+    assert voice.fundamental(samples, WORK_RATE) == pytest.approx(DISGUISED_F0, rel=0.015)
+
+
+def _stored_files(upload_folder: str) -> list[bytes]:
+    return [open(os.path.join(upload_folder, name), "rb").read()
+            for name in os.listdir(upload_folder)]
+
+
+def test_an_attached_recording_is_stored_disguised_and_played_on_the_case_page(
+        submit, make_handler, sign_in, upload_folder, phone_mp3):
+    handler = make_handler()
+    response, receipt = submit(files=[(io.BytesIO(phone_mp3), "mesaj vocal.mp3"),
+                                      (io.BytesIO(b"%PDF-1.4 dovada"), "act.pdf")])
+    assert receipt, response.get_data(as_text=True)
+    stored = _stored_files(upload_folder)
+    assert len(stored) == 2
+    for content in stored:  # encrypted: neither Ogg nor the tags
+        assert b"OggS" not in content and b"TITLUMARCAJ" not in content
+
+    staff = sign_in(handler)
+    case = db.session.scalar(select(Case))
+    page = staff.get(f"/staff/cases/{case.id}").get_data(as_text=True)
+    assert "mesaj vocal.opus" in page and "mesaj vocal.mp3" not in page
+    [source] = AUDIO_SRC.findall(page)  # one player: the PDF has none
+    downloads = db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "file_downloaded"))
+    assert downloads == 0  # preload="none": showing the page plays (and records) nothing
+
+    played = staff.get(source)
+    # An opaque download like every file (never rendered); players recognise Ogg by content.
+    assert played.status_code == 200 and played.mimetype == "application/octet-stream"
+    assert played.headers["Content-Disposition"].startswith("attachment;")
+    _assert_disguised_opus(played.data)
+    downloads = db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "file_downloaded"))
+    assert downloads == 1  # playing is reading the evidence: audited like a download
+
+
+def test_a_picture_renamed_mp3_is_refused_at_the_form_with_the_message(submit, make_handler):
+    make_handler()
+    png = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgAB"
+                           "4iG8MwAAAABJRU5ErkJggg==")
+    response, receipt = submit(files=[(io.BytesIO(png), "inregistrare.mp3")])
+    assert response.status_code == 400 and receipt is None
+    assert "“inregistrare.mp3” could not be played as a sound recording" in response.get_data(
+        as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_a_film_under_an_audio_name_is_kept_as_it_came(submit, make_handler, sign_in):
+    handler = make_handler()
+    film = voice.webm_film(voice.vowel(F0, 1.0, WORK_RATE), WORK_RATE)
+    response, receipt = submit(files=[(io.BytesIO(film), "ecran.webm")])
+    assert receipt, response.get_data(as_text=True)
+    staff = sign_in(handler)
+    case = db.session.scalar(select(Case))
+    page = staff.get(f"/staff/cases/{case.id}").get_data(as_text=True)
+    assert "ecran.webm" in page and not AUDIO_SRC.findall(page)
+    link = re.search(r'href="(/staff/cases/\d+/files/\d+)"', page).group(1)
+    assert staff.get(link).data == film
+
+
+class _Http:
+    """One browser over real HTTP: its own cookies; bodies as bytes."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def get(self, path: str, data: bytes | None = None, headers: dict | None = None):
+        request = urllib.request.Request(self.base_url + path, data=data,
+                                         headers={"Accept-Language": "en", **(headers or {})})
+        try:
+            with self.opener.open(request, timeout=60) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            with error:
+                return error.code, error.headers, error.read()
+
+    def form(self, path: str, fields: dict, files=()):
+        if files:
+            body, content_type = multipart(fields, list(files))
+        else:
+            body = urllib.parse.urlencode(fields).encode()
+            content_type = "application/x-www-form-urlencoded"
+        return self.get(path, body, {"Content-Type": content_type})
+
+    def token(self, path: str) -> str:
+        return CSRF_RE.search(self.get(path)[2].decode()).group(1)
+
+
+@pytest.mark.server
+def test_through_gunicorn_an_uploaded_mp3_reaches_the_handler_as_disguised_opus(
+        migrated_database, upload_folder, institution, make_handler, phone_mp3):
+    handler = make_handler()
+    with gunicorn_server(migrated_database, upload_folder, workers=2) as (base_url, process):
+        reporter = _Http(base_url)
+        fields = report_fields(csrf_token=reporter.token("/report"))
+        status, _, page = reporter.form("/report", fields,
+                                        [("evidence", "telefon.mp3", phone_mp3)])
+        assert status == 200 and RECEIPT_RE.search(page.decode()), page[:2000]
+
+        staff = _Http(base_url)
+        status, _, _ = staff.form("/staff/login", {
+            "email": handler.email, "password": handler.password,
+            "csrf_token": staff.token("/staff/login")})
+        page = staff.get("/staff/login/code")[2].decode()
+        secret = TOTP_SECRET_RE.search(page).group(1).replace(" ", "")
+        code = totp.code_at(base64.b32decode(secret + "=" * (-len(secret) % 8)), time.time())
+        staff.form("/staff/login/code", {"code": code,
+                                         "csrf_token": CSRF_RE.search(page).group(1)})
+        case_id = db.session.scalar(select(Case.id))
+        status, _, page = staff.get(f"/staff/cases/{case_id}")
+        assert status == 200, page[:2000]
+        [source] = AUDIO_SRC.findall(page.decode())
+        status, headers, content = staff.get(source)
+        assert status == 200
+        assert int(headers["Content-Length"]) == len(content)
+        process.terminate()
+        output = process.communicate(timeout=15)[0]
+    _assert_disguised_opus(content)
+    assert_no_server_errors(output.splitlines())
