@@ -106,7 +106,7 @@ def encode_opus(samples: np.ndarray, rate: int) -> bytes:
         raise ValueError(f"Opus cannot encode at {rate} Hz")
     target = io.BytesIO()
     with av.open(target, mode="w", format="ogg", options={"fflags": "+bitexact"}) as container:
-        container.flags |= av.container.Flags.bitexact.value
+        container.flags |= av.container.Flags.bitexact.value  # type: ignore[operator]  # stubs: .value is an int at run time
         stream = container.add_stream("libopus", rate=rate, layout="mono")
         stream.bit_rate = OPUS_BITRATE
         stream.codec_context.flags |= av.codec.context.Flags.bitexact.value
