@@ -2,14 +2,10 @@
 encrypted; the handler's case page plays it through the audited download route. Through the
 Flask client, and once end to end through real gunicorn workers and HTTP."""
 import base64
-import http.cookiejar
 import io
 import os
 import re
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 
 import pytest
 from sqlalchemy import func, select
@@ -20,9 +16,9 @@ from app.services.intake.voice import WORK_RATE
 from app.services.staff import totp
 from tests.conftest import CSRF_RE, RECEIPT_RE, TOTP_SECRET_RE, report_fields
 from tests.support import voice
+from tests.support.http import HttpClient
 from tests.support.server import gunicorn_server
 from tests.support.server_log import assert_no_server_errors
-from tests.test_concurrency import multipart
 
 F0 = 120.0
 DISGUISED_F0 = F0 * 2 ** (-4 / 12)  # the default: four semitones down
@@ -101,63 +97,33 @@ def test_a_film_under_an_audio_name_is_kept_as_it_came(submit, make_handler, sig
     assert staff.get(link).data == film
 
 
-class _Http:
-    """One browser over real HTTP: its own cookies; bodies as bytes."""
-
-    def __init__(self, base_url: str):
-        self.base_url = base_url
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-
-    def get(self, path: str, data: bytes | None = None, headers: dict | None = None):
-        request = urllib.request.Request(self.base_url + path, data=data,
-                                         headers={"Accept-Language": "en", **(headers or {})})
-        try:
-            with self.opener.open(request, timeout=60) as response:
-                return response.status, response.headers, response.read()
-        except urllib.error.HTTPError as error:
-            with error:
-                return error.code, error.headers, error.read()
-
-    def form(self, path: str, fields: dict, files=()):
-        if files:
-            body, content_type = multipart(fields, list(files))
-        else:
-            body = urllib.parse.urlencode(fields).encode()
-            content_type = "application/x-www-form-urlencoded"
-        return self.get(path, body, {"Content-Type": content_type})
-
-    def token(self, path: str) -> str:
-        return CSRF_RE.search(self.get(path)[2].decode()).group(1)
-
-
 @pytest.mark.server
 def test_through_gunicorn_an_uploaded_mp3_reaches_the_handler_as_disguised_opus(
         migrated_database, upload_folder, institution, make_handler, phone_mp3):
     handler = make_handler()
     with gunicorn_server(migrated_database, upload_folder, workers=2) as (base_url, process):
-        reporter = _Http(base_url)
-        fields = report_fields(csrf_token=reporter.token("/report"))
-        status, _, page = reporter.form("/report", fields,
-                                        [("evidence", "telefon.mp3", phone_mp3)])
-        assert status == 200 and RECEIPT_RE.search(page.decode()), page[:2000]
+        reporter = HttpClient(base_url)
+        fields = report_fields(csrf_token=reporter.csrf_token("/report"))
+        sent = reporter.post_form("/report", fields, [("evidence", "telefon.mp3", phone_mp3)])
+        assert sent.status == 200 and RECEIPT_RE.search(sent.body), sent.body[:2000]
 
-        staff = _Http(base_url)
-        status, _, _ = staff.form("/staff/login", {
+        staff = HttpClient(base_url)
+        staff.post_urlencoded("/staff/login", {
             "email": handler.email, "password": handler.password,
-            "csrf_token": staff.token("/staff/login")})
-        page = staff.get("/staff/login/code")[2].decode()
+            "csrf_token": staff.csrf_token("/staff/login")})
+        page = staff.get("/staff/login/code").body
         secret = TOTP_SECRET_RE.search(page).group(1).replace(" ", "")
         code = totp.code_at(base64.b32decode(secret + "=" * (-len(secret) % 8)), time.time())
-        staff.form("/staff/login/code", {"code": code,
-                                         "csrf_token": CSRF_RE.search(page).group(1)})
+        staff.post_urlencoded("/staff/login/code", {"code": code,
+                                                    "csrf_token": CSRF_RE.search(page).group(1)})
         case_id = db.session.scalar(select(Case.id))
-        status, _, page = staff.get(f"/staff/cases/{case_id}")
-        assert status == 200, page[:2000]
-        [source] = AUDIO_SRC.findall(page.decode())
-        status, headers, content = staff.get(source)
-        assert status == 200
-        assert int(headers["Content-Length"]) == len(content)
+        case_page = staff.get(f"/staff/cases/{case_id}")
+        assert case_page.status == 200, case_page.body[:2000]
+        [source] = AUDIO_SRC.findall(case_page.body)
+        download = staff.get(source)
+        assert download.status == 200
+        content = download.content
+        assert int(download.headers["Content-Length"]) == len(content)
         process.terminate()
         output = process.communicate(timeout=15)[0]
     _assert_disguised_opus(content)

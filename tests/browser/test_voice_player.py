@@ -9,9 +9,9 @@ from app.extensions import db
 from app.models import Case
 from app.services.intake.voice import WORK_RATE
 from tests.support import voice
+from tests.support.staff import sign_in_page
 
 from .citizen import report
-from .test_stats_browser import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +36,7 @@ def test_the_handler_plays_a_voice_message_on_the_case_page(new_page, portal):
     db.session.close()
 
     handler = new_page(locale="en-GB")
-    sign_in(handler, portal.handler)
+    sign_in_page(handler, portal.handler)
     handler.goto(f"/staff/cases/{case_id}")
     player = handler.locator("audio[controls]")
     assert player.count() == 1 and player.get_attribute("preload") == "none"

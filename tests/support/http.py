@@ -13,7 +13,7 @@ import secrets
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tests.support.forms import CSRF_RE
 
@@ -24,6 +24,8 @@ class Reply:
     url: str  # where the answer came from (the last hop when redirects are followed)
     location: str  # the Location header of a redirect that was not followed, else ""
     body: str
+    content: bytes = b""  # the body as sent (a downloaded file)
+    headers: dict = field(default_factory=dict)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -55,12 +57,14 @@ class HttpClient:
                                          headers={**self.headers, **(headers or {})})
         try:
             with self.opener.open(request, timeout=self.timeout) as response:  # noqa: S310
-                return Reply(response.status, response.url, "",
-                             response.read().decode(errors="replace"))
+                content = response.read()
+                return Reply(response.status, response.url, "", content.decode(errors="replace"),
+                             content, dict(response.headers))
         except urllib.error.HTTPError as error:
             with error:
+                content = error.read()
                 return Reply(error.code, error.url, error.headers.get("Location", ""),
-                             error.read().decode(errors="replace"))
+                             content.decode(errors="replace"), content, dict(error.headers))
 
     def get(self, path: str) -> Reply:
         return self.request("GET", path)
