@@ -54,9 +54,12 @@ sys.path.insert(0, str(ROOT))
 from config import Config  # noqa: E402
 from tests.support.forms import CSRF_RE, RECEIPT_RE  # noqa: E402
 from tests.support.http import HttpClient  # noqa: E402
-from tests.support.server import gunicorn_server  # noqa: E402
+from tests.support.scratch_database import (  # noqa: E402
+    create_postgres_database,
+    drop_postgres_database,
+)
+from tests.support.server import flask_command, gunicorn_server  # noqa: E402
 
-FLASK = str(Path(sys.executable).parent / "flask")
 REFERENCE_RE = re.compile(r"\b(SES-\d{4}-\d{4,})\b")
 TOTP_SECRET_RE = re.compile(r'id="totp-secret">([A-Z2-7 ]+)<')
 CASE_LINK_RE = re.compile(r'href="/staff/cases/(\d+)"')
@@ -357,35 +360,6 @@ class ServerWatch:
 
 # --- set-up: database, portal, handlers ----------------------------------------------------------
 
-def create_database(server_url: str) -> tuple[str, str]:
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    name = f"avertizor_load_{secrets.token_hex(4)}"
-    admin = make_url(server_url).set(drivername="postgresql", database="postgres")
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(server_url).set(drivername="postgresql+psycopg", database=name)
-    return url.render_as_string(hide_password=False), name
-
-
-def drop_database(server_url: str, name: str) -> None:
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    admin = make_url(server_url).set(drivername="postgresql", database="postgres")
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def flask_command(args: list[str], env: dict, stdin: str | None = None) -> str:
-    done = subprocess.run([FLASK, "--app", "wsgi", *args], cwd=ROOT, env=env, input=stdin,
-                          text=True, capture_output=True, check=False)
-    if done.returncode != 0:
-        sys.exit(f"flask {' '.join(args)} failed ({done.returncode}):\n{done.stderr}")
-    return done.stdout
-
-
 def set_up_portal(env: dict, handlers: int) -> dict[str, str]:
     """Schema, institution, administrator and handlers, as an operator makes them; returns
     the handlers' e-mail → password."""
@@ -639,7 +613,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="avertizor-load-"))
     uploads = workdir / "uploads"
     uploads.mkdir()
-    database_url, database = create_database(args.postgres_url)
+    database_url, database = create_postgres_database(args.postgres_url, "avertizor_load")
     raised = "1000000 per hour"
     env = {
         **os.environ,
@@ -756,7 +730,7 @@ def main() -> None:
         if args.keep:
             print(f"Kept: {database_url} and {uploads}")
         else:
-            drop_database(args.postgres_url, database)
+            drop_postgres_database(args.postgres_url, database)
             shutil.rmtree(workdir, ignore_errors=True)
 
 

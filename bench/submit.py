@@ -38,45 +38,18 @@ from app.crypto import kdf  # noqa: E402
 from config import Config  # noqa: E402
 from tests.support.forms import CSRF_RE, RECEIPT_RE  # noqa: E402
 from tests.support.http import HttpClient  # noqa: E402
-from tests.support.server import gunicorn_server  # noqa: E402
+from tests.support.scratch_database import (  # noqa: E402
+    create_postgres_database,
+    drop_postgres_database,
+)
+from tests.support.server import flask_command, gunicorn_server  # noqa: E402
 
-FLASK = str(Path(sys.executable).parent / "flask")
 ACCESS_STATUS_RE = re.compile(r'" (\d{3}) ')
 DEFAULT_KDF_SETS = "19456:2,47104:1,65536:1,65536:2,65536:3,131072:1"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 # --- setting up: database, schema, institution, handlers ---------------------------------------
-
-def create_postgres_database(server_url: str) -> tuple[str, str]:
-    """A fresh, empty database on the server; returns (SQLAlchemy URL, name)."""
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    name = f"avertizor_bench_{secrets.token_hex(4)}"
-    admin = make_url(server_url).set(drivername="postgresql", database="postgres")
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(server_url).set(drivername="postgresql+psycopg", database=name)
-    return url.render_as_string(hide_password=False), name
-
-
-def drop_postgres_database(server_url: str, name: str) -> None:
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    admin = make_url(server_url).set(drivername="postgresql", database="postgres")
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def flask_command(args: list[str], env: dict, stdin: str | None = None) -> str:
-    done = subprocess.run([FLASK, "--app", "wsgi", *args], cwd=ROOT, env=env, input=stdin,
-                          text=True, capture_output=True, check=False)
-    if done.returncode != 0:
-        sys.exit(f"flask {' '.join(args)} failed ({done.returncode}):\n{done.stderr}")
-    return done.stdout
-
 
 def set_up_portal(env: dict) -> None:
     """Schema, institution and two handlers, exactly as an operator makes them."""
@@ -436,7 +409,7 @@ def main() -> None:
     uploads.mkdir()
     pg_name = None
     if args.database == "postgres":
-        database_url, pg_name = create_postgres_database(args.postgres_url)
+        database_url, pg_name = create_postgres_database(args.postgres_url, "avertizor_bench")
     else:
         database_url = f"sqlite:///{workdir / 'bench.db'}"
     env = {

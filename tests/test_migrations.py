@@ -6,20 +6,19 @@ The walk runs on a database of its own (an SQLite file, or a scratch PostgreSQL 
 created beside the test database and dropped afterwards), so the session's migrated
 database, which the other tests use, is never touched.
 """
-import secrets
 
 import flask_migrate
-import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import current_app
-from sqlalchemy import inspect, make_url
+from sqlalchemy import inspect
 
 from app import create_app
 from app.extensions import db
 from tests.conftest import config_for
+from tests.support.scratch_database import create_postgres_database, drop_postgres_database
 
 
 def differences_from_the_models(engine) -> list:
@@ -44,17 +43,11 @@ def scratch_database(database_url, tmp_path):
     if not database_url.startswith("postgresql"):
         yield f"sqlite:///{tmp_path / 'walk.db'}"
         return
-    url = make_url(database_url)
-    name = f"avz_walk_{secrets.token_hex(4)}"
-    server = url.set(drivername="postgresql", database="postgres").render_as_string(
-        hide_password=False)
-    with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
+    url, name = create_postgres_database(database_url, "avz_walk")
     try:
-        yield url.set(database=name).render_as_string(hide_password=False)
+        yield url
     finally:
-        with psycopg.connect(server, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_postgres_database(database_url, name)
 
 
 def test_every_revision_goes_up_and_down(scratch_database, tmp_path):

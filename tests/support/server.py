@@ -13,6 +13,18 @@ ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 
 
+FLASK = str(Path(sys.executable).parent / "flask")
+
+
+def flask_command(args: list[str], env: dict, stdin: str | None = None) -> str:
+    """Run an operator command (`flask --app wsgi …`) as an operator would; exit on failure."""
+    done = subprocess.run([FLASK, "--app", "wsgi", *args], cwd=ROOT, env=env, input=stdin,
+                          text=True, capture_output=True, check=False)
+    if done.returncode != 0:
+        sys.exit(f"flask {' '.join(args)} failed ({done.returncode}):\n{done.stderr}")
+    return done.stdout
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
