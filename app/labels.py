@@ -79,6 +79,7 @@ ROLE = {
     Role.COORDINATOR: _l("integrity-plan coordinator"),
     Role.CUSTODIAN: _l("identity custodian"),
     Role.ADMIN: _l("administrator"),
+    Role.PLAN_CONTRIBUTOR: _l("integrity-plan contributor"),
 }
 
 EVENT = {

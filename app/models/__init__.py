@@ -11,6 +11,22 @@ from .message import FROM_REPORTER, FROM_STAFF, Message
 from .note import Note
 from .outbox import OutboxMail
 from .outreach import OutreachItem, OutreachKind, OutreachPlatform, UsageCounter
+from .plan import (
+    Change,
+    IndicatorKind,
+    IndicatorValue,
+    MeasureAssignee,
+    MeasureStatus,
+    MeasureVersion,
+    MeasureYear,
+    OpenDataPublication,
+    Plan,
+    PlanEvidence,
+    PlanIndicator,
+    PlanMeasure,
+    PlanObjective,
+    ProgressEntry,
+)
 from .session import ReporterSession
 from .staff import Role, StaffMember
 from .staff_session import StaffSession
@@ -22,4 +38,8 @@ __all__ = [
     "OutreachPlatform", "Platform", "RateCounter", "Receipt", "UsageCounter",
     "ReferenceCounter", "Regime", "ReporterSession", "Role", "StaffMember", "StaffSession",
     "Status",
+    # the integrity plan
+    "Change", "IndicatorKind", "IndicatorValue", "MeasureAssignee", "MeasureStatus",
+    "MeasureVersion", "MeasureYear", "OpenDataPublication", "Plan", "PlanEvidence",
+    "PlanIndicator", "PlanMeasure", "PlanObjective", "ProgressEntry",
 ]
