@@ -155,7 +155,7 @@ def test_a_broken_file_is_refused_and_stores_nothing(app, institution, tmp_path)
                       "      - code: '1.1'\n        text: A\n      - code: '1.1'\n"
                       "        text: B\n", encoding="utf-8")
     result = app.test_cli_runner().invoke(args=["plan", "load", str(broken)])
-    assert result.exit_code != 0 and "1.1 appears twice" in result.output
+    assert result.exit_code != 0 and "Măsura 1.1 apare de două ori" in result.output
     assert db.session.scalar(select(func.count(Plan.id))) == 0
     with pytest.raises(PlanDataRefused):
         data.from_yaml("objectives: [1, 2]")

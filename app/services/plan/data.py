@@ -8,7 +8,8 @@ The next national strategy is a new file, not new code. A CSV has one row per me
 
 ("Obiectiv" is "1: Creșterea …" on the objective's first row and may be left empty after;
 a cell listing several items puts one per line; an indicator may start with its kind in
-brackets, "[count] Nr. participanți", else it is a short text)."""
+brackets, "[count] Nr. participanți", or its kind and the figure the portal computes,
+"[count:reports_received] …"; else it is a short text)."""
 import csv
 import io
 from dataclasses import dataclass, field
@@ -164,11 +165,19 @@ def from_yaml(text: str) -> PlanData:
     return from_mapping(document)
 
 
-def _csv_indicator(cell: str) -> dict:
+def indicator_from_line(cell: str) -> dict:
+    """"[count] Nr. participanți", "[count:reports_received] Nr. sesizări" or a bare label."""
+    cell = cell.strip()
     if cell.startswith("[") and "]" in cell:
-        kind, label = cell[1:].split("]", 1)
-        return {"label": label, "kind": kind.strip()}
+        tag, label = cell[1:].split("]", 1)
+        kind, _, computed = tag.partition(":")
+        return {"label": label, "kind": kind.strip(), "computed": computed.strip() or None}
     return {"label": cell}
+
+
+def indicator_line(label: str, kind: IndicatorKind, computed: str | None) -> str:
+    tag = f"{kind.value}:{computed}" if computed else kind.value
+    return f"[{tag}] {label}"
 
 
 def from_csv(text: str, title: str, adopted_on: date | None = None) -> PlanData:
@@ -193,7 +202,7 @@ def from_csv(text: str, title: str, adopted_on: date | None = None) -> PlanData:
             raise PlanDataRefused(_l("The first row must name its objective."))
         objectives[-1]["measures"].append({
             "code": row["Cod"], "text": row["Măsuri"],
-            "indicators": [_csv_indicator(cell) for cell in
+            "indicators": [indicator_from_line(cell) for cell in
                            (row["Indicatori de performanță"] or "").splitlines() if cell.strip()],
             "risks": row["Riscuri"], "sources": row["Surse de verificare"],
             "deadline": row["Termen de realizare"], "responsible": row["Responsabili"],

@@ -23,6 +23,7 @@ from ..errors import DomainError
 from ..indicators.periods import local_midnight_utc
 from . import access
 from .data import MeasureData, PlanDataRefused, from_mapping
+from .labels import CHANGE
 from .loader import fill_measure, record_version, snapshot
 
 
@@ -125,16 +126,12 @@ def changes_in_year(plan: Plan | None, year: int) -> list[tuple[PlanMeasure, Mea
     if plan is None:
         return []
     start, end = local_midnight_utc(date(year, 1, 1)), local_midnight_utc(date(year + 1, 1, 1))
-    return list(db.session.execute(
+    return [tuple(row) for row in db.session.execute(
         select(PlanMeasure, MeasureVersion)
         .join(MeasureVersion, MeasureVersion.measure_id == PlanMeasure.id)
         .where(PlanMeasure.plan_id == plan.id, MeasureVersion.change != Change.LOADED,
                MeasureVersion.changed_at >= start, MeasureVersion.changed_at < end)
-        .order_by(MeasureVersion.changed_at, MeasureVersion.id)).tuples())
-
-
-CHANGE_WORD = {Change.INTRODUCED: _l("introduced"), Change.REVISED: _l("revised"),
-               Change.RETIRED: _l("retired")}
+        .order_by(MeasureVersion.changed_at, MeasureVersion.id)).all()]
 
 
 def changed_in_year(plan: Plan | None, year: int) -> list[str]:
@@ -142,7 +139,7 @@ def changed_in_year(plan: Plan | None, year: int) -> list[str]:
     seen: dict[str, list[str]] = {}
     for measure, version in changes_in_year(plan, year):
         words = seen.setdefault(measure.code, [])
-        word = str(CHANGE_WORD[version.change])
+        word = str(CHANGE[version.change])
         if word not in words:
             words.append(word)
     return [f"{code} ({', '.join(words)})" for code, words in seen.items()]

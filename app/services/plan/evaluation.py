@@ -45,11 +45,11 @@ def in_force(plan: Plan | None, year: int) -> list[PlanMeasure]:
     if plan is None:
         return []
     end = local_midnight_utc(date(year + 1, 1, 1))
-    introduced = dict(db.session.execute(
+    introduced = dict(tuple(row) for row in db.session.execute(
         select(MeasureVersion.measure_id, MeasureVersion.changed_at)
         .join(PlanMeasure, PlanMeasure.id == MeasureVersion.measure_id)
-        .where(PlanMeasure.plan_id == plan.id, MeasureVersion.change == Change.INTRODUCED)
-        ).tuples())
+        .where(PlanMeasure.plan_id == plan.id, MeasureVersion.change == Change.INTRODUCED))
+        .all())
     return [measure for objective in plan.objectives for measure in objective.measures
             if (measure.retired_at is None or measure.retired_at >= end)
             and (measure.id not in introduced or introduced[measure.id] < end)]

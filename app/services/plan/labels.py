@@ -1,7 +1,7 @@
 """Words of the plan workspace that services hand to pages and documents."""
 from flask_babel import lazy_gettext as _l
 
-from ...models import IndicatorKind, MeasureStatus
+from ...models import Change, IndicatorKind, MeasureStatus
 
 STATUS = {
     MeasureStatus.NOT_STARTED: _l("Not started"),
@@ -17,4 +17,11 @@ INDICATOR_KIND = {
     IndicatorKind.PERCENT: _l("percentage"),
     IndicatorKind.AMOUNT_LEI: _l("amount in lei"),
     IndicatorKind.TEXT: _l("short text"),
+}
+
+CHANGE = {
+    Change.LOADED: _l("as adopted (loaded)"),
+    Change.INTRODUCED: _l("introduced"),
+    Change.REVISED: _l("revised"),
+    Change.RETIRED: _l("retired"),
 }
