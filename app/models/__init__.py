@@ -11,12 +11,15 @@ from .message import FROM_REPORTER, FROM_STAFF, Message
 from .note import Note
 from .outbox import OutboxMail
 from .outreach import OutreachItem, OutreachKind, OutreachPlatform, UsageCounter
+from .risk import CorruptionRisk, RiskStatus
+from .selfassessment import Answer, SelfAssessmentAnswer
 from .session import ReporterSession
 from .staff import Role, StaffMember
 from .staff_session import StaffSession
 
 __all__ = [
     "Attachment", "AuditEntry", "AuditHead", "Case", "CaseEvent", "Category", "Channel",
+    "Answer", "CorruptionRisk", "RiskStatus", "SelfAssessmentAnswer",
     "FROM_REPORTER", "FROM_STAFF", "IdentityRequest", "Institution", "Invitation", "KeyKind",
     "KeyWrap", "Message", "Note", "Outcome", "OutboxMail", "OutreachItem", "OutreachKind",
     "OutreachPlatform", "Platform", "RateCounter", "Receipt", "UsageCounter",
