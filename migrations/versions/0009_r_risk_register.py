@@ -4,7 +4,7 @@ The register of corruption risks (integrity plan, measures 1.5 and 1.6) and each
 answers to the national strategy's inventory of preventive measures (measure 1.8). New tables
 only: nothing existing changes.
 
-Revision ID: 0009_r_risk_register_self_assessment
+Revision ID: 0009_r_risk_register
 Revises: 0008_b_sealed_request_reasons
 Create Date: 2026-12-01 12:45:00
 
@@ -16,7 +16,7 @@ import app.models.types
 
 
 # revision identifiers, used by Alembic.
-revision = '0009_r_risk_register_self_assessment'
+revision = '0009_r_risk_register'
 down_revision = '0008_b_sealed_request_reasons'
 branch_labels = None
 depends_on = None
