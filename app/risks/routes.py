@@ -61,16 +61,18 @@ def _save(form: RiskForm, risk_id: int | None):
     try:
         with unit_of_work():
             if risk_id is None:
-                register.add(_member(), form.entry())
+                risk = register.add(_member(), form.entry())
             else:
-                register.update(_member(), risk_id, form.entry())
+                risk = register.update(_member(), risk_id, form.entry())
+            year = risk.identified_on.year
     except register.RiskNotFound:
         abort(404)
     except DomainError as error:
         show_error(form, error)
         return None
     flash(_l("The risk is saved.") if risk_id is None else _l("The changes are saved."))
-    return redirect(url_for(".register"))
+    # Back to the year the risk belongs to, where the prompt that led here is shown.
+    return redirect(url_for(".register", year=year))
 
 
 @bp.route("/risks/new", methods=["GET", "POST"])
