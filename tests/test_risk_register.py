@@ -59,6 +59,11 @@ def test_score_is_probability_times_impact_with_its_class(probability, impact, v
     assert risk_class(probability, impact) is cls
 
 
+def test_the_high_band_starts_at_the_first_possible_score_above_medium():
+    from app.services.risks.scoring import HIGH_MIN
+    assert HIGH_MIN == 15
+
+
 @pytest.mark.parametrize("probability, impact", [(0, 3), (6, 1), (3, None)])
 def test_ratings_outside_one_to_five_are_refused(probability, impact):
     with pytest.raises(ValueError):
@@ -165,8 +170,8 @@ def test_substantiated_cases_prompt_a_review_with_the_count_only(
     assert found[Category.PUBLIC_PROCUREMENT].cases.text == "4"
     assert found[Category.BRIBERY].cases.text == "<3"  # one case: the small-count rule
     page = browser.get("/staff/risks?year=2025").get_data(as_text=True)
-    assert "Public procurement: 4 substantiated cases" in page
-    assert "Bribery: &lt;3 substantiated cases" in page
+    assert "Public procurement — substantiated cases: 4;" in page
+    assert "Bribery — substantiated cases: &lt;3;" in page
     assert "area=public_procurement" in page
     # Nothing that points at a case: no reference, no case's date, no text of the report.
     for case in substantiated:

@@ -8,7 +8,7 @@ from ..labels import CATEGORY
 from ..models import RiskStatus
 from ..services.indicators.periods import Period
 from ..services.risks.register import measure_codes
-from ..services.risks.scoring import LOW_MAX, MEDIUM_MAX, risk_class, score
+from ..services.risks.scoring import HIGH_MIN, LOW_MAX, MEDIUM_MAX, risk_class, score
 from .labels import CLASS, STATUS
 
 
@@ -34,7 +34,7 @@ def _build(institution_name: str, period: Period, risks) -> Document:
         ("Vulnerabilități remediate în perioadă", str(len(remedied))),
         ("Evaluare", f"probabilitate × impact, fiecare pe scala 1–5 (HG nr. 599/2018); "
                      f"scăzut 1–{LOW_MAX}, mediu {LOW_MAX + 1}–{MEDIUM_MAX}, "
-                     f"ridicat {MEDIUM_MAX + 1}–25"),
+                     f"ridicat {HIGH_MIN}–25"),
     ])
     document.table(
         ["Nr.", "Activitate / proces", "Riscul", "Scor (clasă)", "Stadiu"],

@@ -6,10 +6,12 @@ from wtforms.validators import Optional
 from ..labels import CATEGORY
 from ..models import Category, RiskStatus
 from ..services.risks.register import RiskEntry, problems
-from .labels import PROBABILITY, STATUS
+from .labels import IMPACT, PROBABILITY, STATUS
 
-RATINGS = [SelectChoice("", _l("Choose…"))] + [
-    SelectChoice(str(n), label) for n, label in PROBABILITY.items()]
+
+def _ratings(labels) -> list[SelectChoice]:
+    return [SelectChoice("", _l("Choose…"))] + [
+        SelectChoice(str(n), label) for n, label in labels.items()]
 
 
 class RiskForm(FlaskForm):
@@ -18,8 +20,8 @@ class RiskForm(FlaskForm):
         SelectChoice(category.value, label) for category, label in CATEGORY.items()])
     description = TextAreaField(_l("The risk"))
     causes = TextAreaField(_l("Causes"))
-    probability = SelectField(_l("Probability"), choices=RATINGS)
-    impact = SelectField(_l("Impact"), choices=RATINGS)
+    probability = SelectField(_l("Probability"), choices=_ratings(PROBABILITY))
+    impact = SelectField(_l("Impact"), choices=_ratings(IMPACT))
     owner = StringField(_l("Owner"))
     prevention = TextAreaField(_l("Prevention measures"))
     plan_measures = StringField(_l("Plan measures (codes)"))

@@ -14,7 +14,7 @@ from ..models import Category, Institution, Role
 from ..services.errors import DomainError
 from ..services.indicators.periods import EARLIEST_YEAR, Period, local_today
 from ..services.risks import prompts, register
-from ..services.risks.scoring import LOW_MAX, MEDIUM_MAX, risk_class, score
+from ..services.risks.scoring import HIGH_MIN, LOW_MAX, MEDIUM_MAX, risk_class, score
 from ..services.transaction import unit_of_work
 from . import bp
 from .documents import remediation_document
@@ -40,7 +40,7 @@ def _years() -> range:
 def _helpers() -> dict:
     return {"status_label": STATUS, "class_label": CLASS, "category_label": CATEGORY,
             "score": score, "risk_class": risk_class, "low_max": LOW_MAX,
-            "medium_max": MEDIUM_MAX}
+            "medium_max": MEDIUM_MAX, "high_min": HIGH_MIN}
 
 
 @bp.route("/risks", endpoint="register")

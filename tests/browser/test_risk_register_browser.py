@@ -75,7 +75,7 @@ def test_register_journey_without_javascript(new_page, register_data):
     page.wait_for_url(re.compile(rf"/staff/risks\?year={YEAR}$"))
     row = page.locator("#risks ~ table tbody tr").first
     assert "4 × 4 = 16" in row.inner_text() and "Ridicat" in row.inner_text()
-    assert "3 sesizări întemeiate; 1 riscuri deschise" in page.locator(
+    assert "sesizări întemeiate: 3; riscuri deschise ale acestui domeniu în registru: 1" in page.locator(
         "ul.prompts li").inner_text()  # Romanian, the default; the risk is now counted
 
     page.goto(f"/staff/risks/remediation?year={YEAR}")

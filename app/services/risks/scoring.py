@@ -24,6 +24,10 @@ LOW_MAX = 4
 MEDIUM_MAX = 12
 
 
+# The lowest score that is a product of two ratings above MEDIUM_MAX (15 with the bands here).
+HIGH_MIN = min(p * i for p in SCALE for i in SCALE if p * i > MEDIUM_MAX)
+
+
 class RiskClass(enum.Enum):
     LOW = "low"
     MEDIUM = "medium"
