@@ -262,6 +262,14 @@ def _sentence(action: str, d: dict, names: dict | None) -> str | None:  # noqa: 
         return f"{text} {changes}" if changes else text
     if action == "outreach_deleted":
         return _l("Deleted a preventive activity: %(title)s.", title=get("title") or "—")
+    if action == "risk_added":
+        return _l("Added a corruption risk to the register (no. %(id)s).", id=get("id") or "—")
+    if action == "risk_updated":
+        return _l("Changed corruption risk no. %(id)s: %(fields)s.", id=get("id") or "—",
+                  fields=", ".join(get("fields") or []) or "—")
+    if action == "self_assessment_saved":
+        return _l("Saved the self-assessment for %(year)s (%(count)s answers).",
+                  year=get("year") or "—", count=get("count", 0))
     return None
 
 

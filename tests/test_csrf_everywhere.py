@@ -42,6 +42,7 @@ from app.services.indicators.periods import local_today
 from app.services.plan import data as plan_data
 from app.services.plan import evidence as plan_evidence
 from app.services.plan.loader import store_plan
+from app.services.risks import register as risk_register
 from app.services.staff import invitations, totp
 from tests.conftest import CSRF_RE, TOTP_SECRET_RE, csrf_token, report_fields
 
@@ -55,6 +56,8 @@ VISITORS_BY_PREFIX = [
     ("/staff/stats", "coordinator"),
     ("/staff/outreach", "coordinator"),
     ("/staff/plan", "coordinator"),
+    ("/staff/risks", "coordinator"),
+    ("/staff/self-assessment", "coordinator"),
     ("/staff/identity-requests", "custodian"),
     ("/staff/login/code", "half_signed_in"),
     ("/staff/login", "anonymous"),
@@ -83,6 +86,7 @@ class World:
     outreach_id: int
     measure_id: int
     plan_evidence_id: int
+    risk_id: int
     receipt: str
     members: dict
     browsers: dict = field(default_factory=dict)
@@ -135,10 +139,14 @@ def world(app, client, institution, submit, follow_up, make_handler, sign_in) ->
     measure = plan.objectives[0].measures[2]  # 1.3, with a typed count
     evidence = plan_evidence.add_evidence(coordinator, measure.id, local_today().year, [
         FileStorage(io.BytesIO(b"minuta"), filename="minuta.txt")])[0]
+    risk = risk_register.add(coordinator, risk_register.RiskEntry(
+        activity="Achiziții publice", description="Specificații restrictive", probability=3,
+        impact=4, owner="Compartimentul achiziții", identified_on=local_today()))
     db.session.commit()
     return World(case_id=case.id, file_id=file_id, request_id=request_id, spare_id=spare.id,
                  invitation_id=invitation.id, invitation_token=link.rsplit("/", 1)[1],
                  outreach_id=item.id, measure_id=measure.id, plan_evidence_id=evidence.id,
+                 risk_id=risk.id,
                  receipt=receipt,
                  members={"holder": holder, "half": half, "admin": admin,
                           "coordinator": coordinator},
@@ -162,6 +170,7 @@ FILLERS = {
     "token": lambda w: w.invitation_token,
     "measure_id": lambda w: w.measure_id,
     "evidence_id": lambda w: w.plan_evidence_id,
+    "risk_id": lambda w: w.risk_id,
 }
 
 

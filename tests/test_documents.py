@@ -147,3 +147,17 @@ def test_the_evaluation_csv_marks_computed_values_and_defuses_formulas():
     assert rows[1]["sursa"] == "Avertizor, 01.01.2025–31.12.2025"
     assert rows[1]["masura"] == "Avertizarea în interes public: canale de raportare"
     assert rows[2]["valoare"] == "'=1+2"
+
+
+def test_control_characters_and_long_words_do_not_break_either_file():
+    document = Document("Titlu\x00 cu\tcaractere\x0b de control")
+    document.paragraph("Clopoțel\x07 și\r\nrând nou")
+    document.key_values([("Etichetă\x1b", "valoare\x7f"), ("L" * 150, "lungă")])
+    document.table(["Nr.", "Text", "Altceva"],
+                   [("1", "x" * 400, "😀 fără glif"), ("2", "https://example.org/" + "a" * 200,
+                                                       "ț")], (1, 3, 6))
+    pdf = "\n".join(pdf_text(render_pdf(document)))
+    assert "Titlu cu caractere de control" in pdf and "Clopoțel și" in pdf
+    text = docx_text(render_docx(document))
+    assert "Titlu cu caractere de control" in text and "Clopoțel și" in text
+    assert "x" * 400 in text

@@ -98,6 +98,9 @@ ALLOWED_BY_PREFIX = {
     # editing, publishing and the evaluation (with the figures computed from cases) are the
     # coordinator's.
     "/staff/plan/evaluation/": COORDINATOR,
+    # The corruption-risk register (1.5, 1.6: Anexa C) and the self-assessment (1.8).
+    "/staff/risks/": COORDINATOR,
+    "/staff/self-assessment": COORDINATOR,
     "/staff/plan/": COORDINATOR | CONTRIBUTOR,
 }
 # Public by design (anyone may open them; they are checked only for leaking nothing).

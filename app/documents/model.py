@@ -1,5 +1,14 @@
 """A document as plain data, so each renderer only decides how a block looks."""
+import re
 from dataclasses import dataclass, field
+
+# C0 and C1 control characters other than the line break: DOCX (XML) cannot hold them and a
+# PDF font has no glyph for them. A tab reads as a space.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(text) -> str:
+    return _CONTROL.sub("", str(text).replace("\t", " ").replace("\r\n", "\n"))
 
 
 @dataclass(frozen=True)

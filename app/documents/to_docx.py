@@ -11,7 +11,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from .model import Document, Heading, KeyValues, Paragraph, Table
+from .model import Document, Heading, KeyValues, Paragraph, Table, clean
 
 FONT = "Arial"
 BODY_PT = 11
@@ -20,10 +20,10 @@ BODY_PT = 11
 def render_docx(document: Document) -> bytes:
     out = docx.Document()
     _page_setup(out)
-    out.core_properties.title = document.title
-    out.add_heading(document.title, level=0)
+    out.core_properties.title = clean(document.title)
+    out.add_heading(clean(document.title), level=0)
     if document.subtitle:
-        out.add_paragraph(document.subtitle)
+        out.add_paragraph(clean(document.subtitle))
     for block in document.blocks:
         _RENDER[type(block)](out, block)
     buffer = BytesIO()
@@ -61,18 +61,18 @@ def _page_field(paragraph) -> None:
 
 
 def _heading(out, block: Heading) -> None:
-    out.add_heading(block.text, level=min(max(block.level, 1), 2))
+    out.add_heading(clean(block.text), level=min(max(block.level, 1), 2))
 
 
 def _paragraph(out, block: Paragraph) -> None:
-    out.add_paragraph(block.text)
+    out.add_paragraph(clean(block.text))
 
 
 def _key_values(out, block: KeyValues) -> None:
     for label, value in block.items:
         paragraph = out.add_paragraph()
-        paragraph.add_run(f"{label}: ").bold = True
-        paragraph.add_run(value)
+        paragraph.add_run(f"{clean(label)}: ").bold = True
+        paragraph.add_run(clean(value))
 
 
 def _table(out, block: Table) -> None:
@@ -82,11 +82,11 @@ def _table(out, block: Table) -> None:
     _repeat_as_header(header)
     for cell, text in zip(header.cells, block.headers, strict=True):
         cell.text = ""
-        cell.paragraphs[0].add_run(text).bold = True
+        cell.paragraphs[0].add_run(clean(text)).bold = True
     for row in block.rows:
         cells = table.add_row().cells
         for cell, text in zip(cells, row, strict=True):
-            cell.text = text
+            cell.text = clean(text)
     widths = block.relative_widths()
     usable = Mm(170)
     for column, share in zip(table.columns, widths, strict=True):

@@ -7,7 +7,7 @@ from fpdf import FPDF
 from fpdf.enums import TableCellFillMode, XPos, YPos
 from fpdf.fonts import FontFace
 
-from .model import Document, Heading, KeyValues, Paragraph, Table
+from .model import Document, Heading, KeyValues, Paragraph, Table, clean
 
 FONTS = Path(__file__).parent / "fonts"
 FAMILY = "DejaVu"
@@ -26,7 +26,7 @@ def render_pdf(document: Document) -> bytes:
     pdf = _Pdf(format="A4", unit="mm")
     pdf.add_font(FAMILY, "", str(FONTS / "DejaVuSans.ttf"))
     pdf.add_font(FAMILY, "B", str(FONTS / "DejaVuSans-Bold.ttf"))
-    pdf.set_title(document.title)
+    pdf.set_title(clean(document.title))
     pdf.set_margins(20, 20, 20)
     pdf.set_auto_page_break(True, margin=20)
     pdf.alias_nb_pages()
@@ -43,7 +43,7 @@ def render_pdf(document: Document) -> bytes:
 
 
 def _lines(pdf: FPDF, text: str, height: float = LINE_MM) -> None:
-    pdf.multi_cell(0, height, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(0, height, clean(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 def _heading(pdf: FPDF, block: Heading) -> None:
@@ -62,7 +62,7 @@ def _paragraph(pdf: FPDF, block: Paragraph) -> None:
 def _key_values(pdf: FPDF, block: KeyValues) -> None:
     for label, value in block.items:
         pdf.set_font(FAMILY, "B", BODY_PT)
-        label_text = f"{label}: "
+        label_text = f"{clean(label)}: "
         width = pdf.get_string_width(label_text) + 1
         if width > pdf.epw / 2:  # a long label gets its own line
             _lines(pdf, label_text)
@@ -71,7 +71,8 @@ def _key_values(pdf: FPDF, block: KeyValues) -> None:
             continue
         pdf.cell(width, LINE_MM, label_text)
         pdf.set_font(FAMILY, "", BODY_PT)
-        pdf.multi_cell(0, LINE_MM, value or "—", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(0, LINE_MM, clean(value) or "—", new_x=XPos.LMARGIN,
+                       new_y=YPos.NEXT)
     pdf.ln(1.5)
 
 
@@ -81,9 +82,9 @@ def _table(pdf: FPDF, block: Table) -> None:
                    headings_style=_heading_style(), line_height=5,
                    cell_fill_color=(240, 240, 240),
                    cell_fill_mode=TableCellFillMode.ROWS, text_align="LEFT") as table:
-        table.row(block.headers)
+        table.row([clean(text) for text in block.headers])
         for row in block.rows:
-            table.row(row)
+            table.row([clean(text) for text in row])
     pdf.ln(3)
 
 

@@ -27,12 +27,15 @@ from .plan import (
     PlanObjective,
     ProgressEntry,
 )
+from .risk import CorruptionRisk, RiskStatus
+from .selfassessment import Answer, SelfAssessmentAnswer
 from .session import ReporterSession
 from .staff import Role, StaffMember
 from .staff_session import StaffSession
 
 __all__ = [
     "Attachment", "AuditEntry", "AuditHead", "Case", "CaseEvent", "Category", "Channel",
+    "Answer", "CorruptionRisk", "RiskStatus", "SelfAssessmentAnswer",
     "FROM_REPORTER", "FROM_STAFF", "IdentityRequest", "Institution", "Invitation", "KeyKind",
     "KeyWrap", "Message", "Note", "Outcome", "OutboxMail", "OutreachItem", "OutreachKind",
     "OutreachPlatform", "Platform", "RateCounter", "Receipt", "UsageCounter",

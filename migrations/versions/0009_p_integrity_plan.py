@@ -2,7 +2,7 @@
 progress, indicator values, encrypted evidence, open-data publications
 
 Revision ID: 0009_p_integrity_plan
-Revises: 0008_b_sealed_request_reasons
+Revises: 0009_r_risk_register
 Create Date: 2026-12-01 12:43:36.054296
 
 """
@@ -14,7 +14,7 @@ import app.models.types
 
 # revision identifiers, used by Alembic.
 revision = '0009_p_integrity_plan'
-down_revision = '0008_b_sealed_request_reasons'
+down_revision = '0009_r_risk_register'
 branch_labels = None
 depends_on = None
 
