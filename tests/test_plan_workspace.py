@@ -206,3 +206,22 @@ def test_reminders_are_content_free_and_queued_once(app, plan, coordinator):
         assert not re.search(r"\b\d\.\d\b", text)  # no measure code
         assert "Conducerea" not in mail.body and "Adoptarea" not in mail.body
     assert "31 martie 2022" in " ".join(mail.body for mail in mails)  # 1.1, never met
+
+
+def test_the_risk_register_feeds_measures_1_5_1_6_and_the_new_risks(browser, coordinator):
+    from app.services.plan import evaluation
+    from app.services.risks import register
+
+    risk = register.add(coordinator, register.RiskEntry(
+        activity="Achiziții publice", description="Specificații tehnice restrictive",
+        probability=3, impact=4, owner="Compartimentul achiziții",
+        identified_on=local_today()))
+    db.session.commit()
+    evaluated = evaluation.build(coordinator, YEAR)
+    assert evaluated.new_risks == [
+        "Achiziții publice: Specificații tehnice restrictive (probabilitate 3 × impact 4)"]
+    identified = next(m for m in evaluated.measures if m.code == "1.5").indicators[0]
+    assert identified.computed and identified.value == "1"
+    remedied = next(m for m in evaluated.measures if m.code == "1.6").indicators[1]
+    assert remedied.computed and remedied.value == "0"
+    assert risk.id

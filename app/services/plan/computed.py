@@ -8,6 +8,7 @@ The names are what a plan's data file writes in an indicator's `computed`:
 - 2.3: digital_services, digital_users (the portal's online channel: reports sent through it
   and follow-up sign-ins, counted per day without anything about who);
 - 3.2: open_data_sets (open-data publications recorded with their address);
+- 1.5, 1.6: risks_identified, risks_remediated (the corruption-risk register);
 - 1.4: plan_published (the plan is on the institution's public page);
 - 1.7: plan_degree, measures_changed (this workspace's own evaluation)."""
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from sqlalchemy import func, select
 
 from ...extensions import db
 from ...labels import CHANNEL, PLATFORM
-from ...models import Channel, OpenDataPublication, OutreachPlatform, Platform
+from ...models import Channel, CorruptionRisk, OpenDataPublication, OutreachPlatform, Platform
 from ..indicators import compute as stats
 from ..indicators.periods import Period
 
@@ -117,6 +118,28 @@ def _open_data_sets(facts: Facts) -> Computed:
                                          "address")))
 
 
+def risks_identified_in(institution_id: int, period: Period) -> list[CorruptionRisk]:
+    return list(db.session.scalars(select(CorruptionRisk).where(
+        CorruptionRisk.institution_id == institution_id,
+        CorruptionRisk.identified_on >= period.first_day,
+        CorruptionRisk.identified_on <= period.last_day).order_by(CorruptionRisk.identified_on,
+                                                                  CorruptionRisk.id)))
+
+
+def _risks_identified(facts: Facts) -> Computed:
+    return Computed(str(len(risks_identified_in(facts.institution_id, facts.period))),
+                    facts.source(gettext("risks identified and assessed in the risk register")))
+
+
+def _risks_remediated(facts: Facts) -> Computed:
+    count = db.session.scalar(select(func.count(CorruptionRisk.id)).where(
+        CorruptionRisk.institution_id == facts.institution_id,
+        CorruptionRisk.remediated_on >= facts.period.first_day,
+        CorruptionRisk.remediated_on <= facts.period.last_day))
+    return Computed(str(count), facts.source(gettext("risks remedied in the risk register "
+                                                     "(Anexa C)")))
+
+
 def _plan_published(facts: Facts) -> Computed:
     published = bool(facts.plan is not None and facts.plan.published)
     return Computed(gettext("yes") if published else gettext("no"),
@@ -148,6 +171,8 @@ COMPUTED: dict[str, Callable[[Facts], Computed]] = {
     "digital_services": _digital_services,
     "digital_users": _digital_users,
     "open_data_sets": _open_data_sets,
+    "risks_identified": _risks_identified,
+    "risks_remediated": _risks_remediated,
     "plan_published": _plan_published,
     "plan_degree": _plan_degree,
     "measures_changed": _measures_changed,

@@ -119,4 +119,8 @@ def build(member: StaffMember, year: int) -> AnnualEvaluation | None:
         implemented=share.implemented, total=share.total, degree_percent=share.percent,
         degree_method=share.method,
         introduced_or_revised=editing.changed_in_year(plan, year),
-        new_risks=[])
+        new_risks=[gettext("%(activity)s: %(description)s (probability %(p)d × impact %(i)d)",
+                           activity=risk.activity, description=risk.description,
+                           p=risk.probability, i=risk.impact)
+                   for risk in computed.risks_identified_in(member.institution_id,
+                                                            facts.period)])
