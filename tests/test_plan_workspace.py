@@ -225,3 +225,30 @@ def test_the_risk_register_feeds_measures_1_5_1_6_and_the_new_risks(browser, coo
     remedied = next(m for m in evaluated.measures if m.code == "1.6").indicators[1]
     assert remedied.computed and remedied.value == "0"
     assert risk.id
+
+
+def test_measure_2_1_counts_the_outreach_logs_activities_and_their_feedback(browser,
+                                                                           coordinator):
+    from app.models import OutreachKind, OutreachPlatform
+    from app.services.indicators import outreach
+    from app.services.plan import evaluation
+
+    form_page = browser.get("/staff/outreach/new").get_data(as_text=True)
+    assert 'name="feedback"' in form_page
+    response = browser.post("/staff/outreach/new", data={
+        "csrf_token": CSRF_RE.search(form_page).group(1), "kind": "activity",
+        "platform": "public_meeting", "published_on": local_today().isoformat(),
+        "title": "Întâlnire cu cetățenii despre drepturile lor", "participants": "23",
+        "feedback": "Utilă; ar vrea o a doua sesiune"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:600]
+    with pytest.raises(outreach.OutreachRefused):  # a post has no participants' feedback
+        outreach.create(coordinator, outreach.OutreachEntry(
+            OutreachKind.POST, OutreachPlatform.FACEBOOK, local_today(), "Postare",
+            feedback="?"))
+    measure = next(m for m in evaluation.build(coordinator, YEAR).measures if m.code == "2.1")
+    values = {item.label: item for item in measure.indicators}
+    assert values["Nr. programe derulate/ activități de informare"].value == "1"
+    assert values["Nr. participanți"].value == "23"
+    feedback = values["Feedback-ul participanților"]
+    assert feedback.computed and feedback.value == "Utilă; ar vrea o a doua sesiune"
+    assert not values["Nr. module de curs derulate"].computed

@@ -4,7 +4,8 @@ from and for which period. Counts and labels only: nothing here reads a case's c
 The names are what a plan's data file writes in an indicator's `computed`:
 
 - 2.2: reports_received, channels_used, preventive_posts (app.services.indicators);
-- 2.1: awareness_activities, awareness_participants (the outreach log's activities);
+- 2.1: awareness_activities, awareness_participants, awareness_feedback (the outreach
+  log's activities);
 - 2.3: digital_services, digital_users (the portal's online channel: reports sent through it
   and follow-up sign-ins, counted per day without anything about who);
 - 3.2: open_data_sets (open-data publications recorded with their address);
@@ -20,7 +21,15 @@ from sqlalchemy import func, select
 
 from ...extensions import db
 from ...labels import CHANNEL, PLATFORM
-from ...models import Channel, CorruptionRisk, OpenDataPublication, OutreachPlatform, Platform
+from ...models import (
+    Channel,
+    CorruptionRisk,
+    OpenDataPublication,
+    OutreachItem,
+    OutreachKind,
+    OutreachPlatform,
+    Platform,
+)
 from ..indicators import compute as stats
 from ..indicators.periods import Period
 
@@ -89,6 +98,17 @@ def _awareness_participants(facts: Facts) -> Computed:
     return Computed(str(facts.indicators.outreach.participants),
                     facts.source(gettext("participants in the outreach log's awareness "
                                          "activities")))
+
+
+def _awareness_feedback(facts: Facts) -> Computed:
+    said = db.session.scalars(select(OutreachItem.feedback).where(
+        OutreachItem.institution_id == facts.institution_id,
+        OutreachItem.kind == OutreachKind.ACTIVITY, OutreachItem.feedback.is_not(None),
+        OutreachItem.published_on >= facts.period.first_day,
+        OutreachItem.published_on <= facts.period.last_day)
+        .order_by(OutreachItem.published_on, OutreachItem.id)).all()
+    return Computed(" / ".join(said) or gettext("none"),
+                    facts.source(gettext("participants' feedback in the outreach log")))
 
 
 def _digital_services(facts: Facts) -> Computed:
@@ -168,6 +188,7 @@ COMPUTED: dict[str, Callable[[Facts], Computed]] = {
     "preventive_posts": _preventive_posts,
     "awareness_activities": _awareness_activities,
     "awareness_participants": _awareness_participants,
+    "awareness_feedback": _awareness_feedback,
     "digital_services": _digital_services,
     "digital_users": _digital_users,
     "open_data_sets": _open_data_sets,
