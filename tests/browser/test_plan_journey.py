@@ -85,3 +85,24 @@ def test_the_public_plan_needs_no_javascript(new_page, coordinator):
     assert response.status == 200
     assert page.get_by_role("heading", name="Plan de integritate al Comunei Bălțați").count()
     assert page.locator("#measure-4\\.3").count() == 1
+
+
+def test_plan_pages_pass_axe(new_page, coordinator):
+    from tests.browser.test_accessibility import AxeAudit
+
+    page = new_page()
+    audit = AxeAudit("ro")
+    sign_in(page, coordinator)
+    page.goto(f"/staff/plan?year={YEAR}")
+    audit.check(page, "plan workspace")
+    page.get_by_role("link", name="2.2", exact=True).last.click()
+    audit.check(page, "a measure's year")
+    page.goto("/staff/plan/measures/new")
+    audit.check(page, "new measure")
+    page.goto(f"/staff/plan/evaluation/{YEAR}")
+    audit.check(page, "annual evaluation")
+    page.goto("/staff/plan/open-data")
+    audit.check(page, "open-data publications")
+    page.goto("/plan")
+    audit.check(page, "public plan")
+    audit.assert_clean()
