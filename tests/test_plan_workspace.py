@@ -27,6 +27,7 @@ from app.services.plan import data
 from app.services.plan.loader import store_plan
 from app.services.plan.reminders import queue_plan_reminders
 from tests.conftest import CSRF_RE
+from tests.test_backup import second_instance  # noqa: F401,F811  (a fixture)
 
 YEAR = local_today().year
 
@@ -252,3 +253,29 @@ def test_measure_2_1_counts_the_outreach_logs_activities_and_their_feedback(brow
     feedback = values["Feedback-ul participanților"]
     assert feedback.computed and feedback.value == "Utilă; ar vrea o a doua sesiune"
     assert not values["Nr. module de curs derulate"].computed
+
+
+def test_the_plans_documents_are_in_the_backup(app, institution, coordinator, plan,
+                                               second_instance, tmp_path):  # noqa: F811
+    from werkzeug.datastructures import FileStorage
+
+    from app.models import StaffMember
+    from app.services.plan import evidence as plan_evidence
+    from tests.test_backup import invoke, restore
+
+    content = b"Proces-verbal de aprobare a planului " * 30
+    plan_evidence.add_evidence(coordinator, measure_id("1.4"), YEAR, [
+        FileStorage(io.BytesIO(content), filename="proces-verbal.txt")])
+    db.session.commit()
+    email, code = coordinator.email, institution.recovery_code
+    path = tmp_path / "nightly.avz"
+    assert invoke(app, "backup", "create", str(path)).exit_code == 0
+    target_app, _ = second_instance
+    result = restore(target_app, path, code)
+    assert result.exit_code == 0, result.output
+    with target_app.app_context():
+        member = db.session.scalar(select(StaffMember).where(StaffMember.email == email))
+        row = db.session.scalars(select(PlanEvidence)).one()
+        chunks, name, size = plan_evidence.download(member, row.id)
+        assert name == "proces-verbal.txt" and b"".join(chunks) == content
+        db.session.remove()
