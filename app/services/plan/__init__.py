@@ -11,6 +11,7 @@
 - evidence: verification documents, encrypted like every upload
 - open_data: open-data publications (measure 3.2)
 - evaluation: the annual evaluation (measure 1.7) for app.documents.evaluation
+- workspace: what the plan's pages show for one member and year
 - public: the published plan (measure 1.4)
 - labels: status and indicator-kind names
 """
