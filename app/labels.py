@@ -3,7 +3,7 @@ import json
 
 from flask_babel import lazy_gettext as _l
 
-from .models import Category, Channel, Outcome, Platform, Regime, Role, Status
+from .models import Category, Channel, MeasureStatus, Outcome, Platform, Regime, Role, Status
 
 CATEGORY = {
     Category.BRIBERY: _l("Bribery"),
@@ -270,6 +270,45 @@ def _sentence(action: str, d: dict, names: dict | None) -> str | None:  # noqa: 
     if action == "self_assessment_saved":
         return _l("Saved the self-assessment for %(year)s (%(count)s answers).",
                   year=get("year") or "—", count=get("count", 0))
+    return _plan_sentence(action, get)
+
+
+def _plan_sentence(action: str, get):
+    """The integrity plan's entries (app.services.plan)."""
+    code = get("code") or "—"
+    if action == "plan_loaded":
+        return _l("Loaded the plan “%(title)s” (%(count)s measures).", title=get("title") or "—",
+                  count=get("measures", 0))
+    if action == "plan_measure_introduced":
+        return _l("Added measure %(code)s to the plan.", code=code)
+    if action == "plan_measure_revised":
+        return _l("Revised measure %(code)s: %(fields)s.", code=code,
+                  fields=", ".join(get("fields") or []) or "—")
+    if action == "plan_measure_retired":
+        return _l("Retired measure %(code)s from the plan.", code=code)
+    if action == "plan_measure_assigned":
+        return _l("Changed who is responsible for a measure of the plan.")
+    if action == "plan_status_set":
+        from .services.plan.labels import STATUS as PLAN_STATUS
+
+        status = _enum_label(PLAN_STATUS, MeasureStatus, get("new"))
+        return _l("Set a measure's status for %(year)s: %(new)s.", year=get("year") or "—",
+                  new=status or "—")
+    if action == "plan_progress_added":
+        return _l("Recorded progress on a measure of the plan (%(year)s).",
+                  year=get("year") or "—")
+    if action == "plan_values_set":
+        return _l("Typed indicator values of a measure for %(year)s (%(count)s changed).",
+                  year=get("year") or "—", count=get("changed", 0))
+    if action == "plan_evidence_added":
+        return _l("Added verification documents to a measure of the plan.")
+    if action == "plan_evidence_downloaded":
+        return _l("Downloaded a verification document of the plan.")
+    if action == "plan_evidence_visibility":
+        return _l("Made a verification document public.") if get("public") else \
+            _l("Made a verification document private.")
+    if action == "open_data_recorded":
+        return _l("Recorded an open-data publication: %(url)s.", url=get("url") or "—")
     return None
 
 

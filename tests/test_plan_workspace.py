@@ -279,3 +279,15 @@ def test_the_plans_documents_are_in_the_backup(app, institution, coordinator, pl
         chunks, name, size = plan_evidence.download(member, row.id)
         assert name == "proces-verbal.txt" and b"".join(chunks) == content
         db.session.remove()
+
+
+def test_the_audit_log_tells_the_plans_changes_in_words(app):
+    from flask_babel import force_locale
+
+    from app.labels import event_sentence
+
+    with force_locale("ro"):
+        said = event_sentence("plan_status_set", '{"year": 2026, "new": "implemented"}')
+        assert said == "A stabilit stadiul unei măsuri pentru 2026: Implementată."
+        assert event_sentence("plan_measure_revised", '{"code": "1.3", "fields": ["text"]}') \
+            == "A revizuit măsura 1.3: text."
