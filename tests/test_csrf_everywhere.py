@@ -256,6 +256,7 @@ def form_for(rule, url: str, world: World) -> dict:
         "plan.open_data_page": lambda: {"title": "Sesizări 2025",
                                         "url": "https://data.gov.ro/dataset/sesizari",
                                         "published_on": TODAY},
+        "plan.start": lambda: {"source": "empty", "title": "Plan nou"},
         "plan.measure_new": lambda: {"objective_number": "4", "code": "4.9",
                                      "text": "O măsură nouă"},
         "plan.measure_edit": lambda: {"objective_number": "1", "code": "1.3",

@@ -291,3 +291,39 @@ def test_the_audit_log_tells_the_plans_changes_in_words(app):
         assert said == "A stabilit stadiul unei măsuri pentru 2026: Implementată."
         assert event_sentence("plan_measure_revised", '{"code": "1.3", "fields": ["text"]}') \
             == "A revizuit măsura 1.3: text."
+
+
+def test_the_coordinator_starts_a_plan_from_the_model_a_file_or_nothing(coordinator, sign_in):
+    from app.models import Plan
+
+    browser = sign_in(coordinator)
+    assert "Start the plan" in browser.get("/staff/plan").get_data(as_text=True)
+    empty = browser.post("/staff/plan/start", data={
+        "csrf_token": token(browser, "/staff/plan/start"), "source": "empty", "title": ""})
+    assert empty.status_code == 400 and "Give the plan" in empty.get_data(as_text=True)
+    assert browser.post("/staff/plan/start", data={
+        "csrf_token": token(browser, "/staff/plan/start"), "source": "empty",
+        "title": "Plan de integritate 2026–2030"}).status_code == 302
+    assert db.session.scalars(select(Plan)).one().objectives == []
+    csv_text = ("Obiectiv;Cod;Măsuri;Indicatori de performanță;Riscuri;Surse de verificare;"
+                "Termen de realizare;Responsabili;Buget\n"
+                "1: Transparență;1.1;Publicarea bugetului;[yes_no] Buget publicat;;;Anual;"
+                "Conducerea instituției;\n")
+    imported = browser.post("/staff/plan/start", data={
+        "csrf_token": token(browser, "/staff/plan/start"), "source": "import", "title": "",
+        "upload": (io.BytesIO(csv_text.encode()), "strategia-noua.csv")},
+        content_type="multipart/form-data")
+    assert imported.status_code == 302, imported.get_data(as_text=True)[:500]
+    broken = browser.post("/staff/plan/start", data={
+        "csrf_token": token(browser, "/staff/plan/start"), "source": "import", "title": "",
+        "upload": (io.BytesIO(b"objectives: [1]"), "plan.yaml")},
+        content_type="multipart/form-data")
+    assert broken.status_code == 400
+    assert browser.post("/staff/plan/start", data={
+        "csrf_token": token(browser, "/staff/plan/start"), "source": "shipped",
+        "title": ""}).status_code == 302
+    plans = db.session.scalars(select(Plan).order_by(Plan.id)).all()
+    assert [plan.title for plan in plans] == ["Plan de integritate 2026–2030", "strategia-noua",
+                                              "Plan de integritate al Comunei Bălțați"]
+    page = browser.get("/staff/plan").get_data(as_text=True)
+    assert "Plan de integritate al Comunei Bălțați" in page and ">4.3</a>" in page

@@ -80,6 +80,7 @@ ALLOWED = {
     "/staff/admin/staff/<int:member_id>/confirm": ADMIN | ANY_HANDLER,
     # The integrity plan's coordinator alone edits and publishes it (the rest of /staff/plan/
     # is by prefix below).
+    "/staff/plan/start": COORDINATOR,
     "/staff/plan/measures/new": COORDINATOR,
     "/staff/plan/measures/<int:measure_id>/edit": COORDINATOR,
     "/staff/plan/measures/<int:measure_id>/retire": COORDINATOR,

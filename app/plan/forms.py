@@ -1,10 +1,11 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import MultipleFileField
+from flask_wtf.file import FileField, MultipleFileField
 from wtforms import (
     BooleanField,
     DateField,
     IntegerField,
+    RadioField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -16,6 +17,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from ..services.plan.data import MAX_CELL
 from ..services.plan.following import MAX_PROGRESS, MAX_REASON
 from ..services.plan.labels import STATUS
+from ..services.plan.loader import EMPTY, IMPORT, SHIPPED
 from ..services.plan.open_data import MAX_TITLE, MAX_URL
 
 
@@ -71,6 +73,16 @@ class MeasureForm(FlaskForm):
     responsible = TextAreaField(_l("Responsible (offices)"), validators=[Length(max=MAX_CELL)])
     budget = StringField(_l("Budget"), validators=[Optional(), Length(max=MAX_CELL)])
     assignees = SelectMultipleField(_l("Responsible staff accounts"), coerce=int, choices=[])
+
+
+class StartForm(FlaskForm):
+    source = RadioField(_l("Start from"), choices=[
+        SelectChoice(SHIPPED, _l("the model plan shipped with the portal (Bălțați, 21.02.2023)")),
+        SelectChoice(IMPORT, _l("a file: YAML or CSV with the plan's columns")),
+        SelectChoice(EMPTY, _l("nothing: an empty plan, filled in measure by measure"))],
+        default=SHIPPED)
+    title = StringField(_l("The plan's title"), validators=[Optional(), Length(max=300)])
+    upload = FileField(_l("File (YAML or CSV)"))
 
 
 class PublicationForm(FlaskForm):

@@ -18,6 +18,7 @@ from ..services.plan.access import PlanNotFound, measure_for, plan_for, require_
 from ..services.plan.data import indicator_from_line, indicator_line
 from ..services.plan.deadlines import ONCE
 from ..services.plan.labels import CHANGE, INDICATOR_KIND, STATUS
+from ..services.plan.loader import start_plan
 from ..services.transaction import unit_of_work
 from . import bp
 from .forms import (
@@ -27,6 +28,7 @@ from .forms import (
     OpenDataForm,
     ProgressForm,
     PublicationForm,
+    StartForm,
     StatusForm,
     VisibilityForm,
 )
@@ -296,6 +298,23 @@ def publication():
     flash(_l("The plan is published on the public page.") if form.published.data
           else _l("The plan is not on the public page."))
     return redirect(url_for(".workspace"))
+
+
+@bp.route("/start", methods=["GET", "POST"])
+@staff_required(Role.COORDINATOR)
+def start():
+    form = StartForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                started = start_plan(_member(), form.source.data, title=form.title.data,
+                                     upload=request.files.get("upload"))
+                title = started.title
+            flash(_l("The plan “%(title)s” is the plan in force.", title=title))
+            return redirect(url_for(".workspace"))
+        except DomainError as error:
+            show_error(form, error)
+    return render_template("plan/start.html", form=form), 400 if form.is_submitted() else 200
 
 
 # --- open data (measure 3.2) ------------------------------------------------------------------

@@ -81,6 +81,48 @@ def store_plan(institution: Institution, data: PlanData, *, actor=None) -> Plan:
     return plan
 
 
+MAX_IMPORT_BYTES = 2 * 1024 * 1024
+SHIPPED, IMPORT, EMPTY = "shipped", "import", "empty"
+
+
+def start_plan(member, source: str, *, title: str | None = None, upload=None) -> Plan:
+    """The coordinator starts the institution's plan: from the plan shipped with the portal
+    (the communes' plans follow the ministry's model), from a YAML or CSV file with the plan's
+    columns, or from nothing. It becomes the plan in force; earlier ones are kept."""
+    from flask_babel import lazy_gettext as _l
+
+    from . import access, data
+
+    access.require_coordinator(member)
+    institution = db.session.get(Institution, member.institution_id)
+    title = " ".join((title or "").split()) or None
+    if source == SHIPPED:
+        plan_data = data.shipped()
+    elif source == IMPORT:
+        if upload is None or not getattr(upload, "filename", ""):
+            raise data.PlanDataRefused(_l("Choose the YAML or CSV file of the plan."),
+                                       field="upload")
+        raw = upload.stream.read(MAX_IMPORT_BYTES + 1)
+        if len(raw) > MAX_IMPORT_BYTES:
+            raise data.PlanDataRefused(_l("The file is larger than 2 MB."), field="upload")
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise data.PlanDataRefused(_l("The file must be UTF-8 text."),
+                                       field="upload") from error
+        if upload.filename.lower().endswith(".csv"):
+            plan_data = data.from_csv(text, title=title or upload.filename.rsplit(".", 1)[0])
+        else:
+            plan_data = data.from_yaml(text)
+    else:
+        if not title:
+            raise data.PlanDataRefused(_l("Give the plan's title."), field="title")
+        return empty_plan(institution, title, actor=member)
+    if title:
+        plan_data.title = title
+    return store_plan(institution, plan_data, actor=member)
+
+
 def empty_plan(institution: Institution, title: str, *, actor=None) -> Plan:
     """A plan from nothing: the coordinator adds its objectives' measures one by one."""
     return store_plan(institution, PlanData(title=title, adopted_on=None), actor=actor)
