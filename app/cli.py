@@ -390,6 +390,24 @@ def plan_new(title: str):
     click.echo(f"Empty plan “{title}” started.")
 
 
+@plan_group.command("overview")
+@click.option("--year", type=click.IntRange(2000, 9998), required=True)
+@click.option("--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write to this file instead of standard output.")
+def plan_overview(year: int, output: str | None):
+    """Every institution's degree of implementation and overdue measures for YEAR, as CSV
+    (for the county or the ministry collecting the plans' results)."""
+    from .services.localtime import local_today
+    from .services.plan import overview
+
+    body = overview.as_csv(overview.rows(year, local_today()))
+    if output:
+        Path(output).write_text(body, encoding="utf-8")
+        click.echo(f"Written {output}", err=True)
+    else:
+        click.echo(body, nl=False)
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(plan_group)
     app.cli.add_command(setup_command)

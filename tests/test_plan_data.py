@@ -177,3 +177,27 @@ def test_the_demo_loads_the_baltati_plan(app):
     plan = db.session.scalars(select(Plan)).one()
     assert plan.title == "Plan de integritate al Comunei Bălțați" and plan.published
     assert db.session.scalar(select(func.count(PlanMeasure.id))) == 18
+
+
+def test_plan_overview_lists_every_institution(app, institution):
+    import csv
+    import io
+
+    from app.models import MeasureStatus, MeasureYear
+    from app.services.operations.institutions import create_institution
+
+    plan = store_plan(institution, data.shipped())
+    create_institution("Comuna Fără Plan")
+    db.session.flush()
+    first = plan.objectives[0].measures[0]
+    db.session.add(MeasureYear(measure_id=first.id, year=2026, status=MeasureStatus.IMPLEMENTED))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["plan", "overview", "--year", "2026"])
+    assert result.exit_code == 0, result.output
+    rows = {row["institutie"]: row for row in csv.DictReader(io.StringIO(result.output))}
+    baltati = rows["Comuna Bălțați"]
+    assert baltati["masuri_implementate"] == "1" and baltati["masuri_total"] == "18"
+    assert baltati["grad_implementare_procent"] == "5,6"
+    assert "1.1" not in baltati["masuri_cu_termen_depasit"].split()  # implemented
+    assert "1.2" in baltati["masuri_cu_termen_depasit"].split()  # 30 iunie 2022, never met
+    assert rows["Comuna Fără Plan"]["plan"] == ""

@@ -13,5 +13,6 @@
 - evaluation: the annual evaluation (measure 1.7) for app.documents.evaluation
 - workspace: what the plan's pages show for one member and year
 - public: the published plan (measure 1.4)
+- overview: every institution's degree of implementation and overdue measures (CSV)
 - labels: status and indicator-kind names
 """
