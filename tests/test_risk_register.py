@@ -19,7 +19,7 @@ from app.services.risks import prompts, register
 from app.services.risks.scoring import RiskClass, risk_class, score
 from app.services.transaction import unit_of_work
 from tests.conftest import csrf_token
-from tests.test_stats_support import Desk, utc
+from tests.support.desk import Desk, utc
 
 GOOD = {"activity": "Achiziții publice – atribuirea contractelor",
         "area": "public_procurement",
@@ -158,7 +158,7 @@ def _close_at(desk, case, outcome, closed_at):
     desk.close(case, outcome)
     db.session.expire_all()
     current = db.session.get(Case, case.id).closed_at
-    from tests.test_stats_support import shift
+    from tests.support.desk import shift
     shift(case.id, closed_at - current)
     return db.session.get(Case, case.id)
 

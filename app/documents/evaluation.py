@@ -117,11 +117,12 @@ def evaluation_csv(e: AnnualEvaluation) -> str:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_HEADERS)
     for m in e.measures:
-        for i in m.indicators or [None]:
+        measure = (e.year, m.code, m.text, m.status_label)
+        if not m.indicators:
+            writer.writerow([_cell(v) for v in (*measure, "", "", "", "")])
+        for i in m.indicators:
             writer.writerow([_cell(v) for v in (
-                e.year, m.code, m.text, m.status_label,
-                i.label if i else "", i.value if i else "",
-                ("da" if i.computed else "nu") if i else "", (i.source or "") if i else "")])
+                *measure, i.label, i.value, "da" if i.computed else "nu", i.source or "")])
     return buffer.getvalue()
 
 

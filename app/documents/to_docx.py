@@ -11,7 +11,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from .model import Document, Heading, KeyValues, Paragraph, Table, clean
+from .model import Block, Document, Heading, KeyValues, Paragraph, Table, clean
 
 FONT = "Arial"
 BODY_PT = 11
@@ -25,7 +25,7 @@ def render_docx(document: Document) -> bytes:
     if document.subtitle:
         out.add_paragraph(clean(document.subtitle))
     for block in document.blocks:
-        _RENDER[type(block)](out, block)
+        _render(out, block)
     buffer = BytesIO()
     out.save(buffer)
     return buffer.getvalue()
@@ -103,4 +103,13 @@ def _repeat_as_header(row) -> None:
     properties.append(element)
 
 
-_RENDER = {Heading: _heading, Paragraph: _paragraph, KeyValues: _key_values, Table: _table}
+def _render(out, block: Block) -> None:
+    match block:
+        case Heading():
+            _heading(out, block)
+        case Paragraph():
+            _paragraph(out, block)
+        case KeyValues():
+            _key_values(out, block)
+        case Table():
+            _table(out, block)

@@ -7,7 +7,7 @@ from fpdf import FPDF
 from fpdf.enums import TableCellFillMode, XPos, YPos
 from fpdf.fonts import FontFace
 
-from .model import Document, Heading, KeyValues, Paragraph, Table, clean
+from .model import Block, Document, Heading, KeyValues, Paragraph, Table, clean
 
 FONTS = Path(__file__).parent / "fonts"
 FAMILY = "DejaVu"
@@ -38,7 +38,7 @@ def render_pdf(document: Document) -> bytes:
         _lines(pdf, document.subtitle)
     pdf.ln(3)
     for block in document.blocks:
-        _RENDER[type(block)](pdf, block)
+        _render(pdf, block)
     return bytes(pdf.output())
 
 
@@ -92,4 +92,13 @@ def _heading_style() -> FontFace:
     return FontFace(family=FAMILY, emphasis="BOLD")
 
 
-_RENDER = {Heading: _heading, Paragraph: _paragraph, KeyValues: _key_values, Table: _table}
+def _render(pdf: FPDF, block: Block) -> None:
+    match block:
+        case Heading():
+            _heading(pdf, block)
+        case Paragraph():
+            _paragraph(pdf, block)
+        case KeyValues():
+            _key_values(pdf, block)
+        case Table():
+            _table(pdf, block)

@@ -8,7 +8,7 @@ from ..auth.session import staff_view
 from ..documents import evaluation as documents
 from ..downloads import attachment_header, file_download
 from ..form_errors import show_error
-from ..models import MeasureStatus, Plan, Role
+from ..models import MeasureStatus, Role
 from ..services.errors import DomainError, EvidenceUnavailable
 from ..services.localtime import local_today
 from ..services.plan import editing, evaluation, following, open_data
@@ -287,7 +287,7 @@ def publication(access):
     if not form.validate_on_submit():
         abort(400)
     with unit_of_work():
-        plan: Plan | None = plan_for(access.member)
+        plan = plan_for(access.member)
         require_coordinator(access.member)
         if plan is None:
             abort(404)

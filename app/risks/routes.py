@@ -106,7 +106,7 @@ def risk_edit(access, risk_id: int):
 
 
 def _institution_name(member) -> str:
-    return db.session.get(Institution, member.institution_id).name
+    return db.session.get_one(Institution, member.institution_id).name
 
 
 @bp.route("/risks/remediation")

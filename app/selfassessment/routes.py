@@ -83,7 +83,7 @@ def sheet_file(access, kind: str):
     year, shown = _year(), inventory()
     with unit_of_work():
         given = answers.answers(access.member, shown, year)
-        name = db.session.get(Institution, access.member.institution_id).name
+        name = db.session.get_one(Institution, access.member.institution_id).name
     document = self_assessment_document(name, shown, year, given)
     body, mimetype = (render_docx(document), DOCX_TYPE) if kind == "docx" \
         else (render_pdf(document), "application/pdf")

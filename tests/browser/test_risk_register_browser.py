@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import Case, Category, Outcome, Regime, Role
 from tests.browser.test_accessibility import AxeAudit
 from tests.browser.test_stats_browser import SUBMIT, sign_in
-from tests.test_stats_support import Desk, shift, utc
+from tests.support.desk import Desk, shift, utc
 
 pytestmark = pytest.mark.browser
 

@@ -130,10 +130,11 @@ def _write_archive(sink, report: BackupReport) -> None:
             for table in db.metadata.sorted_tables:
                 report.rows[table.name] = _dump_table(tar, connection, table)
             # Evidence of cases and the plan's verification documents, both encrypted.
-            storage_names = connection.execute(
-                select(Attachment.storage_name).order_by(Attachment.id)).scalars().all() + \
-                connection.execute(select(PlanEvidence.storage_name)
-                                   .order_by(PlanEvidence.id)).scalars().all()
+            storage_names = [
+                *connection.execute(select(Attachment.storage_name)
+                                    .order_by(Attachment.id)).scalars(),
+                *connection.execute(select(PlanEvidence.storage_name)
+                                    .order_by(PlanEvidence.id)).scalars()]
         for storage_name in storage_names:
             try:
                 source = open(upload_path(storage_name), "rb")

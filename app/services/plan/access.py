@@ -48,7 +48,7 @@ def measure_for(member: StaffMember, measure_id: int) -> PlanMeasure:
     require_reader(member)
     measure = db.session.get(PlanMeasure, measure_id)
     plan = db.session.get(Plan, measure.plan_id) if measure is not None else None
-    if plan is None or plan.institution_id != member.institution_id:
+    if measure is None or plan is None or plan.institution_id != member.institution_id:
         raise PlanNotFound(_l("This measure does not exist (any more)."))
     return measure
 

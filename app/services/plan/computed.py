@@ -107,7 +107,7 @@ def _awareness_feedback(facts: Facts) -> Computed:
         OutreachItem.published_on >= facts.period.first_day,
         OutreachItem.published_on <= facts.period.last_day)
         .order_by(OutreachItem.published_on, OutreachItem.id)).all()
-    return Computed(" / ".join(said) or gettext("none"),
+    return Computed(" / ".join(text for text in said if text) or gettext("none"),
                     facts.source(gettext("participants' feedback in the outreach log")))
 
 
@@ -126,10 +126,10 @@ def _digital_users(facts: Facts) -> Computed:
 
 
 def open_data_count(institution_id: int, period: Period) -> int:
-    return db.session.scalar(select(func.count(OpenDataPublication.id)).where(
+    return db.session.execute(select(func.count(OpenDataPublication.id)).where(
         OpenDataPublication.institution_id == institution_id,
         OpenDataPublication.published_on >= period.first_day,
-        OpenDataPublication.published_on <= period.last_day))
+        OpenDataPublication.published_on <= period.last_day)).scalar_one()
 
 
 def _open_data_sets(facts: Facts) -> Computed:

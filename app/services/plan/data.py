@@ -72,10 +72,16 @@ class PlanData:
         return [measure for objective in self.objectives for measure in objective.measures]
 
 
-def _text(value, what: str, required: bool = True) -> str | None:
+def _text(value, what: str) -> str:
+    """A text the plan must give."""
+    text = _optional_text(value, what)
+    if text is None:
+        raise PlanDataRefused(_l("%(what)s is missing.", what=what))
+    return text
+
+
+def _optional_text(value, what: str) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise PlanDataRefused(_l("%(what)s is missing.", what=what))
         return None
     if not isinstance(value, str | int | float):
         raise PlanDataRefused(_l("%(what)s must be a text.", what=what))
@@ -93,7 +99,7 @@ def _texts(values, what: str) -> list[str]:
         values = values.splitlines()
     if not isinstance(values, list):
         raise PlanDataRefused(_l("%(what)s must be a list.", what=what))
-    return [text for text in (_text(value, what, required=False) for value in values) if text]
+    return [text for text in (_optional_text(value, what) for value in values) if text]
 
 
 def _indicator(raw, code: str) -> IndicatorData:
@@ -125,14 +131,14 @@ def from_mapping(document) -> PlanData:
         except ValueError as error:
             raise PlanDataRefused(_l("The adoption date must be written YYYY-MM-DD.")) from error
     plan = PlanData(_text(document.get("title"), _l("The plan's title")), adopted,
-                    institution=_text(document.get("institution"), "", required=False))
+                    institution=_optional_text(document.get("institution"), ""))
     codes = set()
     for raw_objective in document.get("objectives") or []:
         if not isinstance(raw_objective, dict):
             raise PlanDataRefused(_l("The file does not describe a plan."))
         try:
-            number = int(raw_objective.get("number"))
-        except (TypeError, ValueError) as error:
+            number = int(raw_objective["number"])
+        except (KeyError, TypeError, ValueError) as error:
             raise PlanDataRefused(_l("Each objective needs its number.")) from error
         objective = ObjectiveData(number, _text(raw_objective.get("title"),
                                                 _l("The title of objective %(n)d", n=number)))
@@ -149,10 +155,10 @@ def from_mapping(document) -> PlanData:
                 indicators=[_indicator(item, code) for item in raw.get("indicators") or []],
                 risks=_texts(raw.get("risks"), _l("Risks")),
                 sources=_texts(raw.get("sources"), _l("Verification sources")),
-                deadline=_text(raw.get("deadline"), "", required=False),
+                deadline=_optional_text(raw.get("deadline"), ""),
                 responsible=_texts(raw.get("responsible"), _l("Responsible")),
-                budget=_text(raw.get("budget"), "", required=False),
-                footnote=_text(raw.get("footnote"), "", required=False)))
+                budget=_optional_text(raw.get("budget"), ""),
+                footnote=_optional_text(raw.get("footnote"), "")))
         plan.objectives.append(objective)
     return plan
 

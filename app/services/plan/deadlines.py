@@ -37,10 +37,17 @@ class Deadline:
     def recurring(self) -> bool:
         return self.kind in (YEARLY, QUARTERLY, HALF_YEARLY, EVERY_N_YEARS)
 
+    @property
+    def once_day(self) -> date:
+        """The day a one-off (ONCE) deadline falls on."""
+        if self.day is None:
+            raise ValueError(f"deadline {self.written!r} ({self.kind}) has no single day")
+        return self.day
+
     def due_dates(self, year: int, first_year: int | None = None) -> list[date]:
         """The due dates falling in `year`; `first_year` anchors "La N ani"."""
         if self.kind == ONCE:
-            return [self.day] if self.day.year == year else []
+            return [self.once_day] if self.once_day.year == year else []
         if self.kind == YEARLY:
             return [date(year, 12, 31)]
         if self.kind == QUARTERLY:

@@ -50,7 +50,7 @@ def _objective(plan: Plan, number: int, title: str | None) -> PlanObjective:
     objective = db.session.scalar(select(PlanObjective).where(
         PlanObjective.plan_id == plan.id, PlanObjective.number == number))
     if objective is None:
-        if not (title or "").strip():
+        if title is None or not title.strip():
             raise EditRefused(_l("Objective %(n)d is new: give its title.", n=number),
                               field="objective_title")
         objective = PlanObjective(plan=plan, number=number, title=" ".join(title.split()))
@@ -83,7 +83,7 @@ def revise_measure(member: StaffMember, measure_id: int, raw: dict) -> PlanMeasu
     measure = access.measure_for(member, measure_id)
     if measure.retired_at is not None:
         raise EditRefused(_l("This measure was retired; it can no longer be revised."))
-    plan = db.session.get(Plan, measure.plan_id)
+    plan = db.session.get_one(Plan, measure.plan_id)
     data = checked(plan, raw, code_of=measure)
     before = snapshot(measure)
     fill_measure(measure, data)
@@ -126,7 +126,7 @@ def changes_in_year(plan: Plan | None, year: int) -> list[tuple[PlanMeasure, Mea
     if plan is None:
         return []
     start, end = local_midnight_utc(date(year, 1, 1)), local_midnight_utc(date(year + 1, 1, 1))
-    return [tuple(row) for row in db.session.execute(
+    return [(measure, version) for measure, version in db.session.execute(
         select(PlanMeasure, MeasureVersion)
         .join(MeasureVersion, MeasureVersion.measure_id == PlanMeasure.id)
         .where(PlanMeasure.plan_id == plan.id, MeasureVersion.change != Change.LOADED,

@@ -45,11 +45,10 @@ def in_force(plan: Plan | None, year: int) -> list[PlanMeasure]:
     if plan is None:
         return []
     end = local_midnight_utc(date(year + 1, 1, 1))
-    introduced = dict(tuple(row) for row in db.session.execute(
+    introduced = {measure_id: at for measure_id, at in db.session.execute(
         select(MeasureVersion.measure_id, MeasureVersion.changed_at)
         .join(PlanMeasure, PlanMeasure.id == MeasureVersion.measure_id)
-        .where(PlanMeasure.plan_id == plan.id, MeasureVersion.change == Change.INTRODUCED))
-        .all())
+        .where(PlanMeasure.plan_id == plan.id, MeasureVersion.change == Change.INTRODUCED))}
     return [measure for objective in plan.objectives for measure in objective.measures
             if (measure.retired_at is None or measure.retired_at >= end)
             and (measure.id not in introduced or introduced[measure.id] < end)]
@@ -96,7 +95,7 @@ def build(member: StaffMember, year: int) -> AnnualEvaluation | None:
     plan = access.current_plan(member.institution_id)
     if plan is None:
         return None
-    institution = db.session.get(Institution, member.institution_id)
+    institution = db.session.get_one(Institution, member.institution_id)
     facts = computed.Facts(member.institution_id, year, plan)
     measures = in_force(plan, year)
     rows = following.statuses([measure.id for measure in measures], year)

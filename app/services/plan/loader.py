@@ -94,7 +94,7 @@ def start_plan(member, source: str, *, title: str | None = None, upload=None) ->
     from . import access, data
 
     access.require_coordinator(member)
-    institution = db.session.get(Institution, member.institution_id)
+    institution = db.session.get_one(Institution, member.institution_id)
     title = " ".join((title or "").split()) or None
     if source == SHIPPED:
         plan_data = data.shipped()

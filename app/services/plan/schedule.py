@@ -54,8 +54,9 @@ def due_items(plan: Plan | None, year: int, today: date,
         deadline = deadlines.parse(measure.deadline)
         met = done_years.get(measure.id, set())
         if deadline.kind == deadlines.ONCE:
-            if not met and deadline.day.year <= year:
-                found.append(Due(measure, deadline.day, deadline.day < today))
+            day = deadline.once_day
+            if not met and day.year <= year:
+                found.append(Due(measure, day, day < today))
             continue
         if year in met:
             continue
