@@ -15,9 +15,9 @@ from app.extensions import db
 from app.models import Role
 from app.services.plan import data
 from app.services.plan.loader import store_plan
+from tests.support.staff import sign_in_page
 
 from .citizen import download
-from .test_stats_browser import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +36,7 @@ def coordinator(portal, institution, make_handler):
 
 def test_coordinator_follows_the_year_and_downloads_the_evaluation(new_page, coordinator):
     page = new_page()
-    sign_in(page, coordinator)
+    sign_in_page(page, coordinator)
     page.get_by_role("link", name="Planul de integritate").first.click()
     assert page.get_by_role("heading", name="Plan de integritate al Comunei Bălțați").count()
     assert page.locator("text=Depășit").count() > 0  # 1.1's deadline, 31 martie 2022
@@ -92,7 +92,7 @@ def test_plan_pages_pass_axe(new_page, coordinator):
 
     page = new_page()
     audit = AxeAudit("ro")
-    sign_in(page, coordinator)
+    sign_in_page(page, coordinator)
     page.goto(f"/staff/plan?year={YEAR}")
     audit.check(page, "plan workspace")
     page.get_by_role("link", name="2.2", exact=True).last.click()

@@ -15,8 +15,8 @@ import pytest
 from app.extensions import db
 from app.models import Case, Category, Outcome, Regime, Role
 from tests.browser.test_accessibility import AxeAudit
-from tests.browser.test_stats_browser import SUBMIT, sign_in
 from tests.support.desk import Desk, shift, utc
+from tests.support.staff import SUBMIT, sign_in_page
 
 pytestmark = pytest.mark.browser
 
@@ -46,7 +46,7 @@ def register_data(portal, institution, make_handler, kdf_params):
 
 def test_register_journey_without_javascript(new_page, register_data):
     page = new_page(java_script_enabled=False)
-    sign_in(page, register_data)
+    sign_in_page(page, register_data)
     response = page.goto(f"/staff/risks?year={YEAR}")
     assert response.status == 200
     prompt = page.locator("ul.prompts li")
@@ -101,7 +101,7 @@ def test_register_pages_have_no_serious_accessibility_violations(new_page, regis
 
     page = new_page(java_script_enabled=True)
     audit = AxeAudit("ro")
-    sign_in(page, register_data)
+    sign_in_page(page, register_data)
     page.goto(f"/staff/risks?year={YEAR}")
     audit.check(page, "risk register")
     page.goto("/staff/risks/new")
