@@ -141,8 +141,8 @@ def measure_values(access, measure_id: int):
             abort(404)
         except DomainError as error:
             errors[error.field] = error.message
-    return _render_measure(access.member, measure_id, year, 400, values_form=form, value_errors=errors,
-                           typed=typed)
+    return _render_measure(access.member, measure_id, year, 400, values_form=form,
+                           value_errors=errors, typed=typed)
 
 
 @bp.route("/measures/<int:measure_id>/evidence", methods=["POST"])
