@@ -150,6 +150,19 @@ def test_evidence_is_encrypted_and_downloads_back(browser, plan, upload_folder):
     assert browser.get(f"/plan/documents/{row.id}").status_code == 404
 
 
+    # Made public, the coordinator is sent back to the document's measure and year, whatever
+    # Referer the request carries (no redirect to another site).
+    answer = browser.post(f"/staff/plan/evidence/{row.id}/visibility",
+                          data={"csrf_token": token(browser, url), "public": "y"},
+                          headers={"Referer": "https://elsewhere.example/phish"})
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == url
+    db.session.refresh(row)
+    assert row.public
+    # Still not served while the plan itself is unpublished.
+    assert browser.get(f"/plan/documents/{row.id}").status_code == 404
+
+
 def test_editing_keeps_versions_and_the_evaluation_lists_them(browser, plan):
     measure = measure_id("1.3")
     edit = f"/staff/plan/measures/{measure}/edit"

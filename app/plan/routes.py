@@ -186,12 +186,14 @@ def evidence_visibility(access, evidence_id: int):
         abort(400)
     try:
         with unit_of_work():
-            plan_evidence.set_public(access.member, evidence_id, form.public.data)
+            measure_id, year = plan_evidence.set_public(access.member, evidence_id,
+                                                        form.public.data)
     except PlanNotFound:
         abort(404)
     flash(_l("The document is public.") if form.public.data else
           _l("The document is no longer public."))
-    return redirect(request.referrer or url_for(".workspace"))
+    # Back to the document's own measure and year: never to a Referer the request names.
+    return redirect(url_for(".measure", measure_id=measure_id, year=year))
 
 
 # --- editing the plan -------------------------------------------------------------------------

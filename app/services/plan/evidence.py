@@ -153,10 +153,12 @@ def public_download(institution_id: int, evidence_id: int):
     return _open(row)
 
 
-def set_public(member: StaffMember, evidence_id: int, public: bool) -> None:
+def set_public(member: StaffMember, evidence_id: int, public: bool) -> tuple[int, int]:
+    """Mark a document public or private; returns its (measure id, year) to go back to."""
     access.require_coordinator(member)
     row = _row(member.institution_id, evidence_id)
     row.public = public
     db.session.flush()
     audit.record("plan_evidence_visibility", institution_id=member.institution_id,
                  actor=member, detail={"file": row.id, "public": public})
+    return row.measure_id, row.year
