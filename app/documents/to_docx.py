@@ -3,7 +3,9 @@ every page (w:tblHeader), page numbers in the footer (a PAGE field Word fills in
 
 DOCX stores text as Unicode, so ș and ț (comma below) are kept as typed; the font named is
 Arial, which every Word installation has with those letters (fonts are not embedded)."""
+from collections.abc import Callable
 from io import BytesIO
+from typing import Any
 
 import docx
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -11,7 +13,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from .model import Document, Heading, KeyValues, Paragraph, Table, clean
+from .model import Cut, Document, Heading, KeyValues, Lines, PageBreak, Paragraph, Table, clean
 
 FONT = "Arial"
 BODY_PT = 11
@@ -103,4 +105,18 @@ def _repeat_as_header(row) -> None:
     properties.append(element)
 
 
-_RENDER = {Heading: _heading, Paragraph: _paragraph, KeyValues: _key_values, Table: _table}
+def _lines(out, block: Lines) -> None:
+    for _ in range(block.count):
+        out.add_paragraph("_" * 60)
+
+
+def _cut(out, block: Cut) -> None:
+    out.add_paragraph(f"✂ {'- ' * 20}{clean(block.text)}")
+
+
+def _page_break(out, _block: PageBreak) -> None:
+    out.add_page_break()
+
+
+_RENDER: dict[type, Callable[[Any, Any], None]] = {Heading: _heading, Paragraph: _paragraph, KeyValues: _key_values, Table: _table,
+           Lines: _lines, Cut: _cut, PageBreak: _page_break}
