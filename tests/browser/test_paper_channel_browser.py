@@ -9,6 +9,7 @@ from pypdf import PdfReader
 from tests.support.staff import SUBMIT, sign_in_page
 
 from .citizen import open_case
+from .test_accessibility import AxeAudit
 
 KEPT_RE = re.compile(r"Codul dumneavoastră: (\d{4} \d{4} \d{4} \d{4})")
 
@@ -22,6 +23,8 @@ def test_a_printed_form_s_code_typed_at_intake_opens_the_case(new_page, portal):
     sign_in_page(handler, portal.handler)
     handler.goto("/staff/intake")
     handler.click("text=Print paper report forms for the box and for post")
+    audit = AxeAudit("en")
+    audit.check(handler, "paper forms")
     handler.fill("#count", "2")
     with handler.expect_download() as download_info:
         handler.click(SUBMIT)
@@ -41,6 +44,7 @@ def test_a_printed_form_s_code_typed_at_intake_opens_the_case(new_page, portal):
     handler.fill("#form_code", kept[1])
     handler.click(SUBMIT)
     assert handler.locator("#form-code-bound").count() == 1
+    audit.check(handler, "intake done, bound to the form's code")
     assert handler.locator("#receipt-code").count() == 0
 
     # The same code again is refused with its message; nothing new is recorded.
@@ -50,6 +54,22 @@ def test_a_printed_form_s_code_typed_at_intake_opens_the_case(new_page, portal):
     handler.fill("#form_code", kept[1])
     handler.click(SUBMIT)
     assert "already in use for another report" in main_text(handler)
+    audit.check(handler, "intake, form code refused")
+
+    # A phone report's receipt page prints as the slip.
+    handler.goto("/staff/intake")
+    handler.select_option("#channel", "phone")
+    handler.fill("#what_happened", "Sesizare telefonică.")
+    handler.fill("#transcript", "Notă.")
+    handler.click(SUBMIT)
+    assert handler.locator(".slip svg").count() == 1
+    audit.check(handler, "intake receipt slip")
+    handler.emulate_media(media="print")  # printed, only the slip remains
+    assert handler.locator(".slip").is_visible() and handler.locator(".slip svg").is_visible()
+    assert not handler.locator("header.staff").is_visible()
+    assert not handler.locator('main a[href*="/staff/cases/"]').is_visible()
+    handler.emulate_media(media="screen")
+    audit.assert_clean()
 
     reporter = new_page(java_script_enabled=False)
     open_case(reporter, kept[1])
