@@ -94,13 +94,19 @@ def test_printed_forms_are_large_print_romanian_each_with_its_own_valid_code(
         AuditEntry.action.like("%paper%"))) == 0
 
 
-def test_the_form_is_in_large_print():
+def test_the_form_is_in_large_print_and_a_long_name_still_fits_one_sheet(app):
     from app.documents.paper_form import PaperForms, paper_forms_pdf
 
+    with force_locale("ro"):
+        categories = tuple(str(label) for label in CATEGORY.values())
+    site = "https://avertizor.primaria-comunei-baltati.ro"
     body = paper_forms_pdf(PaperForms(
-        institution="Comuna Bălțați", followup_address="https://a.ro/follow-up",
-        privacy_address="https://a.ro/privacy", external_channel="https://www.integritate.eu",
-        categories=("Mită",), codes=("1234 5678 9012 3452",)))
+        institution="Unitatea Administrativ-Teritorială Comuna Bălțați, Județul Iași, Primăria "
+                    "și aparatul de specialitate al primarului",
+        followup_address=f"{site}/follow-up", privacy_address=f"{site}/privacy",
+        external_channel="https://www.integritate.eu", categories=categories,
+        codes=("1234 5678 9012 3452", "0000 0000 0000 0000")))
+    assert len(PdfReader(io.BytesIO(body)).pages) == 4
     sizes = set()
     for page in PdfReader(io.BytesIO(body)).pages:
         page.extract_text(visitor_text=lambda text, cm, tm, font, size: sizes.add(

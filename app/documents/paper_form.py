@@ -51,12 +51,12 @@ def _first_page(document: Document, forms: PaperForms, code: str) -> None:
     document.lines(7)
     document.heading("3. Când și unde s-a întâmplat?", 2)
     document.lines(2)
+    document.heading("4. Cine a fost implicat?", 2)
+    document.lines(2)
 
 
 def _second_page(document: Document, forms: PaperForms, code: str) -> None:
     document.key_values([("Codul formularului", code)])
-    document.heading("4. Cine a fost implicat?", 2)
-    document.lines(2)
     document.heading("5. Cum ați aflat?", 2)
     document.lines(2)
     document.heading("6. Ați aflat despre aceste fapte în legătură cu munca dumneavoastră?", 2)
@@ -66,17 +66,16 @@ def _second_page(document: Document, forms: PaperForms, code: str) -> None:
                        "sau e-mail:")
     document.lines(1)
     document.paragraph(
-        f"Date personale: sesizarea este citită numai de persoanele desemnate de "
-        f"{forms.institution} și este păstrată criptat; nu vă divulgăm identitatea fără "
+        "Puteți anexa copii ale documentelor. Date personale: sesizarea este citită numai de "
+        "persoanele desemnate și este păstrată criptat; identitatea nu vă este divulgată fără "
         "acordul dumneavoastră, în afara cazurilor prevăzute de lege. Detalii: "
-        f"{forms.privacy_address}. Puteți anexa copii ale "
-        "documentelor.")
+        f"{forms.privacy_address}.")
     document.paragraph(
         "Puteți sesiza și direct Agenția Națională de Integritate (ANI), canalul extern "
         f"prevăzut de Legea nr. 361/2022: {forms.external_channel}.")
     document.cut("Decupați și păstrați partea de mai jos. Nu o puneți în plic.")
     document.key_values([("Codul dumneavoastră", code)])
     document.paragraph(
-        f"Urmăriți sesizarea la {forms.followup_address} cu acest cod sau telefonic, la "
-        f"{forms.institution}. Confirmăm primirea în cel mult 7 zile de la înregistrare. "
+        f"{forms.institution}. Urmăriți sesizarea la {forms.followup_address} cu acest cod "
+        "sau telefonic, la instituție. Confirmăm primirea în cel mult 7 zile de la înregistrare. "
         "Oricine are codul poate citi sesizarea: nu îl arătați altcuiva.")
