@@ -238,3 +238,18 @@ def test_through_gunicorn_a_paper_form_code_opens_the_case(
         process.terminate()
         output = process.communicate(timeout=15)[0]
     assert_no_server_errors(output.splitlines())
+
+
+def test_the_same_code_recorded_at_the_same_moment_is_refused_with_the_message(
+        handler_browser, monkeypatch):
+    """Two desks typing one form's code at once: both pass the lookup before either commits;
+    the unique lookup id refuses the second with the message (simulated by a lookup that
+    misses, as it would inside that window)."""
+    [code] = codes_of(print_through_page(handler_browser, 1).data)
+    assert intake(handler_browser, form_code=code).status_code == 200
+    monkeypatch.setattr(receipts, "find", lambda *args, **kwargs: None)
+    second = intake(handler_browser, form_code=code)
+    assert second.status_code == 400
+    assert "already in use for another report" in second.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Case)) == 1

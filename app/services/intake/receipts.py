@@ -71,11 +71,14 @@ def claim(institution: Institution, typed: str,
         raise DomainError(_l("This is not the code of a paper form: check the 16 digits "
                              "against the form."), field="form_code")
     if find(institution, receipt, params) is not None:
-        raise DomainError(_l("This form's code is already in use for another report: each "
-                             "form serves one report. Check the digits, or record the report "
-                             "without the code and give the reporter a new receipt."),
-                          field="form_code")
+        raise code_in_use()
     return receipt, derive(receipt, institution, params)
+
+
+def code_in_use() -> DomainError:
+    return DomainError(_l("This form's code is already in use for another report: each form "
+                          "serves one report. Check the digits, or record the report without "
+                          "the code and give the reporter a new receipt."), field="form_code")
 
 
 def find(institution: Institution, receipt: str,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
 
 from ...crypto import aead, envelope, kdf
 from ...crypto.envelope import recovery_reader, staff_readers
@@ -159,6 +160,16 @@ def manual_report(*, recorded_by: StaffMember, channel: Channel, platform: Platf
         reporter_signed=reporter_signed if channel in ORAL_CHANNELS else None, **fields)
 
 
+def _flush_claimed_code() -> None:
+    """The same form's code recorded at the same moment by someone else: the unique lookup
+    id refuses the second, which gets the message, not an error page."""
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise receipts.code_in_use() from None
+
+
 def submit_report(institution: Institution, report: Report, evidence: list[Evidence],
                   kdf_params: KdfParams | None = None, *,
                   issue_receipt: bool = True, form_code: str = "") -> Submitted:
@@ -210,6 +221,8 @@ def submit_report(institution: Institution, report: Report, evidence: list[Evide
             institution_id=institution.id, case=case, lookup_id=derived.public_part,
             kdf_params=kdf_params.encode(),
             wrapped_case_key=envelope.wrap_for_receipt(case_key, case.uuid, derived.key)))
+        if claimed is not None:
+            _flush_claimed_code()
     # The case key: every handler the reporter did not exclude, and the recovery key. The
     # identity key: those handlers or the custodians (by policy), and the recovery key.
     readers = access.eligible_handlers(institution, report.excluded_staff_ids)
