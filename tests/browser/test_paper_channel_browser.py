@@ -8,7 +8,7 @@ from pypdf import PdfReader
 
 from tests.support.staff import SUBMIT, sign_in_page
 
-from .citizen import open_case
+from .citizen import open_case, report
 from .test_accessibility import AxeAudit
 
 KEPT_RE = re.compile(r"Codul dumneavoastră: (\d{4} \d{4} \d{4} \d{4})")
@@ -80,3 +80,16 @@ def test_a_printed_form_s_code_typed_at_intake_opens_the_case(new_page, portal):
     other.fill("#receipt", kept[0])
     other.click('main form button[type="submit"]')
     assert "/follow-up/case" not in other.url
+
+
+def test_the_web_receipt_prints_as_a_slip_without_javascript(new_page, portal):
+    citizen = new_page(java_script_enabled=False)
+    submitted = report(citizen, "Sesizare pentru chitanță (journey slip).")
+    slip = citizen.locator(".slip")
+    assert portal.institution_name in slip.inner_text()
+    assert "/follow-up" in citizen.locator("#followup-address").inner_text()
+    assert submitted.receipt_display.replace(" ", "") not in slip.locator("svg").inner_html()
+    citizen.emulate_media(media="print")
+    assert slip.is_visible() and slip.locator("svg").is_visible()
+    assert not citizen.locator("header.site nav").is_visible()
+    assert not citizen.locator('main a[href$="/follow-up"]').is_visible()
