@@ -377,7 +377,7 @@ def intake_form(access):
             return render_template(
                 "backoffice/intake_done.html", reference=submitted.reference,
                 case_id=submitted.case_id, form_code_bound=submitted.form_code_bound,
-                slip=receipt_slip(default_institution(), submitted),
+                slip=receipt_slip(submitted),
                 receipt=receipts.display(submitted.receipt) if submitted.receipt else None)
     form.form_code.data = ""  # a receipt is never echoed back
     status = 400 if form.is_submitted() else 200

@@ -122,7 +122,7 @@ def report():
             return _with_held_cookie(make_response(render_template(
                 "public/receipt.html", reference=submitted.reference,
                 receipt=receipts.display(submitted.receipt),
-                slip=receipt_slip(institution, submitted))), None)
+                slip=receipt_slip(submitted))), None)
     # Refused, or a fresh form: what an earlier attempt held is taken (a fresh form, or one
     # sent without "send the kept files", forgets it); a refusal holds its files again under
     # a new cookie.

@@ -11,7 +11,6 @@ from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
-from ...models import Institution
 from ...models.types import utcnow
 from ..localtime import local_date
 from .submit import Submitted
@@ -39,12 +38,13 @@ def qr_svg(text: str, label: str) -> Markup:
     return Markup(named)  # noqa: S704 (SVG by segno)  # nosec B704
 
 
-def receipt_slip(institution: Institution | None, submitted: Submitted) -> Slip:
-    """The slip of a report just received (its dates read before the commit)."""
+def receipt_slip(submitted: Submitted) -> Slip:
+    """The slip of a report just received: everything on it was read before the commit, so
+    a connection lost just after it does not cost the reporter the receipt page."""
     address = followup_address()
     received_at = submitted.received_at or utcnow()
     acknowledge_due_at = submitted.acknowledge_due_at or received_at
-    return Slip(institution=institution.name if institution else "", followup_address=address,
+    return Slip(institution=submitted.institution_name, followup_address=address,
                 qr_svg=qr_svg(address, str(_l("QR code of the follow-up address"))),
                 received_on=_long(local_date(received_at)),
                 acknowledge_by=_long(local_date(acknowledge_due_at)))

@@ -98,6 +98,7 @@ class Submitted:
     form_code_bound: bool = False  # the case follows up with its paper form's code
     received_at: datetime | None = None
     acknowledge_due_at: datetime | None = None
+    institution_name: str = ""  # for the receipt slip
 
 
 class NobodyCouldRead(DomainError):
@@ -240,4 +241,5 @@ def submit_report(institution: Institution, report: Report, evidence: list[Evide
     notify.new_report(case, readers)
     return Submitted(case=case, receipt=receipt, reference=case.reference, case_id=case.id,
                      form_code_bound=claimed is not None, received_at=case.received_at,
-                     acknowledge_due_at=case.acknowledge_due_at)
+                     acknowledge_due_at=case.acknowledge_due_at,
+                     institution_name=institution.name)
