@@ -238,6 +238,7 @@ def test_through_gunicorn_a_paper_form_code_opens_the_case(
         process.terminate()
         output = process.communicate(timeout=15)[0]
     assert_no_server_errors(output.splitlines())
+    assert code not in output and receipts.display(code) not in output, "a receipt is never logged"
 
 
 def test_the_same_code_recorded_at_the_same_moment_is_refused_with_the_message(
