@@ -68,6 +68,8 @@ def test_a_printed_form_s_code_typed_at_intake_opens_the_case(new_page, portal):
     assert handler.locator(".slip").is_visible() and handler.locator(".slip svg").is_visible()
     assert not handler.locator("header.staff").is_visible()
     assert not handler.locator('main a[href*="/staff/cases/"]').is_visible()
+    handler.goto("/staff/intake")  # a page without a slip prints whole
+    assert handler.locator("#what_happened").is_visible()
     handler.emulate_media(media="screen")
     audit.assert_clean()
 
@@ -93,3 +95,5 @@ def test_the_web_receipt_prints_as_a_slip_without_javascript(new_page, portal):
     assert slip.is_visible() and slip.locator("svg").is_visible()
     assert not citizen.locator("header.site nav").is_visible()
     assert not citizen.locator('main a[href$="/follow-up"]').is_visible()
+    citizen.goto("/privacy")  # a page without a slip prints whole
+    assert citizen.locator("main h2").first.is_visible()
