@@ -69,6 +69,7 @@ ALLOWED = {
     "/staff/password": ANY_STAFF,
     "/staff/cases": ANY_HANDLER,
     "/staff/intake": ANY_HANDLER,
+    "/staff/paper-forms": ANY_HANDLER,
     "/staff/cases/<int:case_id>": HOLDER,
     "/staff/cases/<int:case_id>/<action>": HOLDER,
     "/staff/cases/<int:case_id>/access/<action>": HOLDER,

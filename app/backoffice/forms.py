@@ -11,7 +11,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from ..labels import CATEGORY, CHANNEL, OUTCOME, PLATFORM, REGIME, STATUS
 from ..models import Channel, Outcome
@@ -19,6 +19,7 @@ from ..services.casework.notes import MAX_NOTE
 from ..services.casework.redaction import MAX_REASON as MAX_REDACTION_REASON
 from ..services.casework.redaction import MIN_REASON as MIN_REDACTION_REASON
 from ..services.intake.followup import MAX_MESSAGE
+from ..services.intake.paper_forms import MAX_FORMS
 from ..services.intake.submit import MAX_DESCRIPTION, MAX_DETAIL, MAX_EMAIL, MAX_NAME, MAX_PHONE
 
 
@@ -161,6 +162,9 @@ class ManualIntakeForm(FlaskForm):
     evidence = MultipleFileField(_l("Scanned documents or files (optional)"))
     issue_receipt = BooleanField(_l("Issue a receipt code to hand to the reporter"),
                                  default=True)
+    # The code printed on a paper form from the box or the post: the case's receipt then.
+    form_code = StringField(_l("Code printed on the paper form (optional)"),
+                            validators=[Optional(), Length(max=40)])
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -177,3 +181,10 @@ class ManualIntakeForm(FlaskForm):
                                        "report anonymous."))
             valid = False
         return valid
+
+
+class PaperFormsForm(FlaskForm):
+    count = IntegerField(_l("Number of forms"), default=10, validators=[
+        InputRequired(_l("Give the number of forms to print.")),
+        NumberRange(min=1, max=MAX_FORMS,
+                    message=_l("Print between 1 and %(max)d forms at a time.", max=MAX_FORMS))])

@@ -34,6 +34,7 @@ from ..services.errors import DomainError, EvidenceUnavailable
 from ..services.intake import receipts
 from ..services.intake import submit as intake
 from ..services.intake.evidence import prepare_evidence
+from ..services.intake.slip import receipt_slip
 from ..services.operations import retention
 from ..services.operations.institutions import default_institution, institution_of
 from ..services.staff import directory
@@ -369,14 +370,16 @@ def intake_form(access):
                 submitted = intake.submit_report(
                     default_institution(), _manual_report(form, access.member),
                     prepare_evidence(form.evidence.data or []),
-                    issue_receipt=form.issue_receipt.data)
+                    issue_receipt=form.issue_receipt.data, form_code=form.form_code.data or "")
         except DomainError as error:
             show_error(form, error)
         else:
             return render_template(
                 "backoffice/intake_done.html", reference=submitted.reference,
-                case_id=submitted.case_id,
+                case_id=submitted.case_id, form_code_bound=submitted.form_code_bound,
+                slip=receipt_slip(submitted),
                 receipt=receipts.display(submitted.receipt) if submitted.receipt else None)
+    form.form_code.data = ""  # a receipt is never echoed back
     status = 400 if form.is_submitted() else 200
     return render_template("backoffice/intake.html", form=form), status
 

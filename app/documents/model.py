@@ -48,7 +48,26 @@ class KeyValues:
     items: tuple[tuple[str, str], ...]
 
 
-Block = Heading | Paragraph | Table | KeyValues
+@dataclass(frozen=True)
+class Lines:
+    """Ruled lines to write on by hand (paper forms)."""
+
+    count: int
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A dashed line to cut along, with what the part below is for."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class PageBreak:
+    pass
+
+
+Block = Heading | Paragraph | Table | KeyValues | Lines | Cut | PageBreak
 
 
 @dataclass
@@ -56,6 +75,10 @@ class Document:
     title: str
     subtitle: str | None = None
     blocks: list[Block] = field(default_factory=list)
+    # Large print (paper forms for the public) sets a bigger body size; headings follow it.
+    body_pt: float = 11
+    # The footer of every page; None is "Pagina n din m".
+    footer: str | None = None
 
     def heading(self, text: str, level: int = 1) -> "Document":
         self.blocks.append(Heading(text, level))
@@ -68,6 +91,18 @@ class Document:
     def table(self, headers, rows, widths=()) -> "Document":
         self.blocks.append(Table(tuple(headers), tuple(tuple(row) for row in rows),
                                  tuple(widths)))
+        return self
+
+    def lines(self, count: int) -> "Document":
+        self.blocks.append(Lines(count))
+        return self
+
+    def cut(self, text: str) -> "Document":
+        self.blocks.append(Cut(text))
+        return self
+
+    def page_break(self) -> "Document":
+        self.blocks.append(PageBreak())
         return self
 
     def key_values(self, items) -> "Document":

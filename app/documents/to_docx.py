@@ -11,7 +11,18 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from .model import Block, Document, Heading, KeyValues, Paragraph, Table, clean
+from .model import (
+    Block,
+    Cut,
+    Document,
+    Heading,
+    KeyValues,
+    Lines,
+    PageBreak,
+    Paragraph,
+    Table,
+    clean,
+)
 
 FONT = "Arial"
 BODY_PT = 11
@@ -103,6 +114,19 @@ def _repeat_as_header(row) -> None:
     properties.append(element)
 
 
+def _lines(out, block: Lines) -> None:
+    for _ in range(block.count):
+        out.add_paragraph("_" * 60)
+
+
+def _cut(out, block: Cut) -> None:
+    out.add_paragraph(f"✂ {'- ' * 20}{clean(block.text)}")
+
+
+def _page_break(out, _block: PageBreak) -> None:
+    out.add_page_break()
+
+
 def _render(out, block: Block) -> None:
     match block:
         case Heading():
@@ -113,3 +137,9 @@ def _render(out, block: Block) -> None:
             _key_values(out, block)
         case Table():
             _table(out, block)
+        case Lines():
+            _lines(out, block)
+        case Cut():
+            _cut(out, block)
+        case PageBreak():
+            _page_break(out, block)

@@ -20,6 +20,7 @@ from ..services.errors import (
 from ..services.intake import followup, held_files, receipts
 from ..services.intake import submit as intake
 from ..services.intake.evidence import prepare_evidence
+from ..services.intake.slip import receipt_slip
 from ..services.kdf import kdf_params
 from ..services.operations import settings
 from ..services.operations.institutions import default_institution
@@ -120,7 +121,8 @@ def report():
             # The receipt is rendered into this response only: no redirect, no URL, no session.
             return _with_held_cookie(make_response(render_template(
                 "public/receipt.html", reference=submitted.reference,
-                receipt=receipts.display(submitted.receipt))), None)
+                receipt=receipts.display(submitted.receipt),
+                slip=receipt_slip(submitted))), None)
     # Refused, or a fresh form: what an earlier attempt held is taken (a fresh form, or one
     # sent without "send the kept files", forgets it); a refusal holds its files again under
     # a new cookie.

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
 
-from ...crypto import aead, envelope
+from ...crypto import aead, envelope, kdf
 from ...crypto.envelope import recovery_reader, staff_readers
 from ...crypto.kdf import KdfParams
 from ...extensions import db
@@ -94,6 +95,10 @@ class Submitted:
     # connection lost at that instant must not cost the reporter the receipt.
     reference: str = ""
     case_id: int = 0
+    form_code_bound: bool = False  # the case follows up with its paper form's code
+    received_at: datetime | None = None
+    acknowledge_due_at: datetime | None = None
+    institution_name: str = ""  # for the receipt slip
 
 
 class NobodyCouldRead(DomainError):
@@ -156,13 +161,26 @@ def manual_report(*, recorded_by: StaffMember, channel: Channel, platform: Platf
         reporter_signed=reporter_signed if channel in ORAL_CHANNELS else None, **fields)
 
 
+def _flush_claimed_code() -> None:
+    """The same form's code recorded at the same moment by someone else: the unique lookup
+    id refuses the second, which gets the message, not an error page."""
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise receipts.code_in_use() from None
+
+
 def submit_report(institution: Institution, report: Report, evidence: list[Evidence],
                   kdf_params: KdfParams | None = None, *,
-                  issue_receipt: bool = True) -> Submitted:
+                  issue_receipt: bool = True, form_code: str = "") -> Submitted:
     """One report in: encrypted, sealed to its readers, with a receipt. The receipt's Argon2id
-    parameters are the deployment's (config) unless given."""
+    parameters are the deployment's (config) unless given. A report on a paper form takes
+    the code printed on it (`form_code`) as its receipt: the reporter kept that code and
+    follows up with it like any web reporter; nothing new is shown."""
     kdf_params = kdf_params or deployment_kdf_params()
     check_exclusions(institution, report.excluded_staff_ids)
+    claimed = receipts.claim(institution, form_code, kdf_params) if form_code.strip() else None
     case_key = aead.new_key()
     identity = report.identity()
     identity_key = aead.new_key() if identity else None
@@ -184,7 +202,12 @@ def submit_report(institution: Institution, report: Report, evidence: list[Evide
 
     if identity is not None and report.email:
         case.notify = envelope.seal_notify_address(case_key, case.uuid, report.email)
-    receipt, derived = receipts.issue(institution, kdf_params) if issue_receipt else (None, None)
+    receipt: str | None = None
+    derived: kdf.DerivedSecret | None = None
+    if claimed is not None:
+        derived = claimed[1]
+    elif issue_receipt:
+        receipt, derived = receipts.issue(institution, kdf_params)
     # Files are encrypted before the reference is taken: the counter's row lock is held only
     # for the short inserts that follow.
     attachments = [store_evidence(item, case=case, case_key=case_key, author="reporter")
@@ -199,6 +222,8 @@ def submit_report(institution: Institution, report: Report, evidence: list[Evide
             institution_id=institution.id, case=case, lookup_id=derived.public_part,
             kdf_params=kdf_params.encode(),
             wrapped_case_key=envelope.wrap_for_receipt(case_key, case.uuid, derived.key)))
+        if claimed is not None:
+            _flush_claimed_code()
     # The case key: every handler the reporter did not exclude, and the recovery key. The
     # identity key: those handlers or the custodians (by policy), and the recovery key.
     readers = access.eligible_handlers(institution, report.excluded_staff_ids)
@@ -214,4 +239,7 @@ def submit_report(institution: Institution, report: Report, evidence: list[Evide
     if case.channel is Channel.WEB:
         usage.count(institution.id, usage.REPORT_SUBMITTED)
     notify.new_report(case, readers)
-    return Submitted(case=case, receipt=receipt, reference=case.reference, case_id=case.id)
+    return Submitted(case=case, receipt=receipt, reference=case.reference, case_id=case.id,
+                     form_code_bound=claimed is not None, received_at=case.received_at,
+                     acknowledge_due_at=case.acknowledge_due_at,
+                     institution_name=institution.name)
