@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..labels import CATEGORY
+from ..services.casework.meetings import MAX_DAYS, WAYS
 from ..services.intake.followup import MAX_MESSAGE
 from ..services.intake.submit import MAX_DESCRIPTION, MAX_DETAIL, MAX_EMAIL, MAX_NAME, MAX_PHONE
 
@@ -24,6 +25,16 @@ class MultiCheckboxField(SelectMultipleField):
 
 def _too_long(limit: int):
     return Length(max=limit, message=_l("Please keep this under %(max)d characters.", max=limit))
+
+
+def _meeting_way(label):
+    return RadioField(label, choices=[SelectChoice(value, text) for value, text in WAYS.items()],
+                      validators=[Optional()])
+
+
+def _meeting_days():
+    return TextAreaField(_l("Which days and times suit you?"),
+                         validators=[Optional(), _too_long(MAX_DAYS)])
 
 
 class ReportForm(FlaskForm):
@@ -71,6 +82,9 @@ class ReportForm(FlaskForm):
                                                "contact (I can be told by e-mail when there "
                                                "is news)"))],
         validate_choice=False)
+    meeting_wanted = BooleanField(_l("I would like to meet or talk to the designated person"))
+    meeting_way = _meeting_way(_l("How would you like to talk?"))
+    meeting_days = _meeting_days()
     excluded = MultiCheckboxField(_l("Staff who must not see your report (optional)"), coerce=int)
     consent = BooleanField(
         _l("I have read the privacy notice and agree that my report is processed as it says."),
@@ -114,6 +128,10 @@ class ReportForm(FlaskForm):
                 _l("To report with your name, give at least an e-mail address or a phone "
                    "number (or choose to report anonymously)."))
             valid = False
+        if self.meeting_wanted.data and not self.meeting_way.data:
+            self.meeting_way.errors = [_l("Please choose how you would like to talk: in person "
+                                          "or by phone.")]
+            valid = False
         if self.website.data:
             self.form_errors.append(_l("Your report could not be accepted. Please clear the "
                                        "field “Leave this field empty” and send again."))
@@ -131,6 +149,19 @@ class ReporterMessageForm(FlaskForm):
     body = TextAreaField(_l("Your message"), validators=[
         DataRequired(_l("Please write a message.")), _too_long(MAX_MESSAGE)])
     evidence = MultipleFileField(_l("Add files (optional)"))
+
+
+class MeetingForm(FlaskForm):
+    way = _meeting_way(_l("How would you like to talk?"))
+    days = _meeting_days()
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if not self.way.data:
+            self.way.errors = [_l("Please choose how you would like to talk: in person or by "
+                                  "phone.")]
+            valid = False
+        return valid
 
 
 class LogoutForm(FlaskForm):

@@ -10,6 +10,7 @@ from ..downloads import file_download
 from ..extensions import limiter
 from ..form_errors import show_error
 from ..models import Category
+from ..services.casework import meetings
 from ..services.errors import (
     DomainError,
     EvidenceUnavailable,
@@ -26,7 +27,7 @@ from ..services.operations.institutions import default_institution
 from ..services.staff import directory
 from ..services.transaction import unit_of_work
 from . import bp
-from .forms import LogoutForm, ReceiptLoginForm, ReporterMessageForm, ReportForm
+from .forms import LogoutForm, MeetingForm, ReceiptLoginForm, ReporterMessageForm, ReportForm
 
 FOLLOWUP_COOKIE = "avertizor_followup"
 # Evidence kept encrypted across a refused report form (see services.intake.held_files).
@@ -154,6 +155,9 @@ def _report_from(form: ReportForm) -> intake.Report:
         phone=(form.phone.data or "").strip() if identified else "",
         excluded_staff_ids=set(form.excluded.data or []),
         language=str(get_locale()),
+        meeting=meetings.MeetingRequest(way=form.meeting_way.data,
+                                        days=(form.meeting_days.data or "").strip())
+        if form.meeting_wanted.data else None,
     )
 
 
@@ -197,9 +201,10 @@ def _back_to_login(error: SessionExpired):
     return response
 
 
-def _render_case(access, message_form, status=200):
+def _render_case(access, message_form, status=200, meeting_form=None):
     view = followup.read_case(access)
     return render_template("public/followup_case.html", view=view, form=message_form,
+                           meeting_form=meeting_form or MeetingForm(formdata=None),
                            logout_form=LogoutForm(), sent=request.args.get("sent")), status
 
 
@@ -229,6 +234,45 @@ def followup_message():
         show_error(form, error)
     with unit_of_work():
         return _render_case(_reporter_access(), form, status=400)
+
+
+@bp.route("/follow-up/meeting", methods=["POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_SUBMIT"])
+def followup_meeting():
+    """"I would like to meet or talk": an encrypted message and the inbox's marker."""
+    form = MeetingForm()
+    try:
+        with unit_of_work():
+            access = _reporter_access()
+            if form.validate_on_submit():
+                meetings.request_at_followup(access, meetings.MeetingRequest(
+                    way=form.way.data, days=(form.days.data or "").strip()))
+                return redirect(url_for(".followup_case", sent="meeting"))
+    except SessionExpired as error:
+        return _back_to_login(error)
+    except DomainError as error:
+        show_error(form, error)
+    with unit_of_work():
+        return _render_case(_reporter_access(), ReporterMessageForm(formdata=None), 400,
+                            meeting_form=form)
+
+
+@bp.route("/follow-up/minutes/sign", methods=["POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_SUBMIT"])
+def followup_sign_minutes():
+    """The reporter confirms the minutes of their oral report."""
+    form = LogoutForm()  # nothing typed: the CSRF token only
+    try:
+        with unit_of_work():
+            access = _reporter_access()
+            if not form.validate_on_submit():
+                abort(400)
+            meetings.sign_minutes(access)
+    except SessionExpired as error:
+        return _back_to_login(error)
+    except DomainError:
+        return redirect(url_for(".followup_case"))
+    return redirect(url_for(".followup_case", sent="signed"))
 
 
 @bp.route("/follow-up/files/<int:file_id>")
