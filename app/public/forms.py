@@ -2,6 +2,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    FileField,
+    HiddenField,
     MultipleFileField,
     RadioField,
     SelectChoice,
@@ -37,7 +39,27 @@ def _meeting_days():
                          validators=[Optional(), _too_long(MAX_DAYS)])
 
 
-class ReportForm(FlaskForm):
+class VoiceFields:
+    """A voice message: recorded in the browser (voice.js puts it in `voice`) or a phone's
+    recording attached without JavaScript; disguised unless the reporter unticks the box."""
+
+    voice = FileField(_l("Voice message (optional)"))
+    voice_disguise = BooleanField(_l("Disguise my voice (recommended)"), default=True)
+    # Rendered beside the box: an unticked box counts only from a form that showed it, so a
+    # request without these fields (an older page, a script) is disguised.
+    voice_choice = HiddenField()
+    evidence: MultipleFileField  # each form names its own evidence field
+
+    def disguise_voice(self) -> bool:
+        return not (self.voice_choice.data == "shown" and not self.voice_disguise.data)
+
+    def uploads(self) -> list:
+        """Every file of the form: the evidence files and the voice message."""
+        files = list(self.evidence.data or [])
+        return files + ([self.voice.data] if self.voice.data else [])
+
+
+class ReportForm(VoiceFields, FlaskForm):
     category = RadioField(
         _l("What is it about?"),
         choices=[SelectChoice(category.value, label) for category, label in CATEGORY.items()],
@@ -145,10 +167,19 @@ class ReceiptLoginForm(FlaskForm):
         validators=[DataRequired(_l("Please enter your receipt."))])
 
 
-class ReporterMessageForm(FlaskForm):
-    body = TextAreaField(_l("Your message"), validators=[
-        DataRequired(_l("Please write a message.")), _too_long(MAX_MESSAGE)])
+class ReporterMessageForm(VoiceFields, FlaskForm):
+    body = TextAreaField(_l("Your message"), validators=[Optional(), _too_long(MAX_MESSAGE)])
     evidence = MultipleFileField(_l("Add files (optional)"))
+
+    def validate(self, extra_validators=None) -> bool:
+        """A message is words, a voice message or files: a reporter who cannot write may
+        only speak."""
+        valid = super().validate(extra_validators)
+        if not (self.body.data or "").strip() and not any(
+                getattr(item, "filename", None) for item in self.uploads()):
+            self.body.errors = [_l("Please write a message.")]
+            valid = False
+        return valid
 
 
 class MeetingForm(FlaskForm):
