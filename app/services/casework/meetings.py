@@ -97,6 +97,8 @@ def record_minutes(opened: OpenCase, minutes: str) -> None:
         raise DomainError(_l("Please keep this under %(max)d characters.", max=MAX_MINUTES),
                           field="minutes")
     case, key = opened.case, opened.key
+    if case.content is None:
+        raise DomainError(_l("This case was purged: nothing can be added to it."))
     content = envelope.open_report(key, case.uuid, case.content)
     content["transcript"] = minutes
     case.content = envelope.seal_report(key, case.uuid, content)
@@ -117,7 +119,8 @@ def sign_minutes(access: "ReporterAccess") -> None:
     """The reporter confirms ("signs") the minutes they read: recorded as a case event with no
     text, so every handler sees when."""
     case = access.case
-    content = envelope.open_report(access.case_key, case.uuid, case.content)
+    content = envelope.open_report(access.case_key, case.uuid, case.content) \
+        if case.content is not None else {}
     if not content.get("transcript") or case.reporter_signed is not False:
         raise NothingToSign(_l("There are no minutes waiting for your confirmation."))
     case.reporter_signed = True
