@@ -2,6 +2,7 @@
 unticks it on a form that showed the box; the preview that returns the disguised Opus and
 stores nothing; a voice-only message at follow-up. Through the Flask client."""
 import io
+import logging
 import os
 import re
 
@@ -113,3 +114,18 @@ def test_follow_up_takes_a_voice_only_message(client, submit, follow_up, make_ha
     empty = client.post("/follow-up/message", data={
         "body": "", "csrf_token": csrf_token(client, "/follow-up/case")})
     assert empty.status_code == 400 and "Please write a message." in empty.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True,
+                                         "RATELIMIT_VOICE_PREVIEW": "2 per minute"}],
+                         indirect=True)
+def test_the_preview_is_throttled_and_logs_nothing_of_the_recording(
+        client, institution, recording, caplog):
+    token = csrf_token(client, "/report")
+    caplog.set_level(logging.DEBUG)
+    statuses = [client.post("/voice/preview",
+                            data={"recording": (io.BytesIO(recording), "secret-name.ogg")},
+                            headers={"X-CSRFToken": token},
+                            content_type="multipart/form-data").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    assert "secret-name" not in caplog.text
