@@ -114,6 +114,9 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or SQL_RATELIMIT_STORAGE
     RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_SUBMIT = os.environ.get("RATELIMIT_SUBMIT", "10 per hour")
+    # Hearing the disguised voice before sending: decoding and disguising cost CPU, nothing
+    # is stored.
+    RATELIMIT_VOICE_PREVIEW = os.environ.get("RATELIMIT_VOICE_PREVIEW", "30 per hour")
     RATELIMIT_RECEIPT_LOGIN = os.environ.get("RATELIMIT_RECEIPT_LOGIN", "5 per minute;30 per hour")
     RATELIMIT_STAFF_LOGIN = os.environ.get("RATELIMIT_STAFF_LOGIN", "10 per minute;60 per hour")
 

@@ -5,6 +5,12 @@ from flask_babel import get_locale, refresh
 from . import SUPPORTED_LANGUAGES, labels
 
 
+def meeting_ways() -> dict:
+    from .services.casework.meetings import WAYS  # services import the app's extensions
+
+    return WAYS
+
+
 def register(app: Flask) -> None:
     @app.before_request
     def remember_language():
@@ -32,4 +38,5 @@ def register(app: Flask) -> None:
             "identity_policy_label": labels.IDENTITY_POLICY.get,
             "request_status_label": labels.REQUEST_STATUS.get,
             "session_stage_label": labels.SESSION_STAGE.get,
+            "meeting_way_label": lambda way: meeting_ways().get(way, way),
         }

@@ -128,6 +128,9 @@ EVENT = {
     EventKind.REPORT_REDACTED: _l("Report redacted"),
     EventKind.MESSAGE_REDACTED: _l("Message redacted"),
     EventKind.FILE_DELETED: _l("File deleted"),
+    EventKind.MEETING_REQUESTED: _l("The reporter asked for a meeting or a call"),
+    EventKind.MINUTES_RECORDED: _l("Minutes of a meeting or call recorded"),
+    EventKind.MINUTES_SIGNED: _l("The reporter confirmed the minutes"),
 }
 
 
@@ -216,6 +219,12 @@ def _sentence(action: str, d: dict, names: dict | None) -> str | None:  # noqa: 
         return _l("Sent a message to the reporter.")
     if action == "reporter_message":
         return _l("The reporter sent a message.")
+    if action == "meeting_requested":
+        return _l("The reporter asked to meet or talk to the designated person.")
+    if action == "minutes_signed":
+        return _l("The reporter confirmed (signed) the minutes.")
+    if action == "minutes_recorded":
+        return _l("Recorded the minutes of a meeting or call with the reporter.")
     if action == "note_added":
         return _l("Added an internal note.")
     if action == "file_downloaded":

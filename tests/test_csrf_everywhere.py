@@ -52,6 +52,7 @@ VISITORS_BY_PREFIX = [
     ("/follow-up/", "reporter"),          # the reporter's session cookie
     ("/follow-up", "anonymous"),          # the receipt login itself
     ("/report", "anonymous"),
+    ("/voice/", "anonymous"),          # hearing a recording disguised before sending
     ("/staff/admin/", "admin"),
     ("/staff/stats", "coordinator"),
     ("/staff/outreach", "coordinator"),

@@ -1,5 +1,6 @@
 """Headers, cookies, sessions and rate limits on the citizen side."""
 import logging
+import re
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,9 @@ from app.services.intake.references import next_reference
 from tests.conftest import csrf_token
 
 PUBLIC_PAGES = ["/", "/report", "/follow-up", "/privacy", "/does-not-exist"]
+# The one script of the citizen pages, a static file of this origin, only where a voice
+# message can be recorded; never an inline script.
+RECORDER = '<script src="/static/js/voice.js" defer></script>'
 
 
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
@@ -24,7 +28,12 @@ def test_every_public_page_sends_the_security_headers(client, institution, path)
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
     assert response.headers["Cache-Control"] == "no-store"
     body = response.get_data(as_text=True)
-    assert "<script" not in body and "http://" not in body.replace("http://www.", "")
+    scripts = re.findall(r"<script[^>]*>.*?</script>", body, re.S)
+    assert scripts == ([RECORDER] if path == "/report" else [])
+    assert body.count("<script") == len(scripts)
+    assert "http://" not in body.replace("http://www.", "")
+    microphone = "microphone=(self)" if path == "/report" else "microphone=()"
+    assert microphone in response.headers["Permissions-Policy"]
 
 
 def test_follow_up_cookie_is_strict_and_scoped(client, submit, make_handler, follow_up):

@@ -59,6 +59,11 @@ class MessageForm(FlaskForm):
     evidence = MultipleFileField(_l("Files for the reporter (optional)"))
 
 
+class MinutesForm(FlaskForm):
+    minutes = TextAreaField(_l("Minutes of the meeting or call"), validators=[
+        DataRequired(_l("Please write the minutes.")), Length(max=20000)])
+
+
 class AcknowledgeForm(FlaskForm):
     message = _message_field(_l("Acknowledgement sent to the reporter"))
 

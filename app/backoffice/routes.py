@@ -27,7 +27,15 @@ from ..models import Category, Channel, Outcome, Platform, Regime, Role, Status
 from ..services.access import grants, identity
 from ..services.access import keys as key_access
 from ..services.access.opened import OpenCase, open_case
-from ..services.casework import case_view, deadlines, messages, notes, redaction, workflow
+from ..services.casework import (
+    case_view,
+    deadlines,
+    meetings,
+    messages,
+    notes,
+    redaction,
+    workflow,
+)
 from ..services.casework.inbox import InboxFilters
 from ..services.casework.inbox import inbox as inbox_page
 from ..services.errors import DomainError, EvidenceUnavailable
@@ -52,6 +60,7 @@ from .forms import (
     MemberForm,
     MemberIdForm,
     MessageForm,
+    MinutesForm,
     NoteForm,
     ReasonForm,
     RedactForm,
@@ -121,9 +130,18 @@ def _case_forms(view, me: int) -> dict:
         "extend_form": ExtendForm(prefix="ext"), "message_form": MessageForm(prefix="msg"),
         "note_form": NoteForm(prefix="note"), "reveal_form": ReasonForm(prefix="reveal"),
         "grant_form": grant_form, "revoke_form": revoke_form, "step_form": StepForm(),
+        "minutes_form": _minutes_form(view),
         "redact_form": RedactForm(prefix="redact"), "delete_file_form": DeleteFileForm(
             prefix="delfile"),
     }
+
+
+def _minutes_form(view) -> MinutesForm:
+    """Proposes the minutes already recorded, so a correction the reporter asked for is an
+    edit, not a rewrite."""
+    form = MinutesForm(prefix="minutes", formdata=None)
+    form.minutes.data = (view.content or {}).get("transcript") or ""
+    return form
 
 
 REPORT_FIELD_LABELS = {
@@ -244,6 +262,12 @@ def _extend(form, opened):
 @_action("message", "message_form", partial(MessageForm, prefix="msg"), _l("Message sent."))
 def _message(form, opened):
     messages.message_reporter(opened, form.body.data, prepare_evidence(form.evidence.data or []))
+
+
+@_action("minutes", "minutes_form", partial(MinutesForm, prefix="minutes"),
+         _l("The minutes were saved; the reporter can read and confirm them at follow-up."))
+def _minutes(form, opened):
+    meetings.record_minutes(opened, form.minutes.data)
 
 
 @_action("note", "note_form", partial(NoteForm, prefix="note"), _l("Note saved."))

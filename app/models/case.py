@@ -4,6 +4,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model
@@ -80,6 +81,9 @@ class EventKind(enum.StrEnum):
     REPORT_REDACTED = "report_redacted"
     MESSAGE_REDACTED = "message_redacted"
     FILE_DELETED = "file_deleted"
+    MEETING_REQUESTED = "meeting_requested"
+    MINUTES_RECORDED = "minutes_recorded"
+    MINUTES_SIGNED = "minutes_signed"
 
 
 # The events that end a case's examination: an acknowledgement clock still open is met there.
@@ -155,6 +159,11 @@ class Case(Model):
     # When the reporter last wrote (a timestamp, no content): handlers who have not opened
     # the case since see it marked as unread (see message.CaseSeen).
     reporter_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The reporter asked to meet or talk and no minutes are recorded yet: the inbox marks it
+    # without decrypting anything. It says only that a meeting was asked for, which the
+    # history's events show every handler anyway; the preferred days and way stay in the
+    # encrypted report or message (services/casework/meetings.py).
+    meeting_requested: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     # AES-256-GCM under the case key (AAD case:<uuid>:report): the reporter's answers as JSON.
     # None once the retention period has passed and the case was purged.

@@ -2,6 +2,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    FileField,
+    HiddenField,
     MultipleFileField,
     RadioField,
     SelectChoice,
@@ -13,6 +15,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..labels import CATEGORY
+from ..services.casework.meetings import MAX_DAYS, WAYS
 from ..services.intake.followup import MAX_MESSAGE
 from ..services.intake.submit import MAX_DESCRIPTION, MAX_DETAIL, MAX_EMAIL, MAX_NAME, MAX_PHONE
 
@@ -26,7 +29,37 @@ def _too_long(limit: int):
     return Length(max=limit, message=_l("Please keep this under %(max)d characters.", max=limit))
 
 
-class ReportForm(FlaskForm):
+def _meeting_way(label):
+    return RadioField(label, choices=[SelectChoice(value, text) for value, text in WAYS.items()],
+                      validators=[Optional()])
+
+
+def _meeting_days():
+    return TextAreaField(_l("Which days and times suit you?"),
+                         validators=[Optional(), _too_long(MAX_DAYS)])
+
+
+class VoiceFields:
+    """A voice message: recorded in the browser (voice.js puts it in `voice`) or a phone's
+    recording attached without JavaScript; disguised unless the reporter unticks the box."""
+
+    voice = FileField(_l("Voice message (optional)"))
+    voice_disguise = BooleanField(_l("Disguise my voice (recommended)"), default=True)
+    # Rendered beside the box: an unticked box counts only from a form that showed it, so a
+    # request without these fields (an older page, a script) is disguised.
+    voice_choice = HiddenField()
+    evidence: MultipleFileField  # each form names its own evidence field
+
+    def disguise_voice(self) -> bool:
+        return not (self.voice_choice.data == "shown" and not self.voice_disguise.data)
+
+    def uploads(self) -> list:
+        """Every file of the form: the evidence files and the voice message."""
+        files = list(self.evidence.data or [])
+        return files + ([self.voice.data] if self.voice.data else [])
+
+
+class ReportForm(VoiceFields, FlaskForm):
     category = RadioField(
         _l("What is it about?"),
         choices=[SelectChoice(category.value, label) for category, label in CATEGORY.items()],
@@ -71,6 +104,9 @@ class ReportForm(FlaskForm):
                                                "contact (I can be told by e-mail when there "
                                                "is news)"))],
         validate_choice=False)
+    meeting_wanted = BooleanField(_l("I would like to meet or talk to the designated person"))
+    meeting_way = _meeting_way(_l("How would you like to talk?"))
+    meeting_days = _meeting_days()
     excluded = MultiCheckboxField(_l("Staff who must not see your report (optional)"), coerce=int)
     consent = BooleanField(
         _l("I have read the privacy notice and agree that my report is processed as it says."),
@@ -114,6 +150,10 @@ class ReportForm(FlaskForm):
                 _l("To report with your name, give at least an e-mail address or a phone "
                    "number (or choose to report anonymously)."))
             valid = False
+        if self.meeting_wanted.data and not self.meeting_way.data:
+            self.meeting_way.errors = [_l("Please choose how you would like to talk: in person "
+                                          "or by phone.")]
+            valid = False
         if self.website.data:
             self.form_errors.append(_l("Your report could not be accepted. Please clear the "
                                        "field “Leave this field empty” and send again."))
@@ -127,10 +167,32 @@ class ReceiptLoginForm(FlaskForm):
         validators=[DataRequired(_l("Please enter your receipt."))])
 
 
-class ReporterMessageForm(FlaskForm):
-    body = TextAreaField(_l("Your message"), validators=[
-        DataRequired(_l("Please write a message.")), _too_long(MAX_MESSAGE)])
+class ReporterMessageForm(VoiceFields, FlaskForm):
+    body = TextAreaField(_l("Your message"), validators=[Optional(), _too_long(MAX_MESSAGE)])
     evidence = MultipleFileField(_l("Add files (optional)"))
+
+    def validate(self, extra_validators=None) -> bool:
+        """A message is words, a voice message or files: a reporter who cannot write may
+        only speak."""
+        valid = super().validate(extra_validators)
+        if not (self.body.data or "").strip() and not any(
+                getattr(item, "filename", None) for item in self.uploads()):
+            self.body.errors = [_l("Please write a message.")]
+            valid = False
+        return valid
+
+
+class MeetingForm(FlaskForm):
+    way = _meeting_way(_l("How would you like to talk?"))
+    days = _meeting_days()
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if not self.way.data:
+            self.way.errors = [_l("Please choose how you would like to talk: in person or by "
+                                  "phone.")]
+            valid = False
+        return valid
 
 
 class LogoutForm(FlaskForm):

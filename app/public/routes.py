@@ -6,10 +6,12 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
+from .. import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
 from ..downloads import file_download
 from ..extensions import limiter
 from ..form_errors import show_error
 from ..models import Category
+from ..services.casework import meetings
 from ..services.errors import (
     DomainError,
     EvidenceUnavailable,
@@ -17,9 +19,9 @@ from ..services.errors import (
     NotAuthorised,
     SessionExpired,
 )
-from ..services.intake import followup, held_files, receipts
+from ..services.intake import followup, held_files, receipts, voice
 from ..services.intake import submit as intake
-from ..services.intake.evidence import prepare_evidence
+from ..services.intake.evidence import prepare_evidence, safe_filename
 from ..services.intake.slip import receipt_slip
 from ..services.kdf import kdf_params
 from ..services.operations import settings
@@ -27,11 +29,25 @@ from ..services.operations.institutions import default_institution
 from ..services.staff import directory
 from ..services.transaction import unit_of_work
 from . import bp
-from .forms import LogoutForm, ReceiptLoginForm, ReporterMessageForm, ReportForm
+from .forms import LogoutForm, MeetingForm, ReceiptLoginForm, ReporterMessageForm, ReportForm
 
 FOLLOWUP_COOKIE = "avertizor_followup"
 # Evidence kept encrypted across a refused report form (see services.intake.held_files).
 HELD_COOKIE = "avertizor_held"
+
+
+# The pages with a voice recorder (app/static/js/voice.js) may use this origin's microphone
+# and play the recording from a blob: URL; every other page keeps both off.
+RECORDING_CSP = CONTENT_SECURITY_POLICY.replace("default-src 'self';",
+                                                "default-src 'self'; media-src 'self' blob:;")
+RECORDING_PERMISSIONS = SECURITY_HEADERS["Permissions-Policy"].replace(
+    "microphone=()", "microphone=(self)")
+
+
+def _may_record(response):
+    response.headers["Content-Security-Policy"] = RECORDING_CSP
+    response.headers["Permissions-Policy"] = RECORDING_PERMISSIONS
+    return response
 
 
 def _institution():
@@ -66,8 +82,7 @@ def _report_form(institution) -> ReportForm:
 
 def _files_not_kept(form: ReportForm) -> None:
     """Files that could not be kept (refused, or over the limits): say so beside the field."""
-    names = [item.filename for item in (form.evidence.data or [])
-             if getattr(item, "filename", None)]
+    names = [item.filename for item in form.uploads() if getattr(item, "filename", None)]
     if names:
         form.evidence.errors = list(form.evidence.errors) + [
             _l("Your files were not kept because the form had to be corrected: please attach "
@@ -78,7 +93,7 @@ def _keep_for_correction(form: ReportForm, held: list) -> held_files.Held | None
     """A refused form: keep the files already held and the newly chosen ones (checked and
     cleaned like any evidence), encrypted under a key only the reporter's cookie holds."""
     try:
-        new = prepare_evidence(form.evidence.data or [])
+        new = prepare_evidence(form.uploads(), disguise_voice=form.disguise_voice())
         held_files.check_together(held, new)
     except DomainError as error:
         if error.field == "evidence" and error.message not in form.evidence.errors:
@@ -109,7 +124,8 @@ def report():
         try:
             with unit_of_work():
                 held = held_files.take(held_cookie) if form.keep_held.data else []
-                evidence = prepare_evidence(form.evidence.data or [])
+                evidence = prepare_evidence(form.uploads(),
+                                            disguise_voice=form.disguise_voice())
                 held_files.check_together(held, evidence)
                 submitted = intake.submit_report(
                     institution, _report_from(form), held + evidence)
@@ -138,7 +154,7 @@ def report():
         held_names=kept.names if kept else [], hold_minutes=held_files.HOLD_MINUTES,
         handler_count=len(directory.handlers(institution.id)),
         external_channel=intake.EXTERNAL_CHANNEL_URL), status)
-    return _with_held_cookie(response, kept)
+    return _may_record(_with_held_cookie(response, kept))
 
 
 def _report_from(form: ReportForm) -> intake.Report:
@@ -156,6 +172,9 @@ def _report_from(form: ReportForm) -> intake.Report:
         phone=(form.phone.data or "").strip() if identified else "",
         excluded_staff_ids=set(form.excluded.data or []),
         language=str(get_locale()),
+        meeting=meetings.MeetingRequest(way=form.meeting_way.data,
+                                        days=(form.meeting_days.data or "").strip())
+        if form.meeting_wanted.data else None,
     )
 
 
@@ -165,6 +184,22 @@ def _set_followup_cookie(response, value: str):
         secure=current_app.config["SESSION_COOKIE_SECURE"],
         max_age=current_app.config["REPORTER_SESSION_MAX_MINUTES"] * 60)
     return response
+
+
+@bp.route("/voice/preview", methods=["POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_VOICE_PREVIEW"])
+def voice_preview():
+    """The disguised version of a recording, for the reporter to hear before sending: the
+    processing a stored voice message gets, returned and forgotten (nothing stored, the body
+    never logged). CSRF-checked like every POST."""
+    upload = request.files.get("recording")
+    if upload is None or not upload.filename:
+        abort(400)
+    try:
+        disguised = voice.preview(upload.stream.read(), name=safe_filename(upload.filename))
+    except DomainError as error:
+        return make_response(str(error.message), 400, {"Content-Type": "text/plain; charset=utf-8"})
+    return make_response(disguised, 200, {"Content-Type": voice.OPUS_MIMETYPE})
 
 
 @bp.route("/follow-up", methods=["GET", "POST"])
@@ -199,10 +234,12 @@ def _back_to_login(error: SessionExpired):
     return response
 
 
-def _render_case(access, message_form, status=200):
+def _render_case(access, message_form, status=200, meeting_form=None):
     view = followup.read_case(access)
-    return render_template("public/followup_case.html", view=view, form=message_form,
-                           logout_form=LogoutForm(), sent=request.args.get("sent")), status
+    return _may_record(make_response(render_template(
+        "public/followup_case.html", view=view, form=message_form,
+        meeting_form=meeting_form or MeetingForm(formdata=None), logout_form=LogoutForm(),
+        sent=request.args.get("sent")), status))
 
 
 @bp.route("/follow-up/case")
@@ -222,7 +259,8 @@ def followup_message():
         with unit_of_work():
             access = _reporter_access()
             if form.validate_on_submit():
-                evidence = prepare_evidence(form.evidence.data or [])
+                evidence = prepare_evidence(form.uploads(),
+                                            disguise_voice=form.disguise_voice())
                 followup.send_message(access, form.body.data.strip(), evidence)
                 return redirect(url_for(".followup_case", sent=1))
     except SessionExpired as error:
@@ -231,6 +269,45 @@ def followup_message():
         show_error(form, error)
     with unit_of_work():
         return _render_case(_reporter_access(), form, status=400)
+
+
+@bp.route("/follow-up/meeting", methods=["POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_SUBMIT"])
+def followup_meeting():
+    """"I would like to meet or talk": an encrypted message and the inbox's marker."""
+    form = MeetingForm()
+    try:
+        with unit_of_work():
+            access = _reporter_access()
+            if form.validate_on_submit():
+                meetings.request_at_followup(access, meetings.MeetingRequest(
+                    way=form.way.data, days=(form.days.data or "").strip()))
+                return redirect(url_for(".followup_case", sent="meeting"))
+    except SessionExpired as error:
+        return _back_to_login(error)
+    except DomainError as error:
+        show_error(form, error)
+    with unit_of_work():
+        return _render_case(_reporter_access(), ReporterMessageForm(formdata=None), 400,
+                            meeting_form=form)
+
+
+@bp.route("/follow-up/minutes/sign", methods=["POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_SUBMIT"])
+def followup_sign_minutes():
+    """The reporter confirms the minutes of their oral report."""
+    form = LogoutForm()  # nothing typed: the CSRF token only
+    try:
+        with unit_of_work():
+            access = _reporter_access()
+            if not form.validate_on_submit():
+                abort(400)
+            meetings.sign_minutes(access)
+    except SessionExpired as error:
+        return _back_to_login(error)
+    except DomainError:
+        return redirect(url_for(".followup_case"))
+    return redirect(url_for(".followup_case", sent="signed"))
 
 
 @bp.route("/follow-up/files/<int:file_id>")

@@ -13,4 +13,6 @@
                the inbox, the case page and the statistics use these definitions
 - inbox        case metadata only, filtered and sorted in SQL, no decryption
 - redaction    deleting personal data manifestly irrelevant to a case, with a written reason
+- meetings     a meeting on request: the reporter's request (encrypted, an inbox marker), the
+               minutes as the oral-report transcript, the reporter's confirmation
 """

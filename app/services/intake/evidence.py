@@ -99,8 +99,9 @@ def strip_image_metadata(stream: BinaryIO, image_format: str) -> BinaryIO:
     return cleaned
 
 
-def prepare_evidence(uploads) -> list[Evidence]:
-    """Check every file before anything is stored; images come back stripped of metadata."""
+def prepare_evidence(uploads, *, disguise_voice: bool = True) -> list[Evidence]:
+    """Check every file before anything is stored; images come back stripped of metadata,
+    recordings disguised unless the reporter chose to keep their voice (`disguise_voice`)."""
     config = current_app.config
     # Only files: a text value sent under a file field's name is not evidence.
     uploads = [upload for upload in uploads if isinstance(upload, FileStorage) and upload.filename]
@@ -134,8 +135,9 @@ def prepare_evidence(uploads) -> list[Evidence]:
         if extension in CLEANED_IMAGES:
             stream = strip_image_metadata(stream, CLEANED_IMAGES[extension])
         elif extension in voice.AUDIO_EXTENSIONS:
-            try:  # the original stays in memory; only the disguised Opus is stored
-                stream = io.BytesIO(voice.prepare_voice(stream.read(), name=name))
+            try:  # the original stays in memory; only the Opus (disguised by default) is stored
+                stream = io.BytesIO(voice.prepare_voice(stream.read(), name=name,
+                                                          disguised=disguise_voice))
                 name, mimetype = voice.opus_filename(name), voice.OPUS_MIMETYPE
             except voice.NotVoice:
                 stream.seek(0)  # a video under an audio name: kept as it came, like an mp4

@@ -30,6 +30,7 @@ from ..access import keys as access
 from ..audit import chain as audit
 from ..casework import deadlines
 from ..casework.events import record_event
+from ..casework.meetings import MeetingRequest, requested_on_report
 from ..errors import DomainError
 from ..indicators import usage
 from ..kdf import kdf_params as deployment_kdf_params
@@ -69,6 +70,8 @@ class Report:
     recorded_by: StaffMember | None = None
     transcript: str = ""
     reporter_signed: bool | None = None
+    # "I would like to meet or talk to the designated person": kept in the sealed content.
+    meeting: MeetingRequest | None = None
 
     def content(self) -> dict:
         return {
@@ -77,6 +80,7 @@ class Report:
             "persons_involved": self.persons_involved,
             "how_known": self.how_known,
             "transcript": self.transcript,
+            "meeting": self.meeting.content() if self.meeting else None,
             # Kept inside the encrypted content: who was excluded is itself sensitive.
             "excluded_staff_ids": sorted(self.excluded_staff_ids),
         }
@@ -217,6 +221,7 @@ def submit_report(institution: Institution, report: Report, evidence: list[Evide
     db.session.add_all(attachments)
     record_event(case, EventKind.RECEIVED, by=report.recorded_by, at=now,
                  channel=case.channel.value)
+    requested_on_report(case, report.meeting)
     if derived is not None:
         db.session.add(Receipt(
             institution_id=institution.id, case=case, lookup_id=derived.public_part,

@@ -128,7 +128,7 @@ def _purge(case_id: int, now: datetime) -> bool:
         update(Case).where(Case.id == case_id, Case.purged_at.is_(None))
         # updated_at keeps the last work on the case; purged_at says when it was purged.
         .values(content=None, identity=None, notify=None, purged_at=now,
-                updated_at=Case.updated_at)
+                meeting_requested=False, updated_at=Case.updated_at)
         .execution_options(synchronize_session=False))
     if claimed.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult, typed as Result
         return False

@@ -90,6 +90,15 @@ def prepare_voice(data: bytes, *, name: str, disguised: bool = True,
     return codec.encode_opus(samples, decoded.rate)
 
 
+def preview(data: bytes, *, name: str) -> bytes:
+    """The disguised Opus a reporter hears before sending: the processing a stored message
+    gets, returned instead of stored (the caller keeps nothing and logs nothing)."""
+    try:
+        return prepare_voice(data, name=name, disguised=True)
+    except NotVoice as exc:
+        raise _unreadable(name) from exc
+
+
 def opus_filename(name: str) -> str:
     """The stored file's name: the upload's, with the extension of what is stored."""
     stem = name.rsplit(".", 1)[0] if "." in name else name
