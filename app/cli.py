@@ -16,6 +16,8 @@ from .services.kdf import kdf_params
 from .services.operations import notify
 from .services.operations.institutions import create_institution, default_institution
 from .services.operations.preflight import ERROR, run_checks
+from .services.plan import data as plan_data
+from .services.plan.loader import empty_plan, store_plan
 from .services.staff import accounts
 from .services.staff import members as staff_service
 from .services.transaction import unit_of_work
@@ -123,6 +125,8 @@ def demo_command():
         staff_service.add_staff(institution, email=DEMO_HANDLER, name="Persoana desemnată",
                                 roles=[Role.HANDLER, Role.COORDINATOR],
                                 password=handler_password, kdf_params=kdf_params())
+        # The commune's integrity plan, as adopted, published on its public page (1.4).
+        store_plan(institution, plan_data.shipped(), actor=None).published = True
     credentials = (
         f"Demo institution “{DEMO_INSTITUTION}” (demonstration only, not for real reports)\n"
         f"  handler: {DEMO_HANDLER}  password: {handler_password}\n"
@@ -351,7 +355,61 @@ def stats_export(year: int, kind: str, output: str | None):
         click.echo(made.body, nl=False)
 
 
+plan_group = click.Group("plan", help="The institution's integrity plan.")
+
+
+@plan_group.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--title", help="The plan's title (a CSV file carries none; default: the file "
+                              "name).")
+def plan_load(path: str, title: str | None):
+    """Load a plan from a YAML or CSV file with the plan's columns; it becomes the plan in
+    force (earlier plans and their records are kept)."""
+    institution = _institution_or_fail()
+    try:
+        data = plan_data.read_file(path)
+        if title:
+            data.title = title
+        with unit_of_work():
+            store_plan(institution, data)
+    except DomainError as error:
+        raise click.ClickException(str(error.message)) from error
+    except (OSError, UnicodeDecodeError) as error:
+        raise click.ClickException(f"The file could not be read: {error}") from error
+    click.echo(f"Plan “{data.title}” loaded: {len(data.objectives)} objectives, "
+               f"{len(data.measures)} measures.")
+
+
+@plan_group.command("new")
+@click.option("--title", required=True)
+def plan_new(title: str):
+    """Start an empty plan, to be filled in on the plan's pages."""
+    institution = _institution_or_fail()
+    with unit_of_work():
+        empty_plan(institution, title)
+    click.echo(f"Empty plan “{title}” started.")
+
+
+@plan_group.command("overview")
+@click.option("--year", type=click.IntRange(2000, 9998), required=True)
+@click.option("--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write to this file instead of standard output.")
+def plan_overview(year: int, output: str | None):
+    """Every institution's degree of implementation and overdue measures for YEAR, as CSV
+    (for the county or the ministry collecting the plans' results)."""
+    from .services.localtime import local_today
+    from .services.plan import overview
+
+    body = overview.as_csv(overview.rows(year, local_today()))
+    if output:
+        Path(output).write_text(body, encoding="utf-8")
+        click.echo(f"Written {output}", err=True)
+    else:
+        click.echo(body, nl=False)
+
+
 def register(app: Flask) -> None:
+    app.cli.add_command(plan_group)
     app.cli.add_command(setup_command)
     app.cli.add_command(staff_group)
     app.cli.add_command(demo_command)

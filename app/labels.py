@@ -9,6 +9,7 @@ from .models import (
     DeadlineKind,
     EventKind,
     IdentityPolicy,
+    MeasureStatus,
     Outcome,
     Platform,
     Regime,
@@ -109,6 +110,7 @@ ROLE = {
     Role.COORDINATOR: _l("integrity-plan coordinator"),
     Role.CUSTODIAN: _l("identity custodian"),
     Role.ADMIN: _l("administrator"),
+    Role.PLAN_CONTRIBUTOR: _l("integrity-plan contributor"),
 }
 
 # StrEnum keys: a lookup by the stored string finds the same label.
@@ -296,6 +298,53 @@ def _sentence(action: str, d: dict, names: dict | None) -> str | None:  # noqa: 
         return f"{text} {changes}" if changes else text
     if action == "outreach_deleted":
         return _l("Deleted a preventive activity: %(title)s.", title=get("title") or "—")
+    if action == "risk_added":
+        return _l("Added a corruption risk to the register (no. %(id)s).", id=get("id") or "—")
+    if action == "risk_updated":
+        return _l("Changed corruption risk no. %(id)s: %(fields)s.", id=get("id") or "—",
+                  fields=", ".join(get("fields") or []) or "—")
+    if action == "self_assessment_saved":
+        return _l("Saved the self-assessment for %(year)s (%(count)s answers).",
+                  year=get("year") or "—", count=get("count", 0))
+    return _plan_sentence(action, get)
+
+
+def _plan_sentence(action: str, get):
+    """The integrity plan's entries (app.services.plan)."""
+    code = get("code") or "—"
+    if action == "plan_loaded":
+        return _l("Loaded the plan “%(title)s” (%(count)s measures).", title=get("title") or "—",
+                  count=get("measures", 0))
+    if action == "plan_measure_introduced":
+        return _l("Added measure %(code)s to the plan.", code=code)
+    if action == "plan_measure_revised":
+        return _l("Revised measure %(code)s: %(fields)s.", code=code,
+                  fields=", ".join(get("fields") or []) or "—")
+    if action == "plan_measure_retired":
+        return _l("Retired measure %(code)s from the plan.", code=code)
+    if action == "plan_measure_assigned":
+        return _l("Changed who is responsible for a measure of the plan.")
+    if action == "plan_status_set":
+        from .services.plan.labels import STATUS as PLAN_STATUS
+
+        status = _enum_label(PLAN_STATUS, MeasureStatus, get("new"))
+        return _l("Set a measure's status for %(year)s: %(new)s.", year=get("year") or "—",
+                  new=status or "—")
+    if action == "plan_progress_added":
+        return _l("Recorded progress on a measure of the plan (%(year)s).",
+                  year=get("year") or "—")
+    if action == "plan_values_set":
+        return _l("Typed indicator values of a measure for %(year)s (%(count)s changed).",
+                  year=get("year") or "—", count=get("changed", 0))
+    if action == "plan_evidence_added":
+        return _l("Added verification documents to a measure of the plan.")
+    if action == "plan_evidence_downloaded":
+        return _l("Downloaded a verification document of the plan.")
+    if action == "plan_evidence_visibility":
+        return _l("Made a verification document public.") if get("public") else \
+            _l("Made a verification document private.")
+    if action == "open_data_recorded":
+        return _l("Recorded an open-data publication: %(url)s.", url=get("url") or "—")
     return None
 
 

@@ -30,6 +30,9 @@ KNOWN_ANSWERS = {
     (Purpose.RATE_LIMIT_COUNTER, "sign-in"):
         "87c0e4e15f306a2e99c070ecbaa227c1cd5bfcecc5d0272ae7b93f7e47b2d700",
     (Purpose.KNOWN_DEVICE, ""): "cb61cc89bbf3ccfe4a48e8e08c439fc7bc717a12",
+    # Introduced with app_key: HKDF-SHA256, salt "avertizor", info "avertizor-plan-evidence-v1".
+    (Purpose.PLAN_EVIDENCE, ""):
+        "4a73f925b3cbd39d02c1504bf8f55e061002b3506a95156e36c73ca0cbe2b275",
 }
 
 

@@ -22,14 +22,27 @@ from datetime import date
 
 import pytest
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 from werkzeug.routing import AnyConverter
 
 from app.admin.routes import STATE_ACTIONS
 from app.backoffice.routes import ACTIONS, MEMBER_ACTIONS
 from app.extensions import db
-from app.models import Attachment, Case, IdentityRequest, OutreachKind, OutreachPlatform, Role
+from app.models import (
+    Attachment,
+    Case,
+    IdentityRequest,
+    OutreachKind,
+    OutreachPlatform,
+    PlanIndicator,
+    Role,
+)
 from app.services.indicators import outreach
 from app.services.indicators.periods import local_today
+from app.services.plan import data as plan_data
+from app.services.plan import evidence as plan_evidence
+from app.services.plan.loader import store_plan
+from app.services.risks import register as risk_register
 from app.services.staff import invitations, totp
 from tests.conftest import CSRF_RE, TOTP_SECRET_RE, csrf_token, report_fields
 
@@ -42,6 +55,9 @@ VISITORS_BY_PREFIX = [
     ("/staff/admin/", "admin"),
     ("/staff/stats", "coordinator"),
     ("/staff/outreach", "coordinator"),
+    ("/staff/plan", "coordinator"),
+    ("/staff/risks", "coordinator"),
+    ("/staff/self-assessment", "coordinator"),
     ("/staff/identity-requests", "custodian"),
     ("/staff/login/code", "half_signed_in"),
     ("/staff/login", "anonymous"),
@@ -68,6 +84,9 @@ class World:
     invitation_id: int
     invitation_token: str
     outreach_id: int
+    measure_id: int
+    plan_evidence_id: int
+    risk_id: int
     receipt: str
     members: dict
     browsers: dict = field(default_factory=dict)
@@ -115,10 +134,20 @@ def world(app, client, institution, submit, follow_up, make_handler, sign_in) ->
     item = outreach.create(coordinator, outreach.OutreachEntry(
         kind=OutreachKind.POST, platform=OutreachPlatform.FACEBOOK,
         published_on=local_today(), title="Integrity week", link="https://example.org/post"))
+    plan = store_plan(institution, plan_data.shipped())
+    db.session.flush()
+    measure = plan.objectives[0].measures[2]  # 1.3, with a typed count
+    evidence = plan_evidence.add_evidence(coordinator, measure.id, local_today().year, [
+        FileStorage(io.BytesIO(b"minuta"), filename="minuta.txt")])[0]
+    risk = risk_register.add(coordinator, risk_register.RiskEntry(
+        activity="Achiziții publice", description="Specificații restrictive", probability=3,
+        impact=4, owner="Compartimentul achiziții", identified_on=local_today()))
     db.session.commit()
     return World(case_id=case.id, file_id=file_id, request_id=request_id, spare_id=spare.id,
                  invitation_id=invitation.id, invitation_token=link.rsplit("/", 1)[1],
-                 outreach_id=item.id, receipt=receipt,
+                 outreach_id=item.id, measure_id=measure.id, plan_evidence_id=evidence.id,
+                 risk_id=risk.id,
+                 receipt=receipt,
                  members={"holder": holder, "half": half, "admin": admin,
                           "coordinator": coordinator},
                  browsers=browsers)
@@ -139,6 +168,9 @@ FILLERS = {
     "invitation_id": lambda w: w.invitation_id,
     "item_id": lambda w: w.outreach_id,
     "token": lambda w: w.invitation_token,
+    "measure_id": lambda w: w.measure_id,
+    "evidence_id": lambda w: w.plan_evidence_id,
+    "risk_id": lambda w: w.risk_id,
 }
 
 
@@ -215,8 +247,27 @@ def form_for(rule, url: str, world: World) -> dict:
                                        "published_on": TODAY, "title": "Another post"},
         "stats.outreach_edit": lambda: {"kind": "post", "platform": "facebook",
                                         "published_on": TODAY, "title": "Changed title"},
+        "plan.measure_status": lambda: {"status": "implemented"},
+        "plan.measure_progress": lambda: {"happened_on": TODAY, "text": "Minuta semnată."},
+        "plan.measure_values": lambda: {f"value_{indicator}": "7" for indicator in
+                                        plan_indicator_ids(world.measure_id)},
+        "plan.evidence_visibility": lambda: {"public": "y"},
+        "plan.publication": lambda: {"published": "y", "publish_status": "y"},
+        "plan.open_data_page": lambda: {"title": "Sesizări 2025",
+                                        "url": "https://data.gov.ro/dataset/sesizari",
+                                        "published_on": TODAY},
+        "plan.start": lambda: {"source": "empty", "title": "Plan nou"},
+        "plan.measure_new": lambda: {"objective_number": "4", "code": "4.9",
+                                     "text": "O măsură nouă"},
+        "plan.measure_edit": lambda: {"objective_number": "1", "code": "1.3",
+                                      "text": "Consultarea revizuită"},
     }
     return forms.get(endpoint, dict)()
+
+
+def plan_indicator_ids(measure_id: int) -> list[int]:
+    return list(db.session.scalars(select(PlanIndicator.id).where(
+        PlanIndicator.measure_id == measure_id)))
 
 
 def post_rules(app) -> list:
@@ -313,6 +364,8 @@ CONTROL = [
     ("admin", "admin.member_action", "/staff/admin/staff/{member_id}/deactivate",
      {"staff_member"}),
     ("coordinator", "stats.outreach_new", "/staff/outreach/new", {"outreach_item"}),
+    ("coordinator", "plan.measure_progress", "/staff/plan/measures/{measure_id}/progress",
+     {"plan_progress"}),
     ("half_signed_in", "auth.second_factor", "/staff/login/code", {"staff_session"}),
 ]
 
@@ -323,7 +376,8 @@ def test_control_the_same_requests_with_the_token_do_change_things(app, world, v
                                                                    endpoint, url, tables):
     """Without this, a form that never validated would pass the test above trivially."""
     rule = next(r for r in post_rules(app) if r.endpoint == endpoint)
-    url = url.format(case_id=world.case_id, member_id=world.spare_id)
+    url = url.format(case_id=world.case_id, member_id=world.spare_id,
+                     measure_id=world.measure_id)
     browser = world.browsers[visitor]
     source = "/staff/login" if url.startswith("/staff") else "/report"
     if visitor == "reporter":

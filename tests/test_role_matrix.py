@@ -9,7 +9,8 @@ form validation), as each kind of visitor:
   as a staff cookie: the back office must treat them as anonymous;
 - half_signed_in: a handler who holds the key but gave only the password (no TOTP yet);
 - key_handler: a handler holding the case key;
-- coordinator, custodian, admin: members holding only that role;
+- coordinator, custodian, admin, contributor (plan contributor): members holding only that
+  role; the contributor is responsible for every measure of the loaded plan;
 - excluded: a handler the reporter excluded from the case.
 
 Only the allowed visitors pass; signed-in visitors who are not allowed get 403, anonymous ones
@@ -33,11 +34,22 @@ from werkzeug.routing import AnyConverter, IntegerConverter, UUIDConverter
 
 from app.backoffice.routes import ACTIONS, MEMBER_ACTIONS
 from app.extensions import db
-from app.models import Attachment, Case, IdentityRequest, KeyKind, KeyWrap, Role
+from app.models import (
+    Attachment,
+    Case,
+    IdentityRequest,
+    KeyKind,
+    KeyWrap,
+    MeasureAssignee,
+    PlanMeasure,
+    Role,
+)
+from app.services.plan import data as plan_data
+from app.services.plan.loader import store_plan
 from tests.conftest import CSRF_RE, csrf_token
 
 ANONYMOUS = ("anonymous", "reporter", "half_signed_in")
-SIGNED_IN = ("key_handler", "coordinator", "custodian", "admin", "excluded")
+SIGNED_IN = ("key_handler", "coordinator", "custodian", "admin", "excluded", "contributor")
 VISITORS = ANONYMOUS + SIGNED_IN
 
 HOLDER = frozenset({"key_handler"})
@@ -46,6 +58,8 @@ ANY_STAFF = frozenset(SIGNED_IN)
 CUSTODIAN = frozenset({"custodian"})
 COORDINATOR = frozenset({"coordinator"})
 ADMIN = frozenset({"admin"})
+CONTRIBUTOR = frozenset({"contributor"})
+
 
 # Rule → who may pass it. Handlers reach the inbox and manual intake whether or not they hold
 # a given case's key (the inbox lists only cases they hold); everything about one case needs
@@ -64,6 +78,15 @@ ALLOWED = {
     # A second person confirms a new reader: another admin, or with a single admin a handler.
     "/staff/admin/confirmations": ADMIN | ANY_HANDLER,
     "/staff/admin/staff/<int:member_id>/confirm": ADMIN | ANY_HANDLER,
+    # The integrity plan's coordinator alone edits and publishes it (the rest of /staff/plan/
+    # is by prefix below).
+    "/staff/plan/start": COORDINATOR,
+    "/staff/plan/measures/new": COORDINATOR,
+    "/staff/plan/measures/<int:measure_id>/edit": COORDINATOR,
+    "/staff/plan/measures/<int:measure_id>/retire": COORDINATOR,
+    "/staff/plan/publication": COORDINATOR,
+    "/staff/plan/open-data": COORDINATOR,
+    "/staff/plan/evidence/<int:evidence_id>/visibility": COORDINATOR,
 }
 # Whole areas, so that routes still being written are covered the day they appear.
 ALLOWED_BY_PREFIX = {
@@ -72,6 +95,14 @@ ALLOWED_BY_PREFIX = {
     # log (measure 2.2's third indicator); metadata only, never content.
     "/staff/stats/": COORDINATOR,
     "/staff/outreach/": COORDINATOR,
+    # The integrity plan: its coordinator and its contributors (who never reach a case);
+    # editing, publishing and the evaluation (with the figures computed from cases) are the
+    # coordinator's.
+    "/staff/plan/evaluation/": COORDINATOR,
+    # The corruption-risk register (1.5, 1.6: Anexa C) and the self-assessment (1.8).
+    "/staff/risks/": COORDINATOR,
+    "/staff/self-assessment": COORDINATOR,
+    "/staff/plan/": COORDINATOR | CONTRIBUTOR,
 }
 # Public by design (anyone may open them; they are checked only for leaking nothing).
 EXEMPT = {
@@ -147,6 +178,12 @@ def world(app, client, institution, submit, follow_up, make_handler, sign_in) ->
     coordinator = make_handler("Carmen Coordinator", roles=(Role.COORDINATOR,))
     custodian = make_handler("Elena Custodian", roles=(Role.CUSTODIAN,))
     admin = make_handler("Adi Admin", roles=(Role.ADMIN,))
+    contributor = make_handler("Paul Contributor", roles=(Role.PLAN_CONTRIBUTOR,))
+    plan = store_plan(institution, plan_data.shipped())
+    db.session.flush()
+    for measure in db.session.scalars(select(PlanMeasure).where(PlanMeasure.plan_id == plan.id)):
+        db.session.add(MeasureAssignee(measure_id=measure.id, staff_id=contributor.id))
+    db.session.commit()
 
     response, receipt = submit(
         what_happened=TEXT, identity_choice="identified", name=NAME,
@@ -174,7 +211,8 @@ def world(app, client, institution, submit, follow_up, make_handler, sign_in) ->
     browsers = {"anonymous": app.test_client(), "reporter": client,
                 "half_signed_in": half_browser}
     for name, member in (("key_handler", key_handler), ("coordinator", coordinator),
-                         ("custodian", custodian), ("admin", admin), ("excluded", excluded)):
+                         ("custodian", custodian), ("admin", admin), ("excluded", excluded),
+                         ("contributor", contributor)):
         browsers[name] = sign_in(member)
 
     holder = browsers["key_handler"]

@@ -33,10 +33,12 @@ ROLE_LABELS = {
     Role.COORDINATOR: _l("Coordinator: statistics and indicators, never case content"),
     Role.CUSTODIAN: _l("Custodian: approves requests to see a reporter's identity"),
     Role.ADMIN: _l("Administrator: accounts and settings, never case content"),
+    Role.PLAN_CONTRIBUTOR: _l("Plan contributor: the integrity plan's measures, never cases"),
 }
 ROLE_NAMES = {
     Role.HANDLER: _l("handler"), Role.COORDINATOR: _l("coordinator"),
     Role.CUSTODIAN: _l("custodian"), Role.ADMIN: _l("administrator"),
+    Role.PLAN_CONTRIBUTOR: _l("plan contributor"),
 }
 
 

@@ -76,6 +76,8 @@ def home(access):
         return redirect(url_for(".inbox"))
     if member.has_role(Role.CUSTODIAN):
         return redirect(url_for(".identity_requests"))
+    if member.has_role(Role.PLAN_CONTRIBUTOR) and not member.has_role(Role.COORDINATOR):
+        return redirect(url_for("plan.workspace"))
     return render_template("backoffice/home.html")
 
 

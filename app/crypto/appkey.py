@@ -2,7 +2,8 @@
 
 These protect what must not be readable or forgeable from a stolen database alone: pending mail
 holding an activation link or a reporter's address, TOTP secrets, the enrolment field, the audit
-chain's authentication, the known-device cookie, the rate limiter's counter names. `app_key()`
+chain's authentication, the known-device cookie, the rate limiter's counter names, the
+integrity plan's verification documents (the institution's own papers, often public). `app_key()`
 is the only place a key is taken from SECRET_KEY, and its purposes are a closed set: no two uses
 share a key.
 
@@ -30,9 +31,11 @@ class Purpose(enum.Enum):
     RATE_LIMIT_DAY = "ratelimit"  # context: the UTC day (the client network's digest)
     RATE_LIMIT_COUNTER = "counter"  # context: the counter's purpose (e.g. "sign-in")
     KNOWN_DEVICE = "device"  # signing the known-device cookie (itsdangerous, no derivation)
+    PLAN_EVIDENCE = "plan-evidence"  # wraps the integrity plan's verification documents
 
 
-_HKDF_PURPOSES = {Purpose.OUTBOX, Purpose.AUDIT, Purpose.TOTP_STORAGE, Purpose.ACTIVATION_TOTP}
+_HKDF_PURPOSES = {Purpose.OUTBOX, Purpose.AUDIT, Purpose.TOTP_STORAGE, Purpose.ACTIVATION_TOTP,
+                  Purpose.PLAN_EVIDENCE}
 
 
 def app_key(purpose: Purpose, context: str = "", *, secret: str | bytes | None = None) -> bytes:

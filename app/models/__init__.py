@@ -23,6 +23,24 @@ from .message import FROM_REPORTER, FROM_STAFF, Message
 from .note import Note
 from .outbox import OutboxMail
 from .outreach import OutreachItem, OutreachKind, OutreachPlatform, UsageCounter
+from .plan import (
+    Change,
+    IndicatorKind,
+    IndicatorValue,
+    MeasureAssignee,
+    MeasureStatus,
+    MeasureVersion,
+    MeasureYear,
+    OpenDataPublication,
+    Plan,
+    PlanEvidence,
+    PlanIndicator,
+    PlanMeasure,
+    PlanObjective,
+    ProgressEntry,
+)
+from .risk import CorruptionRisk, RiskStatus
+from .selfassessment import Answer, SelfAssessmentAnswer
 from .session import ReporterSession
 from .staff import Role, StaffMember
 from .staff_session import SessionStage, StaffSession
@@ -30,9 +48,14 @@ from .staff_session import SessionStage, StaffSession
 __all__ = [
     "CLOSING_EVENTS", "DeadlineKind", "EventKind", "IdentityPolicy", "RequestStatus",
     "SessionStage", "Attachment", "AuditEntry", "AuditHead", "Case", "CaseEvent", "Category", "Channel",
+    "Answer", "CorruptionRisk", "RiskStatus", "SelfAssessmentAnswer",
     "FROM_REPORTER", "FROM_STAFF", "IdentityRequest", "Institution", "Invitation", "KeyKind",
     "KeyWrap", "Message", "Note", "Outcome", "OutboxMail", "OutreachItem", "OutreachKind",
     "OutreachPlatform", "Platform", "RateCounter", "Receipt", "UsageCounter",
     "ReferenceCounter", "Regime", "ReporterSession", "Role", "StaffMember", "StaffSession",
     "Status",
+    # the integrity plan
+    "Change", "IndicatorKind", "IndicatorValue", "MeasureAssignee", "MeasureStatus",
+    "MeasureVersion", "MeasureYear", "OpenDataPublication", "Plan", "PlanEvidence",
+    "PlanIndicator", "PlanMeasure", "PlanObjective", "ProgressEntry",
 ]

@@ -1,7 +1,7 @@
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, String
+from sqlalchemy import Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import Model
@@ -41,6 +41,8 @@ class OutreachItem(Model):
     link: Mapped[str | None] = mapped_column(String(500))
     audience: Mapped[int | None]  # people reached, when known
     participants: Mapped[int | None]  # for awareness activities
+    # Measure 2.1's fourth indicator: what the participants said, in a few words.
+    feedback: Mapped[str | None] = mapped_column(Text)
     created_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -13,6 +13,8 @@ class Role(enum.Enum):
     COORDINATOR = "coordinator"
     CUSTODIAN = "custodian"
     ADMIN = "admin"
+    # Sees and fills in the integrity plan (its measures, what is due); never cases.
+    PLAN_CONTRIBUTOR = "plan_contributor"
 
 
 # The roles that receive case or identity keys.

@@ -286,3 +286,31 @@ def transparency_data(year: int, kind: str):
     response.mimetype = made.mimetype
     response.headers["Content-Disposition"] = f'attachment; filename="{made.filename}"'
     return response
+
+
+# --- the integrity plan (measure 1.4), when the coordinator published it ----------------------
+
+@bp.route("/plan")
+def integrity_plan():
+    from ..services.plan.labels import STATUS
+    from ..services.plan.public import published_plan
+
+    institution = _institution()
+    published = published_plan(institution)
+    return render_template("public/plan.html", institution=institution, view=published,
+                           status_label=STATUS.get)
+
+
+@bp.route("/plan/documents/<int:evidence_id>")
+def integrity_plan_document(evidence_id: int):
+    from ..downloads import file_download
+    from ..services.errors import EvidenceUnavailable
+    from ..services.plan import evidence as plan_evidence
+    from ..services.plan.access import PlanNotFound
+
+    institution = _institution()
+    try:
+        chunks, name, size = plan_evidence.public_download(institution.id, evidence_id)
+    except (PlanNotFound, EvidenceUnavailable):
+        abort(404)
+    return file_download(chunks, name, size)

@@ -7,11 +7,19 @@ from wtforms import (
     SelectChoice,
     SelectField,
     StringField,
+    TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..models import OutreachKind, OutreachPlatform
-from ..services.indicators.outreach import MAX_COUNT, MAX_LINK, MAX_TITLE, OutreachEntry, problems
+from ..services.indicators.outreach import (
+    MAX_COUNT,
+    MAX_FEEDBACK,
+    MAX_LINK,
+    MAX_TITLE,
+    OutreachEntry,
+    problems,
+)
 from ..services.indicators.periods import MONTH, QUARTER, RANGE, YEAR
 from .labels import OUTREACH_KIND, OUTREACH_PLATFORM
 
@@ -60,6 +68,11 @@ class OutreachForm(FlaskForm):
         Optional(), NumberRange(min=0, max=MAX_COUNT, message=_l(
             "Give a whole number from 0 to %(max)d, or leave it empty.", max=MAX_COUNT))])
 
+    feedback = TextAreaField(_l("Participants' feedback (awareness activities, optional)"),
+                             validators=[Optional(), Length(max=MAX_FEEDBACK, message=_l(
+                                 "Keep the feedback under %(max)d characters.",
+                                 max=MAX_FEEDBACK))])
+
     def validate(self, extra_validators=None) -> bool:
         """The field checks, then the log's own rules (outreach.problems), so that every
         mistake is shown at once; the service checks the same rules again when saving."""
@@ -69,7 +82,8 @@ class OutreachForm(FlaskForm):
             platform=_enum(OutreachPlatform, self.platform.data),
             published_on=self.published_on.data, title=self.title.data or "x",
             link=self.link.data, audience=None if self.audience.errors else self.audience.data,
-            participants=None if self.participants.errors else self.participants.data)
+            participants=None if self.participants.errors else self.participants.data,
+            feedback=self.feedback.data)
         for name, message in problems(entry):
             field = getattr(self, name)
             if not field.errors:

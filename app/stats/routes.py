@@ -196,7 +196,7 @@ def _entry(form: OutreachForm) -> outreach.OutreachEntry:
         kind=OutreachKind(form.kind.data), platform=OutreachPlatform(form.platform.data),
         published_on=form.published_on.data, title=form.title.data or "",
         link=form.link.data or None, audience=form.audience.data,
-        participants=form.participants.data)
+        participants=form.participants.data, feedback=form.feedback.data)
 
 
 @bp.route("/outreach")

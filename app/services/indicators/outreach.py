@@ -17,6 +17,7 @@ from .periods import local_today
 
 MAX_TITLE = 300
 MAX_LINK = 500
+MAX_FEEDBACK = 2000
 MAX_COUNT = 10_000_000  # people reached or present; beyond it is a typing slip
 
 
@@ -37,6 +38,7 @@ class OutreachEntry:
     link: str | None = None
     audience: int | None = None
     participants: int | None = None
+    feedback: str | None = None
 
 
 def problems(entry: OutreachEntry) -> list[tuple[str, object]]:
@@ -63,6 +65,12 @@ def problems(entry: OutreachEntry) -> list[tuple[str, object]]:
         if value is not None and not 0 <= value <= MAX_COUNT:
             found.append((name, _l("Give a whole number from 0 to %(max)d, or leave it empty.",
                                    max=MAX_COUNT)))
+    if len((entry.feedback or "").strip()) > MAX_FEEDBACK:
+        found.append(("feedback", _l("Keep the feedback under %(max)d characters.",
+                                     max=MAX_FEEDBACK)))
+    if entry.kind is OutreachKind.POST and (entry.feedback or "").strip():
+        found.append(("feedback", _l("Participants' feedback is recorded for awareness "
+                                     "activities.")))
     if entry.kind is OutreachKind.POST and entry.participants is not None:
         found.append(("participants", _l("Participants are recorded for awareness activities; "
                                          "for a post, give the audience reached.")))
@@ -76,13 +84,14 @@ def _validated(entry: OutreachEntry) -> OutreachEntry:
         raise OutreachRefused(message, field=field)
     return OutreachEntry(entry.kind, entry.platform, entry.published_on, entry.title.strip(),
                          (entry.link or "").strip() or None, entry.audience,
-                         entry.participants)
+                         entry.participants, (entry.feedback or "").strip() or None)
 
 
 def _detail(item: OutreachItem) -> dict:
     return {"id": item.id, "kind": item.kind.value, "platform": item.platform.value,
             "published_on": item.published_on.isoformat(), "title": item.title,
-            "link": item.link, "audience": item.audience, "participants": item.participants}
+            "link": item.link, "audience": item.audience, "participants": item.participants,
+            "feedback": item.feedback}
 
 
 def items_for_year(member: StaffMember, year: int) -> list[OutreachItem]:

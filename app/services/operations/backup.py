@@ -33,7 +33,7 @@ from sqlalchemy import Connection, Integer, inspect, literal, select, text
 
 from ...crypto import DecryptionError, keys, stream
 from ...extensions import db
-from ...models import Attachment, Institution
+from ...models import Attachment, Institution, PlanEvidence
 from ...models.types import utcnow
 from ..audit import chain as audit
 from ..intake.evidence import upload_path
@@ -129,8 +129,11 @@ def _write_archive(sink, report: BackupReport) -> None:
             _add_member(tar, "manifest.json", json.dumps(manifest).encode())
             for table in db.metadata.sorted_tables:
                 report.rows[table.name] = _dump_table(tar, connection, table)
+            # Evidence of cases and the plan's verification documents, both encrypted.
             storage_names = connection.execute(
-                select(Attachment.storage_name).order_by(Attachment.id)).scalars().all()
+                select(Attachment.storage_name).order_by(Attachment.id)).scalars().all() + \
+                connection.execute(select(PlanEvidence.storage_name)
+                                   .order_by(PlanEvidence.id)).scalars().all()
         for storage_name in storage_names:
             try:
                 source = open(upload_path(storage_name), "rb")
@@ -290,8 +293,9 @@ def _reset_sequences() -> None:
 
 def _missing_files() -> int:
     folder = current_app.config["UPLOAD_FOLDER"]
-    return sum(1 for name in db.session.scalars(select(Attachment.storage_name))
-               if not os.path.exists(os.path.join(folder, name)))
+    names = [*db.session.scalars(select(Attachment.storage_name)),
+             *db.session.scalars(select(PlanEvidence.storage_name))]
+    return sum(1 for name in names if not os.path.exists(os.path.join(folder, name)))
 
 
 def restore(path: str, recovery_code: str, *, accept_broken_audit_chain: bool = False

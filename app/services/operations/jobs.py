@@ -13,6 +13,7 @@ from flask import current_app
 
 from ...extensions import db
 from ..intake import followup
+from ..plan.reminders import queue_plan_reminders
 from ..staff import sign_in as staff_auth
 from . import orphans, retention
 from .outbox import DeliveryReport, deliver_outbox, pending_count, undeliverable_count
@@ -59,6 +60,7 @@ def run_all(now: datetime | None = None, limit: int = 100) -> RunReport:
     purging = step("retention", lambda: retention.run(now), None)
     queued = step("deadline reminders", lambda: queue_deadline_reminders(now), 0)
     step("audit head", lambda: queue_audit_heads(now), 0)
+    queued += step("plan reminders", lambda: queue_plan_reminders(now), 0)
     delivery = step("outbox delivery", lambda: deliver_outbox(limit=limit, now=now), None)
     if delivery is None:
         delivery = DeliveryReport(sent=0, failed=0, remaining=pending_count())

@@ -138,6 +138,14 @@ def deadline_notice(case: Case, member: StaffMember, kind: str,
                    dedupe_key=dedupe_key)
 
 
+def plan_due_notice(institution_id: int, member: StaffMember, day, overdue: bool,
+                    dedupe_key: str) -> OutboxMail | None:
+    """An integrity-plan measure falls due (or is overdue): the date only, no measure."""
+    subject, body = _render("plan_due", day=day, overdue=overdue)
+    return enqueue(institution_id, "plan_due", member.email, subject, body,
+                   dedupe_key=dedupe_key)
+
+
 NEW_READER = "new_reader"
 
 

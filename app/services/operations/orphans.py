@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from ...extensions import db
-from ...models import Attachment
+from ...models import Attachment, PlanEvidence
 from .shredding import shred
 
 GRACE = timedelta(hours=1)
@@ -27,6 +27,8 @@ def sweep(now: float | None = None) -> int:
         return 0
     known = set(db.session.scalars(select(Attachment.storage_name).where(
         Attachment.storage_name.in_(list(candidates)))))
+    known.update(db.session.scalars(select(PlanEvidence.storage_name).where(
+        PlanEvidence.storage_name.in_(list(candidates)))))
     removed = 0
     for name, path in candidates.items():
         if name not in known:

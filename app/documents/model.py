@@ -1,0 +1,75 @@
+"""A document as plain data, so each renderer only decides how a block looks."""
+import re
+from dataclasses import dataclass, field
+
+# C0 and C1 control characters other than the line break: DOCX (XML) cannot hold them and a
+# PDF font has no glyph for them. A tab reads as a space.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(text) -> str:
+    return _CONTROL.sub("", str(text).replace("\t", " ").replace("\r\n", "\n"))
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+    level: int = 1  # 1 or 2
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    text: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table whose header row is repeated on every page it spans. `widths` are relative
+    column widths (any unit); equal columns when empty."""
+
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    widths: tuple[float, ...] = ()
+
+    def __post_init__(self):
+        if any(len(row) != len(self.headers) for row in self.rows):
+            raise ValueError("every row needs one cell per header")
+        if self.widths and len(self.widths) != len(self.headers):
+            raise ValueError("one width per column")
+
+    def relative_widths(self) -> tuple[float, ...]:
+        return self.widths or tuple(1.0 for _ in self.headers)
+
+
+@dataclass(frozen=True)
+class KeyValues:
+    """Lines "label: value", the label in bold."""
+
+    items: tuple[tuple[str, str], ...]
+
+
+Block = Heading | Paragraph | Table | KeyValues
+
+
+@dataclass
+class Document:
+    title: str
+    subtitle: str | None = None
+    blocks: list[Block] = field(default_factory=list)
+
+    def heading(self, text: str, level: int = 1) -> "Document":
+        self.blocks.append(Heading(text, level))
+        return self
+
+    def paragraph(self, text: str) -> "Document":
+        self.blocks.append(Paragraph(text))
+        return self
+
+    def table(self, headers, rows, widths=()) -> "Document":
+        self.blocks.append(Table(tuple(headers), tuple(tuple(row) for row in rows),
+                                 tuple(widths)))
+        return self
+
+    def key_values(self, items) -> "Document":
+        self.blocks.append(KeyValues(tuple((str(k), str(v)) for k, v in items)))
+        return self
