@@ -56,6 +56,8 @@ class Document:
     title: str
     subtitle: str | None = None
     blocks: list[Block] = field(default_factory=list)
+    # A4 landscape, for registers whose many columns would not fit upright.
+    landscape: bool = False
 
     def heading(self, text: str, level: int = 1) -> "Document":
         self.blocks.append(Heading(text, level))

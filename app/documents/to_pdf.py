@@ -23,7 +23,7 @@ class _Pdf(FPDF):
 
 
 def render_pdf(document: Document) -> bytes:
-    pdf = _Pdf(format="A4", unit="mm")
+    pdf = _Pdf(orientation="L" if document.landscape else "P", format="A4", unit="mm")
     pdf.add_font(FAMILY, "", str(FONTS / "DejaVuSans.ttf"))
     pdf.add_font(FAMILY, "B", str(FONTS / "DejaVuSans-Bold.ttf"))
     pdf.set_title(clean(document.title))

@@ -1,0 +1,64 @@
+"""Views of the official papers: parse the form, call one service, send the page or file.
+Roles and keys are checked in the services."""
+from flask import Response, render_template, request
+
+from ..auth.session import staff_view
+from ..documents import register as register_document
+from ..documents.to_docx import render_docx
+from ..documents.to_pdf import render_pdf
+from ..downloads import attachment_header
+from ..form_errors import show_error
+from ..models import Role
+from ..services.errors import DomainError
+from ..services.indicators.periods import Period, local_today
+from ..services.operations.institutions import institution_of
+from ..services.papers import register as register_service
+from ..services.transaction import unit_of_work
+from . import bp
+from .forms import RegisterForm
+
+MIMETYPES = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "pdf": "application/pdf",
+}
+
+
+def document_response(body: bytes, kind: str, name: str) -> Response:
+    response = Response(body, mimetype=MIMETYPES[kind])
+    response.headers["Content-Disposition"] = attachment_header(name)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@staff_view(Role.HANDLER)
+def register(access):
+    """The register for a period. POST only (the reason is typed each time), as the page or
+    as DOCX/PDF, chosen by the button pressed."""
+    form = RegisterForm()
+    if request.method == "GET":
+        today = local_today()
+        form.start.data, form.end.data = today.replace(month=1, day=1), today
+        return render_template("papers/register.html", form=form, rows=None)
+    kind = request.form.get("format", "page")
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                period = Period.between(form.start.data, form.end.data)
+                rows = register_service.register_rows(access, period, form.reason.data)
+                institution = institution_of(access.member)
+                document = register_document.register_document(
+                    institution.name, period, rows, access.member.name)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            name = f"registru-sesizari-{period.first_day}-{period.last_day}"
+            if kind == "docx":
+                return document_response(render_docx(document), kind, f"{name}.docx")
+            if kind == "pdf":
+                return document_response(render_pdf(document), kind, f"{name}.pdf")
+            return render_template(
+                "papers/register.html", form=form, rows=register_document.register_table(rows),
+                headers=register_document.HEADERS, institution=institution.name,
+                period=period), 200, {"Cache-Control": "no-store"}
+    return render_template("papers/register.html", form=form, rows=None), 400
