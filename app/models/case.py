@@ -80,6 +80,8 @@ class EventKind(enum.StrEnum):
     REPORT_REDACTED = "report_redacted"
     MESSAGE_REDACTED = "message_redacted"
     FILE_DELETED = "file_deleted"
+    # The reporter agreed that their identity goes to the authority a case is forwarded to.
+    IDENTITY_CONSENT = "identity_consent"
 
 
 # The events that end a case's examination: an acknowledgement clock still open is met there.

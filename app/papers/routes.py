@@ -1,25 +1,32 @@
 """Views of the official papers: parse the form, call one service, send the page or file.
 Roles and keys are checked in the services."""
-from flask import Response, render_template, request
+from collections.abc import Iterable
+
+from flask import Response, abort, current_app, render_template, request
 
 from ..auth.session import staff_view
 from ..documents import register as register_document
+from ..documents.forwarding import forwarding_document
 from ..documents.to_docx import render_docx
 from ..documents.to_pdf import render_pdf
 from ..downloads import attachment_header
 from ..form_errors import show_error
 from ..models import Role
-from ..services.errors import DomainError
+from ..services.access.opened import open_case
+from ..services.errors import DomainError, EvidenceUnavailable
 from ..services.indicators.periods import Period, local_today
 from ..services.operations.institutions import institution_of
+from ..services.papers import forwarding
 from ..services.papers import register as register_service
 from ..services.transaction import unit_of_work
 from . import bp
 from .forms import RegisterForm
+from .zipstream import stream_zip
 
 MIMETYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "pdf": "application/pdf",
+    "zip": "application/zip",
 }
 
 
@@ -62,3 +69,34 @@ def register(access):
                 headers=register_document.HEADERS, institution=institution.name,
                 period=period), 200, {"Cache-Control": "no-store"}
     return render_template("papers/register.html", form=form, rows=None), 400
+
+
+@bp.route("/cases/<int:case_id>/forwarding-packet.<any(pdf, zip):kind>")
+@staff_view(Role.HANDLER)
+def forwarding_packet(access, case_id: int, kind: str):
+    """The packet of a forwarded case. The ZIP streams after the commit: what it iterates
+    holds plain values only (the PDF's bytes and the files' decrypting streams)."""
+    try:
+        with unit_of_work():
+            opened = open_case(access, case_id)
+            if kind == "pdf":
+                content = forwarding.pdf_packet(opened)
+                files: list = []
+            else:
+                content, files = forwarding.zip_packet(opened)
+            pdf = render_pdf(forwarding_document(institution_of(opened.case).name, content))
+            reference = content.case.reference
+    except EvidenceUnavailable as error:
+        current_app.logger.warning("a file of case %s cannot be opened for its packet", case_id)
+        return render_template("errors/error.html", status=500, message=error.message), 500
+    except forwarding.PacketRefused:
+        abort(404)
+    name = f"transmitere-{reference}"
+    if kind == "pdf":
+        return document_response(pdf, kind, f"{name}.pdf")
+    members: list[tuple[str, Iterable[bytes]]] = [(f"{name}.pdf", [pdf])]
+    members += forwarding.iter_files(files)
+    response = Response(stream_zip(members), mimetype=MIMETYPES[kind])
+    response.headers["Content-Disposition"] = attachment_header(f"{name}.zip")
+    response.headers["Cache-Control"] = "no-store"
+    return response
