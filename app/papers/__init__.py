@@ -13,6 +13,7 @@ bp = Blueprint("papers", __name__, url_prefix="/staff")
 def _add_menu_links(state) -> None:
     links = state.app.extensions.setdefault("staff_links", [])
     links.append(StaffLink(Role.HANDLER, "papers.register", _l("Register of reports")))
+    links.append(StaffLink(Role.COORDINATOR, "papers.outreach_kit_page", _l("Outreach kit")))
 
 
 from . import routes  # noqa: E402,F401

@@ -2,9 +2,10 @@
 Roles and keys are checked in the services."""
 from collections.abc import Iterable
 
-from flask import Response, abort, current_app, render_template, request
+from flask import Response, abort, current_app, render_template, request, url_for
 
 from ..auth.session import staff_view
+from ..documents import outreach_kit
 from ..documents import register as register_document
 from ..documents.forwarding import forwarding_document
 from ..documents.to_docx import render_docx
@@ -14,6 +15,7 @@ from ..form_errors import show_error
 from ..models import Role
 from ..services.access.opened import open_case
 from ..services.errors import DomainError, EvidenceUnavailable
+from ..services.indicators import outreach
 from ..services.indicators.periods import Period, local_today
 from ..services.operations.institutions import institution_of
 from ..services.papers import forwarding
@@ -27,6 +29,8 @@ MIMETYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "pdf": "application/pdf",
     "zip": "application/zip",
+    "svg": "image/svg+xml",
+    "png": "image/png",
 }
 
 
@@ -99,4 +103,40 @@ def forwarding_packet(access, case_id: int, kind: str):
     response = Response(stream_zip(members), mimetype=MIMETYPES[kind])
     response.headers["Content-Disposition"] = attachment_header(f"{name}.zip")
     response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- the outreach kit (coordinator) ----------------------------------------------------------
+
+KIT = {
+    ("poster", "pdf"): outreach_kit.poster_pdf,
+    ("leaflet", "pdf"): outreach_kit.leaflet_pdf,
+    ("social", "svg"): lambda kit: outreach_kit.social_svg(kit).encode(),
+    ("social", "png"): outreach_kit.social_png,
+}
+
+
+def _portal_address() -> str:
+    return current_app.config["PUBLIC_URL"].rstrip("/") + url_for("public.index")
+
+
+@bp.route("/outreach/kit")
+@staff_view(Role.COORDINATOR)
+def outreach_kit_page(access):
+    with unit_of_work():
+        kit = outreach.kit_text(access.member, _portal_address())
+    return render_template("papers/outreach_kit.html", kit=kit)
+
+
+@bp.route("/outreach/kit/<any(poster, leaflet, social):item>.<any(pdf, svg, png):kind>")
+@staff_view(Role.COORDINATOR)
+def outreach_kit_file(access, item: str, kind: str):
+    make = KIT.get((item, kind))
+    if make is None:
+        abort(404)
+    with unit_of_work():
+        kit = outreach.kit_text(access.member, _portal_address())
+    response = Response(make(kit), mimetype=MIMETYPES[kind])
+    # Downloaded, never rendered from here: the SVG carries the institution's typed name.
+    response.headers["Content-Disposition"] = attachment_header(f"avertizor-{item}.{kind}")
     return response
