@@ -74,7 +74,9 @@ def test_without_consent_the_packet_leaves_the_identity_out(
     handler = make_handler()
     case = _identified(submit)
     staff = sign_in(handler)
-    assert staff.get(f"/staff/cases/{case.id}/forwarding-packet.zip").status_code == 404
+    refused = staff.get(f"/staff/cases/{case.id}/forwarding-packet.zip")
+    assert refused.status_code == 409 and b"Forward the case first" in refused.data
+    assert _audit(case) == []
     with unit_of_work():
         opened = open_case(signed_in_access(institution, handler, kdf_params), case.id)
         messages.message_reporter(opened, "Vă rugăm să trimiteți și contractul.", [])

@@ -2,7 +2,7 @@
 Roles and keys are checked in the services."""
 from collections.abc import Iterable
 
-from flask import Response, abort, current_app, render_template, request, url_for
+from flask import Response, current_app, render_template, request, url_for
 
 from ..auth.session import staff_view
 from ..documents import outreach_kit
@@ -93,8 +93,8 @@ def forwarding_packet(access, case_id: int, kind: str):
     except EvidenceUnavailable as error:
         current_app.logger.warning("a file of case %s cannot be opened for its packet", case_id)
         return render_template("errors/error.html", status=500, message=error.message), 500
-    except forwarding.PacketRefused:
-        abort(404)
+    except forwarding.PacketRefused as error:
+        return render_template("errors/error.html", status=409, message=error.message), 409
     name = f"transmitere-{reference}"
     if kind == "pdf":
         return document_response(pdf, kind, f"{name}.pdf")
@@ -109,10 +109,10 @@ def forwarding_packet(access, case_id: int, kind: str):
 # --- the outreach kit (coordinator) ----------------------------------------------------------
 
 KIT = {
-    ("poster", "pdf"): outreach_kit.poster_pdf,
-    ("leaflet", "pdf"): outreach_kit.leaflet_pdf,
-    ("social", "svg"): lambda kit: outreach_kit.social_svg(kit).encode(),
-    ("social", "png"): outreach_kit.social_png,
+    "poster.pdf": outreach_kit.poster_pdf,
+    "leaflet.pdf": outreach_kit.leaflet_pdf,
+    "social.svg": lambda kit: outreach_kit.social_svg(kit).encode(),
+    "social.png": outreach_kit.social_png,
 }
 
 
@@ -128,15 +128,13 @@ def outreach_kit_page(access):
     return render_template("papers/outreach_kit.html", kit=kit)
 
 
-@bp.route("/outreach/kit/<any(poster, leaflet, social):item>.<any(pdf, svg, png):kind>")
+@bp.route("/outreach/kit/<any('poster.pdf', 'leaflet.pdf', 'social.svg', 'social.png'):name>")
 @staff_view(Role.COORDINATOR)
-def outreach_kit_file(access, item: str, kind: str):
-    make = KIT.get((item, kind))
-    if make is None:
-        abort(404)
+def outreach_kit_file(access, name: str):
+    make, kind = KIT[name], name.rsplit(".", 1)[1]
     with unit_of_work():
         kit = outreach.kit_text(access.member, _portal_address())
     response = Response(make(kit), mimetype=MIMETYPES[kind])
     # Downloaded, never rendered from here: the SVG carries the institution's typed name.
-    response.headers["Content-Disposition"] = attachment_header(f"avertizor-{item}.{kind}")
+    response.headers["Content-Disposition"] = attachment_header(f"avertizor-{name}")
     return response
