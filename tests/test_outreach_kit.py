@@ -115,6 +115,8 @@ def test_a_post_records_the_kit_item_it_used(coordinator, sign_in):
     created = db.session.scalar(select(AuditEntry).where(AuditEntry.action ==
                                                          "outreach_created"))
     assert json.loads(created.detail)["kit_item"] == "social_image"
+    listing = browser.get("/staff/outreach?year=2025").get_data(as_text=True)
+    assert "Social-media image from the outreach kit" in listing
     edit = browser.get(f"/staff/outreach/{item.id}/edit").get_data(as_text=True)
     assert '<option selected value="social_image">' in edit
 

@@ -57,9 +57,9 @@ def register(access):
             with unit_of_work():
                 period = Period.between(form.start.data, form.end.data)
                 rows = register_service.register_rows(access, period, form.reason.data)
-                institution = institution_of(access.member)
+                institution_name = institution_of(access.member).name
                 document = register_document.register_document(
-                    institution.name, period, rows, access.member.name)
+                    institution_name, period, rows, access.member.name)
         except DomainError as error:
             show_error(form, error)
         else:
@@ -70,7 +70,7 @@ def register(access):
                 return document_response(render_pdf(document), kind, f"{name}.pdf")
             return render_template(
                 "papers/register.html", form=form, rows=register_document.register_table(rows),
-                headers=register_document.HEADERS, institution=institution.name,
+                headers=register_document.HEADERS, institution=institution_name,
                 period=period), 200, {"Cache-Control": "no-store"}
     return render_template("papers/register.html", form=form, rows=None), 400
 

@@ -27,7 +27,7 @@ from ..services.indicators.suppression import threshold_for
 from ..services.transaction import unit_of_work
 from . import bp, charts
 from .forms import ConfirmForm, OutreachForm, PeriodForm
-from .labels import CLOCK, CLOCK_CELL, OUTREACH_KIND, dimension, short_month
+from .labels import CLOCK, CLOCK_CELL, OUTREACH_KIND, OUTREACH_KIT_ITEM, dimension, short_month
 
 
 def _institution(access):
@@ -213,7 +213,7 @@ def outreach_list(access):
         return render_template("stats/outreach_list.html", year=year,
                                items=outreach.items_for_year(access.member, year),
                                years=range(local_today().year, 1999, -1), dimension=dimension,
-                               kind_label=OUTREACH_KIND.get)
+                               kind_label=OUTREACH_KIND.get, kit_label=OUTREACH_KIT_ITEM.get)
 
 
 def _save_outreach(access, form: OutreachForm, item_id: int | None):
