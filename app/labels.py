@@ -131,6 +131,7 @@ EVENT = {
     EventKind.MEETING_REQUESTED: _l("The reporter asked for a meeting or a call"),
     EventKind.MINUTES_RECORDED: _l("Minutes of a meeting or call recorded"),
     EventKind.MINUTES_SIGNED: _l("The reporter confirmed the minutes"),
+    EventKind.IDENTITY_CONSENT: _l("Consent to pass on the identity"),
 }
 
 
@@ -255,6 +256,18 @@ def _sentence(action: str, d: dict, names: dict | None) -> str | None:  # noqa: 
         return _l("Approved a request for the reporter's identity.")
     if action == "identity_request_denied":
         return _l("Denied a request for the reporter's identity.")
+    if action == "identity_consent":
+        return _l("Recorded the reporter's consent to pass their identity on to the "
+                  "authority.")
+    if action == "identity_read_for_register":
+        return _l("Read the reporter's identity for the register of reports.")
+    if action == "register_produced":
+        return _l("Produced the register of reports (%(count)s reports).",
+                  count=get("cases", 0))
+    if action == "forwarding_packet":
+        if get("identity_included"):
+            return _l("Downloaded the forwarding packet, with the reporter's identity.")
+        return _l("Downloaded the forwarding packet, without the reporter's identity.")
     if action == "case_purged":
         return _l("The retention period ended: the case's content was deleted for good.")
     if action == "sign_in":

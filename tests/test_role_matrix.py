@@ -75,6 +75,9 @@ ALLOWED = {
     "/staff/cases/<int:case_id>/access/<action>": HOLDER,
     "/staff/cases/<int:case_id>/identity": HOLDER,
     "/staff/cases/<int:case_id>/files/<int:file_id>": HOLDER,
+    "/staff/cases/<int:case_id>/forwarding-packet.<any(pdf, zip):kind>": HOLDER,
+    # The register lists only the cases the handler holds: an excluded one gets theirs.
+    "/staff/register": ANY_HANDLER,
     "/staff/identity-requests": CUSTODIAN,
     # A second person confirms a new reader: another admin, or with a single admin a handler.
     "/staff/admin/confirmations": ADMIN | ANY_HANDLER,

@@ -82,6 +82,9 @@ class ForwardForm(FlaskForm):
     forwarded_on = DateField(_l("Forwarded on"), validators=[
         InputRequired(_l("Give the date it was forwarded."))])
     message = _message_field(_l("Message to the reporter"))
+    # Never preselected: without it the forwarding packet leaves the identity out.
+    identity_consent = BooleanField(_l("The reporter agreed that their identity goes to this "
+                                       "authority"))
 
 
 class ExtendForm(FlaskForm):

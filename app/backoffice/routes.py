@@ -250,7 +250,8 @@ def _close(form, opened):
 @_action("forward", "forward_form", partial(ForwardForm, prefix="fwd"),
          _l("The case is forwarded."))
 def _forward(form, opened):
-    workflow.forward(opened, form.authority.data, form.forwarded_on.data, form.message.data)
+    workflow.forward(opened, form.authority.data, form.forwarded_on.data, form.message.data,
+                     identity_consent=form.identity_consent.data)
 
 
 @_action("extend", "extend_form", partial(ExtendForm, prefix="ext"),

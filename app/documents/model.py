@@ -79,6 +79,8 @@ class Document:
     body_pt: float = 11
     # The footer of every page; None is "Pagina n din m".
     footer: str | None = None
+    # A4 landscape, for registers whose many columns would not fit upright.
+    landscape: bool = False
 
     def heading(self, text: str, level: int = 1) -> "Document":
         self.blocks.append(Heading(text, level))

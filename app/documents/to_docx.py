@@ -6,6 +6,7 @@ Arial, which every Word installation has with those letters (fonts are not embed
 from io import BytesIO
 
 import docx
+from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -30,7 +31,7 @@ BODY_PT = 11
 
 def render_docx(document: Document) -> bytes:
     out = docx.Document()
-    _page_setup(out)
+    _page_setup(out, document.landscape)
     out.core_properties.title = clean(document.title)
     out.add_heading(clean(document.title), level=0)
     if document.subtitle:
@@ -42,9 +43,12 @@ def render_docx(document: Document) -> bytes:
     return buffer.getvalue()
 
 
-def _page_setup(out) -> None:
+def _page_setup(out, landscape: bool) -> None:
     section = out.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)
+    if landscape:
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = Mm(297), Mm(210)
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(section, side, Mm(20))
     for name in ("Normal", "Title", "Heading 1", "Heading 2"):
@@ -99,7 +103,8 @@ def _table(out, block: Table) -> None:
         for cell, text in zip(cells, row, strict=True):
             cell.text = clean(text)
     widths = block.relative_widths()
-    usable = Mm(170)
+    section = out.sections[0]
+    usable = section.page_width - section.left_margin - section.right_margin
     for column, share in zip(table.columns, widths, strict=True):
         width = int(usable * share / sum(widths))
         for cell in column.cells:

@@ -32,7 +32,7 @@ class _Pdf(FPDF):
     """Remembers the body size: every block's font and line height follow it."""
 
     def __init__(self, document: Document):
-        super().__init__(format="A4", unit="mm")
+        super().__init__(orientation="L" if document.landscape else "P", format="A4", unit="mm")
         self.body_pt = document.body_pt
         self.line_mm = LINE_MM * document.body_pt / BODY_PT
         self.footer_text = document.footer

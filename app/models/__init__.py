@@ -22,7 +22,7 @@ from .keywrap import KeyKind, KeyWrap, Receipt
 from .message import FROM_REPORTER, FROM_STAFF, Message
 from .note import Note
 from .outbox import OutboxMail
-from .outreach import OutreachItem, OutreachKind, OutreachPlatform, UsageCounter
+from .outreach import OutreachItem, OutreachKind, OutreachKitItem, OutreachPlatform, UsageCounter
 from .plan import (
     Change,
     IndicatorKind,
@@ -50,7 +50,7 @@ __all__ = [
     "SessionStage", "Attachment", "AuditEntry", "AuditHead", "Case", "CaseEvent", "Category", "Channel",
     "Answer", "CorruptionRisk", "RiskStatus", "SelfAssessmentAnswer",
     "FROM_REPORTER", "FROM_STAFF", "IdentityRequest", "Institution", "Invitation", "KeyKind",
-    "KeyWrap", "Message", "Note", "Outcome", "OutboxMail", "OutreachItem", "OutreachKind",
+    "KeyWrap", "Message", "Note", "Outcome", "OutboxMail", "OutreachItem", "OutreachKind", "OutreachKitItem",
     "OutreachPlatform", "Platform", "RateCounter", "Receipt", "UsageCounter",
     "ReferenceCounter", "Regime", "ReporterSession", "Role", "StaffMember", "StaffSession",
     "Status",

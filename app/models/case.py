@@ -84,6 +84,8 @@ class EventKind(enum.StrEnum):
     MEETING_REQUESTED = "meeting_requested"
     MINUTES_RECORDED = "minutes_recorded"
     MINUTES_SIGNED = "minutes_signed"
+    # The reporter agreed that their identity goes to the authority a case is forwarded to.
+    IDENTITY_CONSENT = "identity_consent"
 
 
 # The events that end a case's examination: an acknowledgement clock still open is met there.

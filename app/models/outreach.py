@@ -26,6 +26,14 @@ class OutreachKind(enum.Enum):
     ACTIVITY = "activity"  # an awareness activity with participants (measure 2.1)
 
 
+class OutreachKitItem(enum.Enum):
+    """The outreach-kit item a post used (app/documents/outreach_kit.py makes them)."""
+
+    POSTER = "poster"
+    LEAFLET = "leaflet"
+    SOCIAL_IMAGE = "social_image"
+
+
 class OutreachItem(Model):
     """A preventive message, post or awareness activity, logged by the coordinator."""
 
@@ -43,6 +51,8 @@ class OutreachItem(Model):
     participants: Mapped[int | None]  # for awareness activities
     # Measure 2.1's fourth indicator: what the participants said, in a few words.
     feedback: Mapped[str | None] = mapped_column(Text)
+    # Measure 2.2: which item of the portal's outreach kit the post used, if any.
+    kit_item: Mapped[OutreachKitItem | None] = mapped_column(str_enum(OutreachKitItem, 16))
     created_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

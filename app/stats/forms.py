@@ -11,7 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..models import OutreachKind, OutreachPlatform
+from ..models import OutreachKind, OutreachKitItem, OutreachPlatform
 from ..services.indicators.outreach import (
     MAX_COUNT,
     MAX_FEEDBACK,
@@ -21,7 +21,7 @@ from ..services.indicators.outreach import (
     problems,
 )
 from ..services.indicators.periods import MONTH, QUARTER, RANGE, YEAR
-from .labels import OUTREACH_KIND, OUTREACH_PLATFORM
+from .labels import OUTREACH_KIND, OUTREACH_KIT_ITEM, OUTREACH_PLATFORM
 
 PERIOD_KINDS = [SelectChoice(YEAR, _l("Year")), SelectChoice(QUARTER, _l("Quarter")),
                 SelectChoice(MONTH, _l("Month")), SelectChoice(RANGE, _l("Dates from … to …"))]
@@ -68,6 +68,10 @@ class OutreachForm(FlaskForm):
         Optional(), NumberRange(min=0, max=MAX_COUNT, message=_l(
             "Give a whole number from 0 to %(max)d, or leave it empty.", max=MAX_COUNT))])
 
+    kit_item = SelectField(_l("Outreach-kit image used (posts, optional)"), choices=[
+        SelectChoice("", _l("— none —"))] + [
+        SelectChoice(item.value, label) for item, label in OUTREACH_KIT_ITEM.items()],
+        default="", validate_choice=False)  # older clients send none; checked in validate()
     feedback = TextAreaField(_l("Participants' feedback (awareness activities, optional)"),
                              validators=[Optional(), Length(max=MAX_FEEDBACK, message=_l(
                                  "Keep the feedback under %(max)d characters.",
@@ -83,8 +87,11 @@ class OutreachForm(FlaskForm):
             published_on=self.published_on.data, title=self.title.data or "x",
             link=self.link.data, audience=None if self.audience.errors else self.audience.data,
             participants=None if self.participants.errors else self.participants.data,
-            feedback=self.feedback.data)
-        for name, message in problems(entry):
+            feedback=self.feedback.data, kit_item=_enum(OutreachKitItem, self.kit_item.data))
+        found = problems(entry)
+        if self.kit_item.data and entry.kit_item is None:
+            found.append(("kit_item", _l("Choose an item of the outreach kit, or none.")))
+        for name, message in found:
             field = getattr(self, name)
             if not field.errors:
                 field.errors.append(message)

@@ -14,6 +14,7 @@ from ..models import (
     DeadlineKind,
     Outcome,
     OutreachKind,
+    OutreachKitItem,
     OutreachPlatform,
     Platform,
     Regime,
@@ -33,6 +34,12 @@ OUTREACH_PLATFORM = {
     OutreachPlatform.LEAFLET: _l("Leaflet or poster"),
     OutreachPlatform.PUBLIC_MEETING: _l("Public meeting"),
     OutreachPlatform.OTHER: _l("Other"),
+}
+
+OUTREACH_KIT_ITEM = {
+    OutreachKitItem.POSTER: _l("Poster from the outreach kit"),
+    OutreachKitItem.LEAFLET: _l("Leaflet from the outreach kit"),
+    OutreachKitItem.SOCIAL_IMAGE: _l("Social-media image from the outreach kit"),
 }
 
 OUTREACH_KIND = {

@@ -10,7 +10,7 @@ from wtforms import SelectChoice
 from ..auth.session import staff_view
 from ..extensions import db
 from ..form_errors import show_error
-from ..models import Channel, Institution, OutreachKind, OutreachPlatform, Role
+from ..models import Channel, Institution, OutreachKind, OutreachKitItem, OutreachPlatform, Role
 from ..services.errors import DomainError
 from ..services.indicators import compute as stats
 from ..services.indicators import exports, outreach
@@ -27,7 +27,7 @@ from ..services.indicators.suppression import threshold_for
 from ..services.transaction import unit_of_work
 from . import bp, charts
 from .forms import ConfirmForm, OutreachForm, PeriodForm
-from .labels import CLOCK, CLOCK_CELL, OUTREACH_KIND, dimension, short_month
+from .labels import CLOCK, CLOCK_CELL, OUTREACH_KIND, OUTREACH_KIT_ITEM, dimension, short_month
 
 
 def _institution(access):
@@ -189,6 +189,9 @@ def annual(access, year: int):
                            complete=period.is_complete())
 
 
+KIT_VALUES = {item.value for item in OutreachKitItem}
+
+
 # --- the outreach log ----------------------------------------------------------------------------
 
 def _entry(form: OutreachForm) -> outreach.OutreachEntry:
@@ -196,7 +199,8 @@ def _entry(form: OutreachForm) -> outreach.OutreachEntry:
         kind=OutreachKind(form.kind.data), platform=OutreachPlatform(form.platform.data),
         published_on=form.published_on.data, title=form.title.data or "",
         link=form.link.data or None, audience=form.audience.data,
-        participants=form.participants.data, feedback=form.feedback.data)
+        participants=form.participants.data, feedback=form.feedback.data,
+        kit_item=OutreachKitItem(form.kit_item.data) if form.kit_item.data in KIT_VALUES else None)
 
 
 @bp.route("/outreach")
@@ -209,7 +213,7 @@ def outreach_list(access):
         return render_template("stats/outreach_list.html", year=year,
                                items=outreach.items_for_year(access.member, year),
                                years=range(local_today().year, 1999, -1), dimension=dimension,
-                               kind_label=OUTREACH_KIND.get)
+                               kind_label=OUTREACH_KIND.get, kit_label=OUTREACH_KIT_ITEM.get)
 
 
 def _save_outreach(access, form: OutreachForm, item_id: int | None):
@@ -255,6 +259,7 @@ def outreach_edit(access, item_id: int):
     form = OutreachForm(obj=item) if request.method == "GET" else OutreachForm()
     if request.method == "GET":
         form.kind.data, form.platform.data = item.kind.value, item.platform.value
+        form.kit_item.data = item.kit_item.value if item.kit_item else ""
     done = _save_outreach(access, form, item_id)
     if done is not None:
         return done

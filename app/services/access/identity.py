@@ -41,7 +41,8 @@ class IdentityRefused(DomainError):
     pass
 
 
-def _reason(text: str) -> str:
+def written_reason(text: str) -> str:
+    """The reason typed for reading an identity, trimmed; IdentityRefused when too short."""
     text = (text or "").strip()
     if len(text) < MIN_REASON:
         raise IdentityRefused(_l("Write why you need the identity (at least %(count)d "
@@ -63,7 +64,7 @@ def reveal(opened: OpenCase, reason: str) -> dict:
     access, case = opened.access, opened.case
     if case.identity is None:
         raise IdentityRefused(_l("This report is anonymous: there is no identity to show."))
-    reason = _reason(reason)
+    reason = written_reason(reason)
     if not key_access.holds_identity_key(case, access.member):
         if _policy(case) is IdentityPolicy.CUSTODIAN:
             raise IdentityRefused(_l("Ask a custodian to approve access to the identity."))
@@ -90,7 +91,7 @@ def request_access(opened: OpenCase, reason: str) -> IdentityRequest:
             IdentityRequest.case_id == case.id, IdentityRequest.status == RequestStatus.PENDING,
             IdentityRequest.requested_by_staff_id == access.member.id)):
         raise IdentityRefused(_l("Your request is already waiting for a custodian."))
-    reason = _reason(reason)
+    reason = written_reason(reason)
     request = IdentityRequest(institution_id=case.institution_id, case_id=case.id,
                               requested_by_staff_id=access.member.id)
     db.session.add(request)
@@ -160,7 +161,7 @@ def decide(access: StaffAccess, request_id: int, approve: bool, reason: str) -> 
         raise NotAuthorised(_l("This request does not exist."))
     if request.status is not RequestStatus.PENDING:
         raise IdentityRefused(_l("This request has already been decided."))
-    reason = _reason(reason)
+    reason = written_reason(reason)
     key = _request_key(access, request)
     if key is None:
         raise NotAuthorised(_l("You do not hold the key to this reporter's identity."))

@@ -122,8 +122,10 @@ def close(opened: OpenCase, outcome: Outcome,
 
 
 def forward(opened: OpenCase, authority: str,
-            forwarded_on: date, message: str) -> Case:
-    """Send the facts to the competent authority, record where and when, tell the reporter."""
+            forwarded_on: date, message: str, identity_consent: bool = False) -> Case:
+    """Send the facts to the competent authority, record where and when, tell the reporter.
+    `identity_consent`: the reporter agreed that their identity goes too (recorded as an
+    event; the forwarding packet then carries it, services/papers/forwarding.py)."""
     case = opened.case
     _require_status(case, OPEN, _l("This case is already closed."))
     authority = (authority or "").strip()
@@ -142,6 +144,8 @@ def forward(opened: OpenCase, authority: str,
     case.status, case.outcome, case.closed_at = Status.CLOSED, Outcome.FORWARDED, now
     _record(opened, EventKind.FORWARDED, authority=case.forwarded_to,
             on=forwarded_on.isoformat())
+    if identity_consent and case.identity is not None:
+        _record(opened, EventKind.IDENTITY_CONSENT, given=True)
     return case
 
 

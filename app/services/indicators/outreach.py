@@ -8,8 +8,17 @@ from urllib.parse import urlsplit
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from ...documents.outreach_kit import KitText
 from ...extensions import db
-from ...models import OutreachItem, OutreachKind, OutreachPlatform, Role, StaffMember
+from ...models import (
+    Institution,
+    OutreachItem,
+    OutreachKind,
+    OutreachKitItem,
+    OutreachPlatform,
+    Role,
+    StaffMember,
+)
 from ..access.guards import require_role
 from ..audit import chain as audit
 from ..errors import DomainError
@@ -39,6 +48,7 @@ class OutreachEntry:
     audience: int | None = None
     participants: int | None = None
     feedback: str | None = None
+    kit_item: OutreachKitItem | None = None
 
 
 def problems(entry: OutreachEntry) -> list[tuple[str, object]]:
@@ -71,6 +81,9 @@ def problems(entry: OutreachEntry) -> list[tuple[str, object]]:
     if entry.kind is OutreachKind.POST and (entry.feedback or "").strip():
         found.append(("feedback", _l("Participants' feedback is recorded for awareness "
                                      "activities.")))
+    if entry.kind is OutreachKind.ACTIVITY and entry.kit_item is not None:
+        found.append(("kit_item", _l("The outreach kit is linked to posts; leave it empty "
+                                     "for an awareness activity.")))
     if entry.kind is OutreachKind.POST and entry.participants is not None:
         found.append(("participants", _l("Participants are recorded for awareness activities; "
                                          "for a post, give the audience reached.")))
@@ -84,14 +97,16 @@ def _validated(entry: OutreachEntry) -> OutreachEntry:
         raise OutreachRefused(message, field=field)
     return OutreachEntry(entry.kind, entry.platform, entry.published_on, entry.title.strip(),
                          (entry.link or "").strip() or None, entry.audience,
-                         entry.participants, (entry.feedback or "").strip() or None)
+                         entry.participants, (entry.feedback or "").strip() or None,
+                         entry.kit_item)
 
 
 def _detail(item: OutreachItem) -> dict:
     return {"id": item.id, "kind": item.kind.value, "platform": item.platform.value,
             "published_on": item.published_on.isoformat(), "title": item.title,
             "link": item.link, "audience": item.audience, "participants": item.participants,
-            "feedback": item.feedback}
+            "feedback": item.feedback,
+            "kit_item": item.kit_item.value if item.kit_item else None}
 
 
 def items_for_year(member: StaffMember, year: int) -> list[OutreachItem]:
@@ -146,3 +161,10 @@ def delete(member: StaffMember, item_id: int) -> None:
     db.session.flush()
     audit.record("outreach_deleted", institution_id=member.institution_id, actor=member,
                  detail=detail)
+
+
+def kit_text(member: StaffMember, address: str) -> KitText:
+    """What the outreach kit prints: the coordinator's institution and the portal's address."""
+    require_role(member, Role.COORDINATOR)
+    institution = db.session.get_one(Institution, member.institution_id)
+    return KitText(institution.name, address)
