@@ -47,8 +47,10 @@ def sign_in_client(client, member, password: str | None = None, *, step: int | N
     return client
 
 
-def sign_in_page(page, member, *, step: int | None = None) -> None:
-    """Sign `member` in in a Playwright page aimed at the portal, up to the staff home."""
+def sign_in_page(page, member, *, step: int | None = None,
+                 home: str = r"/staff/(cases)?(\?.*)?$") -> None:
+    """Sign `member` in in a Playwright page aimed at the portal, up to the staff home (the
+    inbox; a custodian's home is the identity requests)."""
     page.goto("/staff/login")
     page.fill("#email", member.email)
     page.fill("#password", member.password)
@@ -58,7 +60,7 @@ def sign_in_page(page, member, *, step: int | None = None) -> None:
         _keep_secret(member, page.locator("#totp-secret").inner_text())
     page.fill("#code", _next_code(member, step))
     page.click(SUBMIT)
-    page.wait_for_url(re.compile(r"/staff/(cases)?(\?.*)?$"))
+    page.wait_for_url(re.compile(home))
 
 
 def signed_in_access(institution, member, kdf_params):
