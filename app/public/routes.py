@@ -261,7 +261,7 @@ def followup_message():
             if form.validate_on_submit():
                 evidence = prepare_evidence(form.uploads(),
                                             disguise_voice=form.disguise_voice())
-                followup.send_message(access, form.body.data.strip(), evidence)
+                followup.send_message(access, (form.body.data or "").strip(), evidence)
                 return redirect(url_for(".followup_case", sent=1))
     except SessionExpired as error:
         return _back_to_login(error)
