@@ -2,7 +2,6 @@
 then followed up online like a web receipt; and the receipt slip with its QR code."""
 import io
 import re
-from datetime import date
 
 import pytest
 import segno
@@ -17,6 +16,7 @@ from app.public.forms import ReportForm
 from app.services.errors import NotAuthorised
 from app.services.intake import paper_forms, receipts
 from tests.conftest import CSRF_RE, RECEIPT_RE
+from tests.support.forms import intake
 from tests.support.http import HttpClient
 from tests.support.server import gunicorn_server
 from tests.support.server_log import assert_no_server_errors
@@ -43,18 +43,6 @@ def codes_of(body: bytes) -> list[str]:
         assert CODE_RE.findall(second) == [code] and KEPT_RE.findall(second) == [code]
         codes.append(code.replace(" ", ""))
     return codes
-
-
-def intake(staff, **overrides):
-    token = CSRF_RE.search(staff.get("/staff/intake").get_data(as_text=True)).group(1)
-    data = {"csrf_token": token, "channel": "box", "platform": "",
-            "received_on": date.today().isoformat(), "category": "bribery",
-            "what_happened": "Funcționarul a cerut bani pentru autorizația de construire.",
-            "when_where": "", "persons_involved": "", "transcript": "", "work_context": "",
-            "anonymous": "y", "name": "", "email": "", "phone": "", "form_code": "",
-            "issue_receipt": "y"}
-    data.update(overrides)
-    return staff.post("/staff/intake", data=data, content_type="multipart/form-data")
 
 
 @pytest.fixture

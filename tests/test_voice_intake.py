@@ -128,3 +128,29 @@ def test_through_gunicorn_an_uploaded_mp3_reaches_the_handler_as_disguised_opus(
         output = process.communicate(timeout=15)[0]
     _assert_disguised_opus(content)
     assert_no_server_errors(output.splitlines())
+
+
+def test_staff_attach_a_call_recording_only_with_the_reporters_consent(
+        make_handler, sign_in, upload_folder, phone_mp3):
+    """Manual intake of a phone report: the recording is refused (nothing saved) until the
+    consent box is ticked; then it is stored disguised and the case page says it was made
+    with consent."""
+    from tests.support.forms import intake
+
+    staff = sign_in(make_handler())
+    fields = {"channel": "phone", "transcript": "Apel primit la 10:15.",
+              "evidence": (io.BytesIO(phone_mp3), "apel.mp3")}
+    refused = intake(staff, **fields)
+    assert refused.status_code == 400
+    assert "may be attached only with their consent" in refused.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Case)) == 0
+    assert _stored_files(upload_folder) == []
+
+    fields["evidence"] = (io.BytesIO(phone_mp3), "apel.mp3")
+    taken = intake(staff, recording_consent="y", **fields)
+    assert taken.status_code == 200, taken.get_data(as_text=True)[:2000]
+    case = db.session.scalar(select(Case))
+    page = staff.get(f"/staff/cases/{case.id}").get_data(as_text=True)
+    assert "made with the reporter's consent" in page
+    [source] = AUDIO_SRC.findall(page)
+    _assert_disguised_opus(staff.get(source).data)

@@ -168,6 +168,8 @@ class ManualIntakeForm(FlaskForm):
                                                     "address."))])
     phone = StringField(_l("Reporter's phone"), validators=[Optional(), Length(max=MAX_PHONE)])
     evidence = MultipleFileField(_l("Scanned documents or files (optional)"))
+    recording_consent = BooleanField(_l("The reporter agreed that the call or meeting was "
+                                        "recorded (a recording is among the files)"))
     issue_receipt = BooleanField(_l("Issue a receipt code to hand to the reporter"),
                                  default=True)
     # The code printed on a paper form from the box or the post: the case's receipt then.

@@ -421,7 +421,8 @@ def _manual_report(form: ManualIntakeForm, member) -> intake.Report:
         when_where=(form.when_where.data or "").strip(),
         persons_involved=(form.persons_involved.data or "").strip(),
         work_context=bool(form.work_context.data), language=str(get_locale()),
-        transcript=(form.transcript.data or "").strip())
+        transcript=(form.transcript.data or "").strip(),
+        recording_consent=bool(form.recording_consent.data))
 
 
 @bp.route("/identity-requests", methods=["GET", "POST"])

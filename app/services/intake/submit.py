@@ -70,6 +70,8 @@ class Report:
     recorded_by: StaffMember | None = None
     transcript: str = ""
     reporter_signed: bool | None = None
+    # A recording of the call or meeting attached by staff: only with the reporter's consent.
+    recording_consent: bool = False
     # "I would like to meet or talk to the designated person": kept in the sealed content.
     meeting: MeetingRequest | None = None
 
@@ -80,6 +82,7 @@ class Report:
             "persons_involved": self.persons_involved,
             "how_known": self.how_known,
             "transcript": self.transcript,
+            "recording_consent": self.recording_consent,
             "meeting": self.meeting.content() if self.meeting else None,
             # Kept inside the encrypted content: who was excluded is itself sensitive.
             "excluded_staff_ids": sorted(self.excluded_staff_ids),
@@ -165,6 +168,17 @@ def manual_report(*, recorded_by: StaffMember, channel: Channel, platform: Platf
         reporter_signed=reporter_signed if channel in ORAL_CHANNELS else None, **fields)
 
 
+def check_recording_consent(report: Report, evidence: list[Evidence]) -> None:
+    """Staff attach a recording of a call or a meeting (audio among the files of a manual
+    report) only when the reporter agreed to it (Law 361/2022: oral reports are recorded
+    with the reporter's consent, otherwise minuted)."""
+    if report.recorded_by is not None and not report.recording_consent and any(
+            item.mimetype.startswith("audio/") for item in evidence):
+        raise DomainError(_l("A recording of the reporter may be attached only with their "
+                             "consent: tick the box once they agreed, or leave the recording "
+                             "out and write the minutes."), field="recording_consent")
+
+
 def _flush_claimed_code() -> None:
     """The same form's code recorded at the same moment by someone else: the unique lookup
     id refuses the second, which gets the message, not an error page."""
@@ -184,6 +198,7 @@ def submit_report(institution: Institution, report: Report, evidence: list[Evide
     follows up with it like any web reporter; nothing new is shown."""
     kdf_params = kdf_params or deployment_kdf_params()
     check_exclusions(institution, report.excluded_staff_ids)
+    check_recording_consent(report, evidence)
     claimed = receipts.claim(institution, form_code, kdf_params) if form_code.strip() else None
     case_key = aead.new_key()
     identity = report.identity()
