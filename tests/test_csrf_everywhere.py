@@ -30,6 +30,7 @@ from app.extensions import db
 from app.models import Attachment, Case, IdentityRequest, OutreachKind, OutreachPlatform, Role
 from app.services.indicators import outreach
 from app.services.indicators.periods import local_today
+from app.services.risks import register
 from app.services.staff import invitations, totp
 from tests.conftest import CSRF_RE, TOTP_SECRET_RE, csrf_token, report_fields
 
@@ -42,6 +43,8 @@ VISITORS_BY_PREFIX = [
     ("/staff/admin/", "admin"),
     ("/staff/stats", "coordinator"),
     ("/staff/outreach", "coordinator"),
+    ("/staff/risks", "coordinator"),
+    ("/staff/self-assessment", "coordinator"),
     ("/staff/identity-requests", "custodian"),
     ("/staff/login/code", "half_signed_in"),
     ("/staff/login", "anonymous"),
@@ -68,6 +71,7 @@ class World:
     invitation_id: int
     invitation_token: str
     outreach_id: int
+    risk_id: int
     receipt: str
     members: dict
     browsers: dict = field(default_factory=dict)
@@ -115,10 +119,13 @@ def world(app, client, institution, submit, follow_up, make_handler, sign_in) ->
     item = outreach.create(coordinator, outreach.OutreachEntry(
         kind=OutreachKind.POST, platform=OutreachPlatform.FACEBOOK,
         published_on=local_today(), title="Integrity week", link="https://example.org/post"))
+    risk = register.add(coordinator, register.RiskEntry(
+        activity="Achiziții publice", description="Împărțirea contractelor", probability=3,
+        impact=4, owner="Compartimentul achiziții", identified_on=local_today()))
     db.session.commit()
     return World(case_id=case.id, file_id=file_id, request_id=request_id, spare_id=spare.id,
                  invitation_id=invitation.id, invitation_token=link.rsplit("/", 1)[1],
-                 outreach_id=item.id, receipt=receipt,
+                 outreach_id=item.id, risk_id=risk.id, receipt=receipt,
                  members={"holder": holder, "half": half, "admin": admin,
                           "coordinator": coordinator},
                  browsers=browsers)
@@ -138,6 +145,7 @@ FILLERS = {
     "member_id": lambda w: w.spare_id,
     "invitation_id": lambda w: w.invitation_id,
     "item_id": lambda w: w.outreach_id,
+    "risk_id": lambda w: w.risk_id,
     "token": lambda w: w.invitation_token,
 }
 
@@ -177,6 +185,11 @@ CASE_FORMS = {
 }
 
 
+RISK_FORM = {"activity": "Achiziții publice", "description": "Împărțirea contractelor",
+             "probability": "3", "impact": "4", "owner": "Compartimentul achiziții",
+             "identified_on": TODAY, "status": "identified"}
+
+
 def form_for(rule, url: str, world: World) -> dict:
     """A complete, valid form: without the CSRF check the action would happen."""
     endpoint, action = rule.endpoint, url.rsplit("/", 1)[-1]
@@ -213,6 +226,9 @@ def form_for(rule, url: str, world: World) -> dict:
                                    "code": "123456", "enrolment": ""},
         "stats.outreach_new": lambda: {"kind": "post", "platform": "facebook",
                                        "published_on": TODAY, "title": "Another post"},
+        "risks.risk_new": lambda: {**RISK_FORM, "activity": "Urbanism"},
+        "risks.risk_edit": lambda: {**RISK_FORM, "probability": "5"},
+        "selfassessment.sheet": lambda: {"answer-1": "implemented", "note-1": "Cod adoptat"},
         "stats.outreach_edit": lambda: {"kind": "post", "platform": "facebook",
                                         "published_on": TODAY, "title": "Changed title"},
     }

@@ -72,6 +72,10 @@ ALLOWED_BY_PREFIX = {
     # log (measure 2.2's third indicator); metadata only, never content.
     "/staff/stats/": COORDINATOR,
     "/staff/outreach/": COORDINATOR,
+    # The corruption-risk register and Anexa C, the self-assessment: the coordinator's own
+    # records; cases reach them only as counts per category.
+    "/staff/risks/": COORDINATOR,
+    "/staff/self-assessment": COORDINATOR,
 }
 # Public by design (anyone may open them; they are checked only for leaking nothing).
 EXEMPT = {
