@@ -8,8 +8,8 @@ no system font. The text is Romanian: the kit is for the institution's public.""
 import textwrap
 from dataclasses import dataclass
 from io import BytesIO
-from xml.sax.saxutils import escape
 
+import markupsafe
 import segno
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
@@ -34,6 +34,11 @@ PROMISES = (
 OTHER_WAYS = ("Puteți sesiza și prin poștă, la cutia de sesizări a instituției, prin telefon "
               "sau cerând o întâlnire cu persoana desemnată.")
 EXTERNAL = ("Canal extern: Agenția Națională de Integritate, www.integritate.eu.")
+
+
+def _xml(text: str) -> str:
+    """Text for SVG content or a quoted attribute: & < > " ' escaped (markupsafe)."""
+    return str(markupsafe.escape(text))
 
 
 @dataclass(frozen=True)
@@ -195,11 +200,11 @@ def social_svg(kit: KitText) -> str:
     texts = "".join(
         f'<text x="{SOCIAL_SIZE // 2}" y="{line.y}" font-size="{line.size}" '
         f'font-weight="{"bold" if line.bold else "normal"}" fill="{_hex(line.color)}">'
-        f"{escape(line.text)}</text>" for line in _layout(kit))
+        f"{_xml(line.text)}</text>" for line in _layout(kit))
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{SOCIAL_SIZE}" '
             f'height="{SOCIAL_SIZE}" viewBox="0 0 {SOCIAL_SIZE} {SOCIAL_SIZE}" role="img" '
-            f'aria-label="{escape(HEADLINE, {chr(34): "&quot;"})} {escape(kit.institution, {chr(34): "&quot;"})}">'
-            f"<title>{escape(kit.institution)}: {escape(kit.address)}</title>"
+            f'aria-label="{_xml(HEADLINE)} {_xml(kit.institution)}">'
+            f"<title>{_xml(kit.institution)}: {_xml(kit.address)}</title>"
             f'<rect width="100%" height="100%" fill="{_hex(INK)}"/>'
             f'<g text-anchor="middle" font-family="DejaVu Sans, Arial, sans-serif">{texts}</g>'
             f'<rect x="{left}" y="{QR_TOP}" width="{QR_SIDE}" height="{QR_SIDE}" fill="#fff"/>'
