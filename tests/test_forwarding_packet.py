@@ -1,9 +1,7 @@
 """The forwarding packet: the report, its files list and the thread as one PDF, the files
 beside it in a ZIP; the identity only with the reporter's consent recorded on the case."""
-import base64
 import io
 import json
-import time
 import zipfile
 from datetime import date
 
@@ -18,13 +16,12 @@ from app.services.access.opened import open_case
 from app.services.casework import messages, notes, workflow
 from app.services.localtime import local_today
 from app.services.papers import forwarding
-from app.services.staff import totp
 from app.services.transaction import unit_of_work
-from tests.conftest import CSRF_RE, csrf_token
+from tests.conftest import csrf_token
 from tests.support.http import HttpClient
 from tests.support.server import gunicorn_server
 from tests.support.server_log import assert_no_server_errors
-from tests.support.staff import TOTP_SECRET_RE, signed_in_access
+from tests.support.staff import sign_in_http, signed_in_access
 
 NAME, EMAIL, PHONE = "Ștefan Țăranu", "stefan.reporter@example.org", "+40 744 987 654"
 REPORT = "Primarul a cerut bani pentru autorizația de construire în ședința din martie."
@@ -157,14 +154,7 @@ def test_through_gunicorn_the_zip_streams_without_the_identity(
                          "Agenția Națională de Integritate", date.today(), "Transmis la ANI.")
     with gunicorn_server(migrated_database, upload_folder, workers=2) as (base_url, process):
         staff = HttpClient(base_url)
-        staff.post_urlencoded("/staff/login", {
-            "email": handler.email, "password": handler.password,
-            "csrf_token": staff.csrf_token("/staff/login")})
-        page = staff.get("/staff/login/code").body
-        secret = TOTP_SECRET_RE.search(page).group(1).replace(" ", "")
-        code = totp.code_at(base64.b32decode(secret + "=" * (-len(secret) % 8)), time.time())
-        staff.post_urlencoded("/staff/login/code", {"code": code,
-                                                    "csrf_token": CSRF_RE.search(page).group(1)})
+        sign_in_http(staff, handler)
         reply = staff.get(f"/staff/cases/{case.id}/forwarding-packet.zip")
         process.terminate()
         output = process.communicate(timeout=15)[0]

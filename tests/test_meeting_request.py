@@ -1,10 +1,8 @@
 """A meeting on request: asked on the report form or at follow-up, kept encrypted, marked in
 the inbox, answered in the thread, its minutes recorded as the oral-report transcript, read and
 confirmed ("signed") by the reporter. Through the Flask client, and once through gunicorn."""
-import base64
 import json
 import re
-import time
 
 import pytest
 from sqlalchemy import select
@@ -12,12 +10,12 @@ from sqlalchemy import select
 from app.crypto import envelope
 from app.extensions import db
 from app.models import Case, CaseEvent, EventKind, Message
-from app.services.staff import totp
-from tests.conftest import CSRF_RE, RECEIPT_RE, TOTP_SECRET_RE, csrf_token, report_fields
+from tests.conftest import CSRF_RE, RECEIPT_RE, csrf_token, report_fields
 from tests.support.database import every_stored_value
 from tests.support.http import HttpClient
 from tests.support.server import gunicorn_server
 from tests.support.server_log import assert_no_server_errors
+from tests.support.staff import sign_in_http
 
 DAYS = "Marți după ora 16, la Căminul Cultural"
 MINUTES = "Petentul a relatat că funcționarul i-a cerut 500 de lei pentru autorizație."
@@ -180,14 +178,7 @@ def test_through_gunicorn_the_request_reaches_the_inbox_and_the_minutes_are_sign
         receipt = found.group(1).replace(" ", "")
 
         staff = HttpClient(base_url)
-        staff.post_urlencoded("/staff/login", {
-            "email": handler.email, "password": handler.password,
-            "csrf_token": staff.csrf_token("/staff/login")})
-        page = staff.get("/staff/login/code").body
-        secret = TOTP_SECRET_RE.search(page).group(1).replace(" ", "")
-        code = totp.code_at(base64.b32decode(secret + "=" * (-len(secret) % 8)), time.time())
-        staff.post_urlencoded("/staff/login/code", {"code": code,
-                                                    "csrf_token": CSRF_RE.search(page).group(1)})
+        sign_in_http(staff, handler)
         inbox = staff.get("/staff/cases")
         assert inbox.status == 200 and MARKER in inbox.body
         case_url = re.search(r'href="(/staff/cases/\d+)"', inbox.body).group(1)

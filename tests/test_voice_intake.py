@@ -5,7 +5,6 @@ import base64
 import io
 import os
 import re
-import time
 
 import pytest
 from sqlalchemy import func, select
@@ -13,12 +12,12 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import AuditEntry, Case
 from app.services.intake.voice import WORK_RATE
-from app.services.staff import totp
-from tests.conftest import CSRF_RE, RECEIPT_RE, TOTP_SECRET_RE, report_fields
+from tests.conftest import RECEIPT_RE, report_fields
 from tests.support import voice
 from tests.support.http import HttpClient
 from tests.support.server import gunicorn_server
 from tests.support.server_log import assert_no_server_errors
+from tests.support.staff import sign_in_http
 
 F0 = 120.0
 DISGUISED_F0 = F0 * 2 ** (-4 / 12)  # the default: four semitones down
@@ -108,14 +107,7 @@ def test_through_gunicorn_an_uploaded_mp3_reaches_the_handler_as_disguised_opus(
         assert sent.status == 200 and RECEIPT_RE.search(sent.body), sent.body[:2000]
 
         staff = HttpClient(base_url)
-        staff.post_urlencoded("/staff/login", {
-            "email": handler.email, "password": handler.password,
-            "csrf_token": staff.csrf_token("/staff/login")})
-        page = staff.get("/staff/login/code").body
-        secret = TOTP_SECRET_RE.search(page).group(1).replace(" ", "")
-        code = totp.code_at(base64.b32decode(secret + "=" * (-len(secret) % 8)), time.time())
-        staff.post_urlencoded("/staff/login/code", {"code": code,
-                                                    "csrf_token": CSRF_RE.search(page).group(1)})
+        sign_in_http(staff, handler)
         case_id = db.session.scalar(select(Case.id))
         case_page = staff.get(f"/staff/cases/{case_id}")
         assert case_page.status == 200, case_page.body[:2000]

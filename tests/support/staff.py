@@ -3,7 +3,8 @@ the first sign-in; the secret the page shows is kept on the member as `totp_secr
 
 A used code is refused (replay): each further sign-in of the same member takes the next
 30-second step, as a person waiting for the next code would (`member.sign_ins` counts them).
-Three ways in: a Flask test client, a Playwright page, and the service layer itself.
+Four ways in: a Flask test client, a Playwright page, an HTTP client against gunicorn, and
+the service layer itself.
 """
 import base64
 import re
@@ -61,6 +62,21 @@ def sign_in_page(page, member, *, step: int | None = None,
     page.fill("#code", _next_code(member, step))
     page.click(SUBMIT)
     page.wait_for_url(re.compile(home))
+
+
+def sign_in_http(client, member, *, step: int | None = None):
+    """Sign `member` in on a tests/support/http.py HttpClient (real gunicorn); returns it."""
+    client.post_urlencoded("/staff/login", {
+        "email": member.email, "password": member.password,
+        "csrf_token": client.csrf_token("/staff/login")})
+    page = client.get("/staff/login/code").body
+    shown = TOTP_SECRET_RE.search(page)
+    if shown:
+        _keep_secret(member, shown.group(1))
+    answer = client.post_urlencoded("/staff/login/code", {
+        "code": _next_code(member, step), "csrf_token": CSRF_RE.search(page).group(1)})
+    assert answer.status == 200 and "/staff/login" not in answer.url, answer.body[:2000]
+    return client
 
 
 def signed_in_access(institution, member, kdf_params):

@@ -150,6 +150,23 @@ def upload_path(storage_name: str) -> str:
     return os.path.join(current_app.config["UPLOAD_FOLDER"], storage_name)
 
 
+def write_encrypted(stream, storage_name: str, file_uuid: str, *, full) -> tuple[bytes, int]:
+    """Encrypt `stream` under a fresh file key to the upload folder (staged: removed again if
+    the transaction fails); returns (file key, size). A full disk is StorageFull(`full`)."""
+    file_key = aead.new_key()
+    path = upload_path(storage_name)
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    stage_file(path)
+    try:
+        with open(path, "xb") as target:
+            size = file_crypto.encrypt_stream(stream, target, file_key, file_uuid)
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise StorageFull(full) from exc
+        raise
+    return file_key, size
+
+
 def store_evidence(evidence: Evidence, *, case, case_key: bytes, author: str,
                    message=None) -> Attachment:
     """Encrypt one file under a fresh key (wrapped by the case key) to a random file name.
@@ -158,18 +175,9 @@ def store_evidence(evidence: Evidence, *, case, case_key: bytes, author: str,
                             message=message)
     attachment.uuid = str(uuid.uuid4())
     attachment.storage_name = secrets.token_hex(16)
-    file_key = aead.new_key()
-    path = upload_path(attachment.storage_name)
-    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-    stage_file(path)
-    try:
-        with open(path, "xb") as target:
-            size = file_crypto.encrypt_stream(evidence.stream, target, file_key, attachment.uuid)
-    except OSError as exc:
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise StorageFull(_l("The server has no room for your files right now. Nothing was "
-                                 "saved; please try again later.")) from exc
-        raise
+    file_key, size = write_encrypted(evidence.stream, attachment.storage_name, attachment.uuid,
+                                     full=_l("The server has no room for your files right now. "
+                                             "Nothing was saved; please try again later."))
     meta = {"name": evidence.filename, "type": evidence.mimetype, "size": size}
     attachment.wrapped_file_key = file_crypto.wrap_file_key(case_key, attachment.uuid, file_key)
     attachment.meta = file_crypto.encrypt_meta(case_key, attachment.uuid,

@@ -8,7 +8,6 @@ wrapped under app_key("plan-evidence"), derived from the configuration, as the p
 for its other server-side secrets (outbox, TOTP): a stolen database or upload folder alone
 reveals neither the documents nor their names; with the configuration they are readable, like
 any document the institution publishes. Nothing is public unless marked so."""
-import errno
 import json
 import os
 import secrets
@@ -18,15 +17,20 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ...crypto import DecryptionError, aead
+from ...crypto import DecryptionError
 from ...crypto import files as file_crypto
 from ...crypto.appkey import Purpose, app_key
 from ...extensions import db
 from ...models import PlanEvidence, StaffMember
 from ..audit import chain as audit
-from ..errors import EvidenceUnavailable, StorageFull
-from ..intake.evidence import DecryptedFile, prepare_evidence, sealed_size, upload_path
-from ..transaction import stage_file
+from ..errors import EvidenceUnavailable
+from ..intake.evidence import (
+    DecryptedFile,
+    prepare_evidence,
+    sealed_size,
+    upload_path,
+    write_encrypted,
+)
 from . import access
 from .following import check_year
 
@@ -45,18 +49,9 @@ def _key() -> bytes:
 
 
 def _store_one(evidence, row: PlanEvidence) -> None:
-    file_key = aead.new_key()
-    path = upload_path(row.storage_name)
-    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-    stage_file(path)
-    try:
-        with open(path, "xb") as target:
-            size = file_crypto.encrypt_stream(evidence.stream, target, file_key, row.uuid)
-    except OSError as exc:
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise StorageFull(_l("The server has no room for the file right now. Nothing was "
-                                 "saved; please try again later.")) from exc
-        raise
+    file_key, size = write_encrypted(evidence.stream, row.storage_name, row.uuid,
+                                     full=_l("The server has no room for the file right now. "
+                                             "Nothing was saved; please try again later."))
     meta = {"name": evidence.filename, "type": evidence.mimetype, "size": size}
     row.wrapped_file_key = file_crypto.wrap_file_key(_key(), row.uuid, file_key)
     row.meta = file_crypto.encrypt_meta(_key(), row.uuid, json.dumps(meta).encode())
