@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("backoffice", __name__, url_prefix="/staff")
 
-from . import paper, routes  # noqa: E402,F401
+from . import intake, paper, routes  # noqa: E402,F401

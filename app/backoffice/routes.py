@@ -14,7 +14,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
@@ -23,7 +23,7 @@ from ..auth.session import current_access, staff_view
 from ..downloads import file_download
 from ..form_errors import show_error
 from ..labels import event_sentence
-from ..models import Category, Channel, Outcome, Platform, Regime, Role, Status
+from ..models import Category, Channel, Outcome, Regime, Role, Status
 from ..services.access import grants, identity
 from ..services.access import keys as key_access
 from ..services.access.opened import OpenCase, open_case
@@ -39,12 +39,9 @@ from ..services.casework import (
 from ..services.casework.inbox import InboxFilters
 from ..services.casework.inbox import inbox as inbox_page
 from ..services.errors import DomainError, EvidenceUnavailable
-from ..services.intake import receipts
-from ..services.intake import submit as intake
 from ..services.intake.evidence import prepare_evidence
-from ..services.intake.slip import receipt_slip
 from ..services.operations import retention
-from ..services.operations.institutions import default_institution, institution_of
+from ..services.operations.institutions import institution_of
 from ..services.staff import directory
 from ..services.transaction import unit_of_work
 from . import bp
@@ -56,7 +53,6 @@ from .forms import (
     ExtendForm,
     ForwardForm,
     InboxFilterForm,
-    ManualIntakeForm,
     MemberForm,
     MemberIdForm,
     MessageForm,
@@ -91,7 +87,8 @@ def home(access):
     return render_template("backoffice/home.html")
 
 
-def _enum_or_none(enum_class, value):
+def enum_or_none(enum_class, value):
+    """The enum member a form's value names, or None (empty or unknown)."""
     try:
         return enum_class(value) if value else None
     except ValueError:
@@ -103,9 +100,9 @@ def _enum_or_none(enum_class, value):
 def inbox(access):
     form = InboxFilterForm(request.args)
     filters = InboxFilters(
-        status=_enum_or_none(Status, form.status.data),
-        channel=_enum_or_none(Channel, form.channel.data),
-        regime=_enum_or_none(Regime, form.regime.data),
+        status=enum_or_none(Status, form.status.data),
+        channel=enum_or_none(Channel, form.channel.data),
+        regime=enum_or_none(Regime, form.regime.data),
         overdue=bool(form.overdue.data), page=request.args.get("page", 1, type=int))
     member = access.member
     page = inbox_page(member, filters)
@@ -381,48 +378,6 @@ def download(access, case_id: int, file_id: int):
         return render_template("errors/error.html", status=500, message=error.message), 500
     # The body streams after the commit: `chunks` holds plain values only (no session rows).
     return file_download(chunks, meta.name, meta.size)
-
-
-@bp.route("/intake", methods=["GET", "POST"])
-@staff_view(Role.HANDLER)
-def intake_form(access):
-    form = ManualIntakeForm()
-    if request.method == "GET":
-        form.received_on.data = intake.manual_received_on_default()
-    if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                submitted = intake.submit_report(
-                    default_institution(), _manual_report(form, access.member),
-                    prepare_evidence(form.evidence.data or []),
-                    issue_receipt=form.issue_receipt.data, form_code=form.form_code.data or "")
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            return render_template(
-                "backoffice/intake_done.html", reference=submitted.reference,
-                case_id=submitted.case_id, form_code_bound=submitted.form_code_bound,
-                slip=receipt_slip(submitted),
-                receipt=receipts.display(submitted.receipt) if submitted.receipt else None)
-    form.form_code.data = ""  # a receipt is never echoed back
-    status = 400 if form.is_submitted() else 200
-    return render_template("backoffice/intake.html", form=form), status
-
-
-def _manual_report(form: ManualIntakeForm, member) -> intake.Report:
-    """The form's values; the rules of a manual report are intake.manual_report's."""
-    return intake.manual_report(
-        recorded_by=member, channel=Channel(form.channel.data),
-        platform=_enum_or_none(Platform, form.platform.data),
-        received_on=form.received_on.data, anonymous=bool(form.anonymous.data),
-        name=(form.name.data or "").strip(), email=(form.email.data or "").strip(),
-        phone=(form.phone.data or "").strip(), reporter_signed=bool(form.reporter_signed.data),
-        category=Category(form.category.data), what_happened=form.what_happened.data.strip(),
-        when_where=(form.when_where.data or "").strip(),
-        persons_involved=(form.persons_involved.data or "").strip(),
-        work_context=bool(form.work_context.data), language=str(get_locale()),
-        transcript=(form.transcript.data or "").strip(),
-        recording_consent=bool(form.recording_consent.data))
 
 
 @bp.route("/identity-requests", methods=["GET", "POST"])
