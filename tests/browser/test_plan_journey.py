@@ -79,6 +79,30 @@ def test_coordinator_follows_the_year_and_downloads_the_evaluation(new_page, coo
     assert any(row["calculat_de_portal"] == "da" for row in rows if row["cod_masura"] == "2.2")
 
 
+def test_a_verification_document_uploads_and_downloads_for_staff_and_the_public(
+        new_page, coordinator):
+    """The streamed downloads of the plan's documents through gunicorn: the coordinator's
+    (decrypted after the request's commit) and, once marked public, the citizen's."""
+    content = "Declarația privind agenda de integritate, aprobată prin dispoziție.\n".encode() * 40
+    page = new_page()
+    sign_in_page(page, coordinator)
+    page.goto(f"/staff/plan?year={YEAR}")
+    page.get_by_role("link", name="1.1", exact=True).last.click()
+    page.set_input_files("#files", files=[{"name": "declarație agenda.txt",
+                                          "mimeType": "text/plain", "buffer": content}])
+    page.check("#public")
+    page.click("form[action*='/evidence'] button[type=submit]")
+    link = page.get_by_role("link", name="declarație agenda.txt")
+    link.wait_for()
+    name, body = download(page, link)
+    assert name == "declarație agenda.txt" and body == content
+
+    citizen = new_page(java_script_enabled=False)
+    citizen.goto("/plan")
+    name, body = download(citizen, citizen.get_by_role("link", name="declarație agenda.txt"))
+    assert body == content
+
+
 def test_the_public_plan_needs_no_javascript(new_page, coordinator):
     page = new_page(java_script_enabled=False)
     response = page.goto("/plan")
