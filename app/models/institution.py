@@ -39,6 +39,22 @@ class Institution(Model):
     # SIRUTA code of the administrative unit and the fiscal code (CUI).
     siruta_code: Mapped[str | None] = mapped_column(String(6))
     cui: Mapped[str | None] = mapped_column(String(10))
+    # What a shared portal shows to find the institution and to report to it by other
+    # channels (Law 361/2022 art. 15: phone, post, in person); all public, none secret.
+    county: Mapped[str | None] = mapped_column(String(40), index=True)
+    address: Mapped[str | None] = mapped_column(String(300))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    office_hours: Mapped[str | None] = mapped_column(String(200))
+    public_email: Mapped[str | None] = mapped_column(String(254))
+    dpo_contact: Mapped[str | None] = mapped_column(String(300))
+    # A small PNG or SVG shown on the institution's pages (checked and capped on upload).
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    logo_mime: Mapped[str | None] = mapped_column(String(20))
+    # Its own host name, when it has one (canal.baltati.ro); else only /<slug>/ is used.
+    host: Mapped[str | None] = mapped_column(String(253), unique=True)
+    # Set by the platform operator: a suspended institution's public pages say so and accept
+    # no reports; its staff can still sign in and work on open cases.
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
