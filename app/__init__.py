@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import config_from_environment, make_private_folder
 
+from . import tenancy
 from .extensions import babel, csrf, db, limiter, mail, migrate
 
 SUPPORTED_LANGUAGES = ("ro", "en")
@@ -107,6 +108,7 @@ def create_app(config_class=None) -> Flask:
     # (Flask's own default is None, i.e. no limit: set it unless the config chose one.)
     if app.config.get("MAX_CONTENT_LENGTH") is None:
         app.config["MAX_CONTENT_LENGTH"] = app.config["UPLOAD_MAX_TOTAL_BYTES"] + 2**21
+    tenancy.install(app)  # inside ProxyFix: the institution's prefix follows the proxy's
     if app.config["PROXY_FIX_HOPS"]:
         # Flask's documented way to add WSGI middleware; its types make wsgi_app a method.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]

@@ -1,14 +1,14 @@
 """Commands for operators, `make run` and the tests: flask --app wsgi <command>."""
-import secrets
 import sys
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from sqlalchemy import func, select
 
+from . import demo
 from .extensions import db
-from .models import AuditEntry, AuditHead, Role
+from .models import AuditEntry, AuditHead, Institution, Role
 from .services.access import recovery
 from .services.audit import chain as audit
 from .services.errors import DomainError
@@ -21,10 +21,7 @@ from .services.plan.loader import empty_plan, store_plan
 from .services.staff import accounts
 from .services.staff import members as staff_service
 from .services.transaction import unit_of_work
-
-DEMO_INSTITUTION = "Comuna Bălțați"
-DEMO_HANDLER = "persoana.desemnata@baltati.example"
-DEMO_ADMIN = "admin@baltati.example"
+from .tenancy import only_institution
 
 
 def _read_password(prompt: str) -> str:
@@ -61,7 +58,17 @@ def setup_command(name: str, admin_email: str, admin_name: str):
     _print_recovery_code(code)
 
 
-staff_group = click.Group("staff", help="Staff accounts.")
+def _choose_institution(ctx, _param, slug):
+    ctx.meta["institution_slug"] = slug
+
+
+# `flask staff --institution sinesti add …`: which institution the commands act on, needed
+# when the deployment serves several.
+INSTITUTION_OPTION = click.Option(
+    ["--institution", "institution_slug"], default=None, expose_value=False,
+    callback=_choose_institution, help="The institution's slug (when there are several).")
+
+staff_group = click.Group("staff", help="Staff accounts.", params=[INSTITUTION_OPTION])
 
 
 @staff_group.command("add")
@@ -71,9 +78,7 @@ staff_group = click.Group("staff", help="Staff accounts.")
               type=click.Choice([role.value for role in Role]))
 def staff_add(email: str, name: str, roles: tuple[str, ...]):
     """Create a staff account with its key pair (password from stdin or prompt)."""
-    institution = default_institution()
-    if institution is None:
-        raise click.ClickException("No institution yet: run `flask --app wsgi setup` first.")
+    institution = _institution_or_fail()
     password = _read_password(f"Password for {email}")
     try:
         with unit_of_work():
@@ -85,6 +90,28 @@ def staff_add(email: str, name: str, roles: tuple[str, ...]):
     except DomainError as error:
         raise click.ClickException(str(error.message)) from error
     click.echo(f"Staff account {email} created ({', '.join(roles)}).")
+
+
+@staff_group.command("serve")
+@click.argument("email")
+@click.option("--role", "roles", multiple=True, required=True,
+              type=click.Choice([role.value for role in Role]))
+def staff_serve(email: str, roles: tuple[str, ...]):
+    """Give an existing account a place in this institution too (a designated person shared
+    by several authorities): same password, key pair and TOTP; these roles here."""
+    institution = _institution_or_fail()
+    try:
+        with unit_of_work():
+            account = staff_service.account_by_email(email)
+            if account is None:
+                raise click.ClickException(f"No staff account has the e-mail {email}.")
+            member = staff_service.add_membership(account, institution,
+                                                  [Role(role) for role in roles])
+            if member.is_reader:
+                notify.new_reader(member, "confirmed")  # the operator confirmed it
+    except DomainError as error:
+        raise click.ClickException(str(error.message)) from error
+    click.echo(f"{email} now also serves {institution.name} ({', '.join(roles)}).")
 
 
 @staff_group.command("confirm")
@@ -102,42 +129,6 @@ def staff_confirm(email: str):
     except DomainError as error:
         raise click.ClickException(str(error.message)) from error
     click.echo(f"{member.email} is confirmed; the institution's handlers have been told.")
-
-
-def _demo_credentials_path() -> Path:
-    return Path(current_app.config["INSTANCE_DIR"]) / "demo-credentials.txt"
-
-
-@click.command("demo")
-def demo_command():
-    """Create the demo institution with one handler, unless an institution exists."""
-    if default_institution() is not None:
-        click.echo("Demo institution already present.")
-        if _demo_credentials_path().exists():
-            click.echo(f"Demo accounts: see {_demo_credentials_path()}")
-        return
-    admin_password, handler_password = secrets.token_urlsafe(12), secrets.token_urlsafe(12)
-    with unit_of_work():
-        institution, code = create_institution(DEMO_INSTITUTION)
-        staff_service.add_staff(institution, email=DEMO_ADMIN, name="Administrator",
-                                roles=[Role.ADMIN], password=admin_password,
-                                kdf_params=kdf_params())
-        staff_service.add_staff(institution, email=DEMO_HANDLER, name="Persoana desemnată",
-                                roles=[Role.HANDLER, Role.COORDINATOR],
-                                password=handler_password, kdf_params=kdf_params())
-        # The commune's integrity plan, as adopted, published on its public page (1.4).
-        store_plan(institution, plan_data.shipped(), actor=None).published = True
-    credentials = (
-        f"Demo institution “{DEMO_INSTITUTION}” (demonstration only, not for real reports)\n"
-        f"  handler: {DEMO_HANDLER}  password: {handler_password}\n"
-        f"  admin:   {DEMO_ADMIN}  password: {admin_password}\n"
-        f"  recovery code: {code}\n")
-    click.echo(credentials)
-    path = _demo_credentials_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(credentials)
-    path.chmod(0o600)
-    click.echo(f"(kept in {path})")
 
 
 jobs_group = click.Group("jobs", help="Background work for cron or a systemd timer.")
@@ -177,14 +168,24 @@ def _read_secret(prompt: str) -> str:
     return click.prompt(prompt, hide_input=True)
 
 
-def _institution_or_fail():
-    institution = default_institution()
+def _institution_or_fail() -> Institution:
+    slug = click.get_current_context().find_root().meta.get("institution_slug")
+    if slug is not None:
+        found = db.session.scalar(select(Institution).where(Institution.slug == slug))
+        if found is None:
+            raise click.ClickException(f"No institution has the slug {slug!r}.")
+        return found
+    institution = only_institution()
     if institution is None:
-        raise click.ClickException("No institution yet: run `flask --app wsgi setup` first.")
+        if default_institution() is None:
+            raise click.ClickException("No institution yet: run `flask --app wsgi setup` first.")
+        raise click.ClickException("This deployment serves several institutions: name one "
+                                   "with --institution SLUG.")
     return institution
 
 
-recovery_group = click.Group("recovery", help="Use the institution's offline recovery code.")
+recovery_group = click.Group("recovery", help="Use the institution's offline recovery code.",
+                             params=[INSTITUTION_OPTION])
 
 
 @recovery_group.command("grant")
@@ -329,7 +330,8 @@ def backup_restore(path: str, accept_broken_audit_chain: bool):
                    "not in the backup (deleted while it was made).", err=True)
 
 
-stats_group = click.Group("stats", help="Integrity-plan indicators (measure 2.2) and open data.")
+stats_group = click.Group("stats", help="Integrity-plan indicators (measure 2.2) and open data.",
+                          params=[INSTITUTION_OPTION])
 
 
 @stats_group.command("export")
@@ -355,7 +357,8 @@ def stats_export(year: int, kind: str, output: str | None):
         click.echo(made.body, nl=False)
 
 
-plan_group = click.Group("plan", help="The institution's integrity plan.")
+plan_group = click.Group("plan", help="The institution's integrity plan.",
+                         params=[INSTITUTION_OPTION])
 
 
 @plan_group.command("load")
@@ -412,7 +415,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(plan_group)
     app.cli.add_command(setup_command)
     app.cli.add_command(staff_group)
-    app.cli.add_command(demo_command)
+    app.cli.add_command(demo.demo_command)
     app.cli.add_command(check_command)
     app.cli.add_command(jobs_group)
     app.cli.add_command(recovery_group)

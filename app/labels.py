@@ -274,6 +274,8 @@ def _sentence(action: str, d: dict, names: dict | None) -> str | None:  # noqa: 
         return _l("Signed in.")
     if action == "sign_out":
         return _l("Signed out.")
+    if action == "institution_entered":
+        return _l("Started working in this institution (from another one they serve).")
     if action == "sign_in_failed":
         return _l("A sign-in to this account failed.")
     if action == "account_locked":

@@ -268,12 +268,13 @@ def accounts(url: str) -> dict:
     engine = create_engine(url)
     with engine.connect() as connection:
         rows = connection.execute(text(
-            "SELECT s.email, "
+            "SELECT p.email, "
             " (SELECT count(*) FROM audit_entry a WHERE a.actor_staff_id = s.id"
             "  AND a.action = 'sign_in_failed'),"
             " (SELECT count(*) FROM audit_entry a WHERE a.actor_staff_id = s.id"
             "  AND a.action = 'account_locked'),"
-            " s.locked_until IS NOT NULL FROM staff_member s ORDER BY s.email")).all()
+            " p.locked_until IS NOT NULL FROM staff_member s"
+            " JOIN staff_account p ON p.id = s.account_id ORDER BY p.email")).all()
     engine.dispose()
     return {email: (checked, locks, locked) for email, checked, locks, locked in rows}
 

@@ -420,7 +420,7 @@ def check(env: dict, base_url: str, ledger: Ledger, accounts: dict[str, str],
     from app import create_app
     from app.crypto import envelope
     from app.extensions import db
-    from app.models import Attachment, Case, StaffMember
+    from app.models import Attachment, Case, StaffAccount, StaffMember
     from app.services.access import keys as access
     from app.services.intake.evidence import attachment_chunks, attachment_meta
     from app.services.staff.members import unlock_private_key
@@ -481,7 +481,7 @@ def check(env: dict, base_url: str, ledger: Ledger, accounts: dict[str, str],
         if not report.references_unique:
             report.mismatches.append("duplicate references in the database")
         email, password = next(iter(accounts.items()))
-        member = db.session.scalar(select(StaffMember).where(StaffMember.email == email))
+        member = db.session.scalar(select(StaffMember).join(StaffMember.account).where(StaffAccount.email == email))
         private_key = unlock_private_key(member, password)
         for item in ledger.submitted:
             case = cases.get(item.reference)

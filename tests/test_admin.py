@@ -19,6 +19,7 @@ from app.models import (
     Invitation,
     OutboxMail,
     Role,
+    StaffAccount,
     StaffMember,
     StaffSession,
 )
@@ -136,12 +137,13 @@ def test_invitation_activation_and_first_sign_in(app, client, institution, admin
 
     response = submit()
     assert response.status_code == 302 and response.headers["Location"].endswith("/staff/login")
-    member = db.session.scalar(select(StaffMember).where(
-        StaffMember.email == "ion@baltati.example"))
+    member = db.session.scalar(select(StaffMember).join(StaffMember.account).where(
+        StaffAccount.email == "ion@baltati.example"))
     assert member.role_list == [Role.HANDLER, Role.COORDINATOR] and member.active
     assert unlock_private_key(member, NEW_PASSWORD) is not None
-    assert member.totp_secret is not None and member.totp_last_step is not None
-    assert totp.open_secret(app.config["SECRET_KEY"], member.id, member.totp_secret) == secret
+    assert member.account.totp_secret is not None and member.account.totp_last_step is not None
+    assert totp.open_secret(app.config["SECRET_KEY"], member.account_id,
+                            member.account.totp_secret) == secret
     assert fresh(Invitation, invitation.id).used_at is not None
     assert "staff_activated" in actions()
 
@@ -185,8 +187,8 @@ def test_expired_used_and_unknown_links_get_one_clear_message(app, admin_browser
     response = app.test_client().post(expired_link.removeprefix(app.config["PUBLIC_URL"]),
                                       data={"password": NEW_PASSWORD})
     assert response.status_code in (400, 404)
-    assert db.session.scalar(select(func.count(StaffMember.id)).where(
-        StaffMember.email == "vasile@baltati.example")) == 0
+    assert db.session.scalar(select(func.count(StaffAccount.id)).where(
+        StaffAccount.email == "vasile@baltati.example")) == 0
 
 
 def test_a_tampered_enrolment_field_is_refused_and_a_new_key_shown(app, admin_browser):
@@ -305,11 +307,11 @@ def test_locked_account_is_unlocked_by_the_admin(client, admin, admin_browser, m
     for _ in range(5):
         post_form(client, "/staff/login", "/staff/login",
                   {"email": member.email, "password": "not the password at all"})
-    assert fresh(StaffMember, member.id).locked_until > utcnow()
+    assert fresh(StaffMember, member.id).account.locked_until > utcnow()
     assert "locked" in admin_browser.get("/staff/admin/").get_data(as_text=True)
     url = f"/staff/admin/staff/{member.id}"
     assert post_form(admin_browser, f"{url}/unlock", url, {}).status_code == 302
-    assert fresh(StaffMember, member.id).locked_until is None
+    assert fresh(StaffMember, member.id).account.locked_until is None
     assert sign_in(member).get("/staff/cases").status_code == 200
     assert "staff_unlocked" in actions()
 
@@ -470,7 +472,7 @@ def test_every_admin_action_is_audited(app, admin, admin_browser, make_handler):
     post_form(admin_browser, f"/staff/admin/invitations/{invitation.id}/cancel",
               "/staff/admin/", {})
     post_form(admin_browser, f"{url}/roles", url, {"roles": ["handler", "coordinator"]})
-    fresh(StaffMember, member.id).failed_logins = 3
+    fresh(StaffMember, member.id).account.failed_logins = 3
     db.session.commit()
     post_form(admin_browser, f"{url}/unlock", url, {})
     post_form(admin_browser, f"{url}/deactivate", url, {})

@@ -25,7 +25,7 @@ from app import create_app
 from app.crypto import aead, envelope, files, keys, stream
 from app.crypto.seal import public_bytes
 from app.extensions import db
-from app.models import Attachment, AuditEntry, Case, Institution, StaffMember
+from app.models import Attachment, AuditEntry, Case, Institution, StaffAccount, StaffMember
 from app.services.access import keys as access
 from app.services.access.opened import open_case
 from app.services.audit import chain as audit
@@ -213,7 +213,7 @@ def test_backup_restores_into_an_empty_instance_and_every_key_still_opens_it(
 
         # A handler's password opens it too.
         email, password, totp_secret = people["handler"]
-        member = db.session.scalar(select(StaffMember).where(StaffMember.email == email))
+        member = db.session.scalar(select(StaffMember).join(StaffMember.account).where(StaffAccount.email == email))
         case_key = access.open_case_key(restored, member, unlock_private_key(member, password))
         content = envelope.open_report(case_key, restored.uuid, restored.content)
         assert content["persons_involved"] == f"{marker} who"
@@ -240,7 +240,7 @@ def test_backup_restores_into_an_empty_instance_and_every_key_still_opens_it(
         for restored_case in db.session.scalars(select(Case).order_by(Case.id).limit(2)):
             assert access.open_case_key_with_recovery(restored_case, recovery_key)
         email, password = people["colleague"]
-        member = db.session.scalar(select(StaffMember).where(StaffMember.email == email))
+        member = db.session.scalar(select(StaffMember).join(StaffMember.account).where(StaffAccount.email == email))
         assert access.open_case_key(restored_case, member, unlock_private_key(member, password))
         db.session.remove()
 

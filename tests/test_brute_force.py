@@ -247,7 +247,7 @@ def test_failed_logins_stop_increasing_once_the_limit_is_reached(client, make_ha
         counts.append(failures_checked(member))
     assert counts == [1, 2, 3, 3, 3, 3]
     db.session.refresh(member)
-    assert calls["argon2 password"] == 3 and member.locked_until is None
+    assert calls["argon2 password"] == 3 and member.account.locked_until is None
 
 
 @LIMITED
@@ -263,7 +263,7 @@ def test_code_guesses_beyond_ten_a_minute_never_reach_the_check(app, make_handle
     assert calls["code check"] == 10
     assert calls["totp"] == 5  # the account locked at the fifth wrong code
     db.session.refresh(member)
-    assert member.locked_until is not None
+    assert member.account.locked_until is not None
     stages = set(db.session.scalars(select(StaffSession.stage)))
     assert stages == {"pending"} or "active" not in stages
 
@@ -314,7 +314,7 @@ def test_five_wrong_passwords_lock_out_that_address_not_the_handler(app, make_ha
     assert calls["argon2 dummy"] == 1  # but the same Argon2id time is spent
     assert sessions(StaffSession) == 0
     db.session.refresh(member)
-    assert member.locked_until is not None  # the administrators see that a lock is in force
+    assert member.account.locked_until is not None  # the administrators see that a lock is in force
     assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(
         AuditEntry.action == "account_locked")) == 1
     # The handler, from another address, signs in: password, then code.
@@ -327,7 +327,7 @@ def test_five_wrong_passwords_lock_out_that_address_not_the_handler(app, make_ha
     assert calls["argon2 password"] == 6
     # After the lockout period, the right password works again from there too.
     db.session.refresh(member)
-    member.locked_until = member.locked_until - staff_auth.LOCKOUT
+    member.account.locked_until = member.account.locked_until - staff_auth.LOCKOUT
     db.session.commit()
     assert staff_attempt(attacker, member.email, member.password).status_code == 302
 
@@ -339,7 +339,7 @@ def test_wrong_passwords_from_many_addresses_each_count_for_their_own(app, make_
                              f"wrong {n}").status_code == 400
     assert failures_checked(member) == 8
     db.session.refresh(member)
-    assert member.locked_until is None
+    assert member.account.locked_until is None
     assert staff_attempt(browser_from(app, "192.0.2.99"), member.email,
                          member.password).status_code == 302
 
@@ -382,7 +382,7 @@ def test_wrong_passwords_and_wrong_codes_count_together(app, make_handler):
         response = browser.post("/staff/login/code", data={"code": code, "csrf_token": token})
         assert response.status_code == 400
     db.session.refresh(member)
-    assert member.locked_until is not None  # 3 passwords + 2 codes from one address
+    assert member.account.locked_until is not None  # 3 passwords + 2 codes from one address
     again = browser_from(app, "192.0.2.50")
     assert staff_attempt(again, member.email, member.password).status_code == 400
     elsewhere = browser_from(app, "192.0.2.60")
@@ -402,7 +402,7 @@ def test_five_wrong_codes_lock_the_account_from_everywhere(app, make_handler):
                                                            "csrf_token": token})
         assert response.status_code == 400
     db.session.refresh(member)
-    assert member.locked_until is not None
+    assert member.account.locked_until is not None
     elsewhere = browser_from(app, "198.51.100.80")
     response = staff_attempt(elsewhere, member.email, member.password)
     assert response.status_code == 400 and refusal(response) == GENERIC
@@ -429,7 +429,7 @@ def test_every_refusal_reads_the_same_whichever_factor_was_wrong(app, make_handl
         staff_attempt(attacker, other.email, f"wrong {n}")
     seen["locked, right password"] = staff_attempt(attacker, other.email, other.password)
     other_member = db.session.get(StaffMember, other.id)
-    other_member.locked_until = None
+    other_member.account.locked_until = None
     other_member.active = False
     db.session.commit()
     seen["deactivated"] = staff_attempt(fresh(21), other.email, other.password)
@@ -522,7 +522,7 @@ def test_parallel_wrong_passwords_cannot_outrun_the_lockout(app, institution, up
     checked = db.session.scalar(select(func.count()).select_from(AuditEntry).where(
         AuditEntry.action == "sign_in_failed", AuditEntry.actor_staff_id == member.id))
     db.session.refresh(member)
-    assert member.locked_until is not None, f"{checked} wrong passwords checked, not locked"
+    assert member.account.locked_until is not None, f"{checked} wrong passwords checked, not locked"
     assert checked <= staff_auth.MAX_FAILURES, f"{checked} wrong passwords were checked"
 
 
@@ -540,8 +540,8 @@ def test_one_code_posted_by_two_pending_sign_ins_is_accepted_once(app, instituti
     cookies = []
     for _ in range(2):
         with unit_of_work():
-            found, key = staff_auth.check_password(institution, member.email, member.password,
-                                                   kdf_params)
+            found, key = staff_auth.check_password(member.email, member.password, kdf_params,
+                                                   prefer=institution)
             cookies.append(staff_auth.open_session(found, key))
     secret_key = app.config["SECRET_KEY"]
     with unit_of_work():
@@ -563,7 +563,7 @@ def test_one_code_posted_by_two_pending_sign_ins_is_accepted_once(app, instituti
     first = staff_auth.resume(cookies[0])
     second_request.push()
     second = staff_auth.resume(cookies[1])
-    assert second.member.totp_last_step is None  # read before the first one writes it
+    assert second.member.account.totp_last_step is None  # read before the first one writes it
     first_request.push()
     complete(first)  # the first one checks the code and commits...
     first_request.pop()

@@ -4,7 +4,7 @@ from sqlalchemy import select
 from app.crypto import keys
 from app.crypto.seal import public_bytes
 from app.extensions import db
-from app.models import Institution, StaffMember
+from app.models import Institution, Role, StaffMember
 from app.services.staff.members import unlock_private_key
 
 
@@ -50,4 +50,10 @@ def test_demo_is_idempotent(app):
     assert first.exit_code == 0 and "Comuna Bălțați" in first.output
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0 and "already present" in second.output
-    assert len(db.session.scalars(select(StaffMember)).all()) == 2
+    # Two communes, an administrator each, and one designated person serving both.
+    places = db.session.scalars(select(StaffMember)).all()
+    assert len(places) == 4
+    assert len({place.account_id for place in places}) == 3
+    shared = [place for place in places if place.email == "persoana.desemnata@baltati.example"]
+    assert len({place.institution_id for place in shared}) == 2
+    assert all(place.has_role(Role.HANDLER) for place in shared)

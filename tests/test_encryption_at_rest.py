@@ -138,8 +138,8 @@ def test_ciphertexts_swapped_between_rows_or_fields_do_not_open(app, client, sub
     assert "first report" in client.get("/follow-up/case").get_data(as_text=True)
 
 
-def test_a_session_row_alone_does_not_open_the_case(app, submit, make_handler, follow_up,
-                                                    client):
+def test_a_session_row_alone_does_not_open_the_case(app, institution, submit, make_handler,
+                                                    follow_up, client):
     make_handler()
     _, receipt = submit()
     assert follow_up(receipt).status_code == 302
@@ -147,5 +147,6 @@ def test_a_session_row_alone_does_not_open_the_case(app, submit, make_handler, f
     token, _ = cookie.split(".")
     forged = f"{token}.{'A' * 43}"  # right session id, wrong key half
     with pytest.raises(SessionExpired):
-        followup.resume(forged, idle=timedelta(minutes=5))
-    assert followup.resume(cookie, idle=timedelta(minutes=5)).case.id is not None
+        followup.resume(forged, idle=timedelta(minutes=5), institution=institution)
+    assert followup.resume(cookie, idle=timedelta(minutes=5),
+                           institution=institution).case.id is not None

@@ -50,6 +50,7 @@ from app.models import (
     ReporterSession,
     Role,
     SessionStage,
+    StaffAccount,
     StaffMember,
     StaffSession,
 )
@@ -651,7 +652,8 @@ def test_reporter_message_never_crashes_and_never_stores_half(app, portal, uploa
 # --- /staff/login and /staff/login/code ---------------------------------------------------------
 
 def _reset_lockout(member_id: int):
-    db.session.execute(update(StaffMember).where(StaffMember.id == member_id)
+    db.session.execute(update(StaffAccount).where(StaffAccount.id == select(
+        StaffMember.account_id).where(StaffMember.id == member_id).scalar_subquery())
                        .values(failed_logins=0, locked_until=None))
     db.session.commit()
 

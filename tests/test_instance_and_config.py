@@ -133,9 +133,11 @@ def test_the_readmes_operator_commands_work_as_written_in_the_demo(demo_checkout
         ("flask --app wsgi audit verify", None),
         ("flask --app wsgi jobs run", None),
         ("flask --app wsgi check", None),
-        (f"flask --app wsgi stats export --year {year} --format csv", None),
+        (f"flask --app wsgi stats --institution comuna-baltati export --year {year} "
+         "--format csv", None),
         (f"flask --app wsgi backup create {tmp_path / 'backup.avz'}", None),
-        ("flask --app wsgi staff add ana@baltati.ro --name \"Ana Popescu\" --role handler",
+        ("flask --app wsgi staff --institution comuna-baltati add ana@baltati.ro "
+         "--name \"Ana Popescu\" --role handler",
          "o parolă destul de lungă\n"),
     ]
     for command, given in commands:
@@ -176,23 +178,24 @@ def test_the_readmes_confirmation_and_audit_head_commands_work_in_the_demo(demo_
                     "flask --app wsgi audit verify --help"):
         assert run(command).returncode == 0, command
     # A custodian waiting for a second person, as after an activated invitation.
-    added = run("flask --app wsgi staff add elena@baltati.ro --name \"Elena Custode\" "
+    added = run("flask --app wsgi staff --institution comuna-baltati add elena@baltati.ro --name \"Elena Custode\" "
                 "--role custodian", "o parolă destul de lungă\n")
     assert added.returncode == 0, added.stderr[-2000:]
     waiting = subprocess.run(
         [sys.executable, "-c", "import wsgi\n"
-         "from app.extensions import db\nfrom app.models import StaffMember\n"
+         "from app.extensions import db\nfrom app.services.staff import members\n"
          "with wsgi.app.app_context():\n"
-         "    m = db.session.query(StaffMember).filter_by(email='elena@baltati.ro').one()\n"
+         "    m = members.account_by_email('elena@baltati.ro').memberships[0]\n"
          "    m.confirmed_at = None\n    db.session.commit()\n"
          "    print(m.has_role(m.role_list[0]))"],
         cwd=demo_checkout, env=env, capture_output=True, text=True, timeout=60)
     assert waiting.stdout.strip() == "False", waiting.stderr[-2000:]
     credentials = (demo_checkout / "instance" / "demo-credentials.txt").read_text()
     code = credentials.split("recovery code:")[1].split()[0]
-    wrong = run("flask --app wsgi staff confirm elena@baltati.ro", "AAAA-BBBB\n")
+    wrong = run("flask --app wsgi staff --institution comuna-baltati confirm elena@baltati.ro", "AAAA-BBBB\n")
     assert wrong.returncode != 0
-    confirmed = run("flask --app wsgi staff confirm elena@baltati.ro", code + "\n")
+    confirmed = run("flask --app wsgi staff --institution comuna-baltati confirm "
+                    "elena@baltati.ro", code + "\n")
     assert confirmed.returncode == 0, confirmed.stderr[-2000:]
     assert "elena@baltati.ro is confirmed" in confirmed.stdout
 

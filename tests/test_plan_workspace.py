@@ -272,7 +272,7 @@ def test_the_plans_documents_are_in_the_backup(app, institution, coordinator, pl
                                                second_instance, tmp_path):  # noqa: F811
     from werkzeug.datastructures import FileStorage
 
-    from app.models import StaffMember
+    from app.models import StaffAccount, StaffMember
     from app.services.plan import evidence as plan_evidence
     from tests.test_backup import invoke, restore
 
@@ -287,7 +287,7 @@ def test_the_plans_documents_are_in_the_backup(app, institution, coordinator, pl
     result = restore(target_app, path, code)
     assert result.exit_code == 0, result.output
     with target_app.app_context():
-        member = db.session.scalar(select(StaffMember).where(StaffMember.email == email))
+        member = db.session.scalar(select(StaffMember).join(StaffMember.account).where(StaffAccount.email == email))
         row = db.session.scalars(select(PlanEvidence)).one()
         chunks, name, size = plan_evidence.download(member, row.id)
         assert name == "proces-verbal.txt" and b"".join(chunks) == content

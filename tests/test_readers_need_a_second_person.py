@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Case, KeyKind, KeyWrap, OutboxMail, Role, StaffMember
+from app.models import Case, KeyKind, KeyWrap, OutboxMail, Role, StaffAccount, StaffMember
 from app.services.access import recovery
 from app.services.errors import DomainError, NotAuthorised
 from app.services.operations import notify, outbox
@@ -44,7 +44,7 @@ def smtp(smtp_port):
 
 def member_by_email(email: str) -> StaffMember:
     db.session.expire_all()
-    return db.session.scalar(select(StaffMember).where(StaffMember.email == email))
+    return db.session.scalar(select(StaffMember).join(StaffMember.account).where(StaffAccount.email == email))
 
 
 def sealed_to(member: StaffMember) -> int:

@@ -179,7 +179,7 @@ def test_reset_password_gives_a_new_key_and_the_cases_back(app, institution, sub
         access.open_case_key(second, member, unlock_private_key(member, NEW_PASSWORD))
     assert report_text(second, colleague, colleague.password) == "A doua sesizare"
     # Second factor cleared, every session ended, everything audited.
-    assert member.totp_secret is None and member.totp_last_step is None
+    assert member.account.totp_secret is None and member.account.totp_last_step is None
     assert db.session.scalar(select(func.count(StaffSession.id)).where(
         StaffSession.staff_id == member.id)) == 0
     assert old_browser.get("/staff/cases").status_code == 302
@@ -200,13 +200,14 @@ def test_reset_password_refuses_a_wrong_code_or_a_short_password(app, institutio
     member = make_handler("Ana Popescu")
     password = member.password
     submit()
-    before = (member.public_key, member.wrapped_private_key, wraps_of(member), audit_count())
+    before = (member.public_key, member.account.wrapped_private_key, wraps_of(member),
+              audit_count())
     wrong = reset(app, member.email, keys.recovery_code(X25519PrivateKey.generate()))
     assert wrong.exit_code != 0 and "recovery code" in wrong.output
     short = reset(app, member.email, institution.recovery_code, password="scurtă")
     assert short.exit_code != 0 and "12" in short.output
     db.session.expire_all()
     member = db.session.get(StaffMember, member.id)
-    assert (member.public_key, member.wrapped_private_key, wraps_of(member),
+    assert (member.public_key, member.account.wrapped_private_key, wraps_of(member),
             audit_count()) == before
     assert unlock_private_key(member, password) is not None

@@ -5,10 +5,10 @@ from ..extensions import limiter
 from ..form_errors import show_error
 from ..services.errors import DomainError
 from ..services.kdf import kdf_params
-from ..services.operations.institutions import default_institution
+from ..services.staff import places, totp
 from ..services.staff import sign_in as staff_auth
-from ..services.staff import totp
 from ..services.transaction import unit_of_work
+from ..tenancy import current_institution
 from . import bp
 from .forms import CodeForm, LoginForm, PasswordChangeForm, SignOutForm
 from .session import (
@@ -33,14 +33,14 @@ def _safe_next(default: str) -> str:
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        institution = default_institution()
         cookie = None
         # Failures are committed too: they count towards the lockout and the audit log.
         with unit_of_work():
             try:
                 member, private_key = staff_auth.check_password(
-                    institution, form.email.data, form.password.data, kdf_params(),
-                    device=request.cookies.get(staff_auth.DEVICE_COOKIE))
+                    form.email.data, form.password.data, kdf_params(),
+                    device=request.cookies.get(staff_auth.DEVICE_COOKIE),
+                    prefer=current_institution())
                 cookie = staff_auth.open_session(member, private_key)
             except DomainError as error:
                 show_error(form, error)
@@ -97,6 +97,16 @@ def logout():
             staff_auth.record_sign_out(access)
         staff_auth.sign_out(request.cookies.get(STAFF_COOKIE))
     return clear_staff_cookie(redirect(url_for(".login", signed_out=1)))
+
+
+@bp.route("/institution", methods=["POST"])
+@staff_view()
+def switch_institution(access):
+    """A person serving several institutions chooses the one they work in now."""
+    SignOutForm().validate_on_submit()  # CSRF is checked globally; the choice is read below
+    with unit_of_work():
+        places.switch_to(access, request.form.get("institution", type=int) or 0)
+    return redirect(url_for("backoffice.home"))
 
 
 @bp.route("/password", methods=["GET", "POST"])

@@ -7,6 +7,7 @@ from flask_login import LoginManager, current_user
 from ..extensions import db
 from ..models import Role
 from ..services.errors import SessionExpired
+from ..services.staff import places
 from ..services.staff import sign_in as staff_auth
 
 STAFF_COOKIE = "avertizor_staff"
@@ -73,5 +74,7 @@ def staff_view(*roles: Role):
 
 def staff_context():
     signed_in = current_user is not None and current_user.is_authenticated
+    access = current_access() if signed_in else None
     return {"staff_member": current_user if signed_in else None,
+            "staff_places": places.places(access) if access is not None else [],
             "Role": Role}

@@ -43,6 +43,9 @@ class InboxFilterForm(FlaskForm):
                           validators=[Optional()])
     regime = SelectField(_l("Regime"), choices=_choices(REGIME, _l("All")), validators=[Optional()])
     overdue = BooleanField(_l("Overdue only"))
+    # Only for a person serving several institutions; the view fills in their choices.
+    institution = SelectField(_l("Institution"), choices=[], validate_choice=False,
+                              validators=[Optional()])
 
 
 class TriageForm(FlaskForm):

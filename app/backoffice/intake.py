@@ -11,7 +11,7 @@ from ..services.intake import receipts
 from ..services.intake import submit as intake
 from ..services.intake.evidence import prepare_evidence
 from ..services.intake.slip import receipt_slip
-from ..services.operations.institutions import default_institution
+from ..services.operations.institutions import institution_of
 from ..services.transaction import unit_of_work
 from . import bp
 from .forms import ManualIntakeForm
@@ -28,7 +28,7 @@ def intake_form(access):
         try:
             with unit_of_work():
                 submitted = intake.submit_report(
-                    default_institution(), _manual_report(form, access.member),
+                    institution_of(access.member), _manual_report(form, access.member),
                     prepare_evidence(form.evidence.data or []),
                     issue_receipt=form.issue_receipt.data, form_code=form.form_code.data or "")
         except DomainError as error:

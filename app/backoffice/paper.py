@@ -7,7 +7,7 @@ from ..form_errors import show_error
 from ..models import Role
 from ..services.errors import DomainError
 from ..services.intake import paper_forms
-from ..services.operations.institutions import default_institution
+from ..services.operations.institutions import institution_of
 from ..services.transaction import unit_of_work
 from . import bp
 from .forms import PaperFormsForm
@@ -20,7 +20,7 @@ def paper_forms_page(access):
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                body = paper_forms.print_forms(access.member, default_institution(),
+                body = paper_forms.print_forms(access.member, institution_of(access.member),
                                                form.count.data)
         except DomainError as error:
             show_error(form, error)

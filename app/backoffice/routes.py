@@ -36,13 +36,13 @@ from ..services.casework import (
     redaction,
     workflow,
 )
-from ..services.casework.inbox import InboxFilters
+from ..services.casework.inbox import InboxFilters, handler_places
 from ..services.casework.inbox import inbox as inbox_page
 from ..services.errors import DomainError, EvidenceUnavailable
 from ..services.intake.evidence import prepare_evidence
 from ..services.operations import retention
 from ..services.operations.institutions import institution_of
-from ..services.staff import directory
+from ..services.staff import directory, places
 from ..services.transaction import unit_of_work
 from . import bp
 from .forms import (
@@ -99,16 +99,21 @@ def enum_or_none(enum_class, value):
 @staff_view(Role.HANDLER)
 def inbox(access):
     form = InboxFilterForm(request.args)
+    member = access.member
+    served = {place.institution_id: institution.name for place, institution in places.places(access)
+              if place in handler_places(member)}
+    form.institution.choices = [("", _l("All"))] + [(str(key), name) for key, name in served.items()]
     filters = InboxFilters(
         status=enum_or_none(Status, form.status.data),
         channel=enum_or_none(Channel, form.channel.data),
         regime=enum_or_none(Regime, form.regime.data),
-        overdue=bool(form.overdue.data), page=request.args.get("page", 1, type=int))
-    member = access.member
+        overdue=bool(form.overdue.data), page=request.args.get("page", 1, type=int),
+        institution_id=request.args.get("institution", type=int))
     page = inbox_page(member, filters)
     return render_template("backoffice/inbox.html", form=form, page=page,
                            purge_soon=retention.approaching_purge(member),
-                           staff_names=directory.names(member.institution_id),
+                           institutions=served if len(served) > 1 else {},
+                           staff_names=directory.names(list(served) or [member.institution_id]),
                            days_left=deadlines.days_left, now=datetime.now(UTC))
 
 
@@ -185,6 +190,7 @@ def _render_case(access, case_id: int, status: int = 200, identity_shown=None, *
 @staff_view(Role.HANDLER)
 def case(access, case_id: int):
     with unit_of_work():
+        places.enter_institution_of_case(access, case_id)
         return _render_case(access, case_id)
 
 

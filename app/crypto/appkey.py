@@ -26,7 +26,7 @@ DEVICE_COOKIE_SALT = "avertizor-device"
 class Purpose(enum.Enum):
     OUTBOX = "outbox"  # OutboxMail.sealed
     AUDIT = "audit"  # HMAC of each audit entry
-    TOTP_STORAGE = "totp-storage"  # StaffMember.totp_secret
+    TOTP_STORAGE = "totp-storage"  # StaffAccount.totp_secret
     ACTIVATION_TOTP = "activation-totp"  # the enrolment field of the activation form
     RATE_LIMIT_DAY = "ratelimit"  # context: the UTC day (the client network's digest)
     RATE_LIMIT_COUNTER = "counter"  # context: the counter's purpose (e.g. "sign-in")

@@ -20,7 +20,7 @@ def open_outbox_parts(mail_id: int, kind: str, sealed: bytes) -> dict[str, str]:
 
 
 def seal_totp_secret(app_secret: str, staff_id: int, secret: bytes) -> bytes:
-    """A staff member's TOTP secret (`StaffMember.totp_secret`)."""
+    """A staff member's TOTP secret (`StaffAccount.totp_secret`)."""
     return aead.encrypt(app_key(Purpose.TOTP_STORAGE, secret=app_secret), secret,
                         f"staff:{staff_id}:totp")
 

@@ -42,7 +42,7 @@ from .plan import (
 from .risk import CorruptionRisk, RiskStatus
 from .selfassessment import Answer, SelfAssessmentAnswer
 from .session import ReporterSession
-from .staff import Role, StaffMember
+from .staff import PlatformRole, Role, StaffAccount, StaffMember
 from .staff_session import SessionStage, StaffSession
 
 __all__ = [
@@ -52,7 +52,7 @@ __all__ = [
     "FROM_REPORTER", "FROM_STAFF", "IdentityRequest", "Institution", "Invitation", "KeyKind",
     "KeyWrap", "Message", "Note", "Outcome", "OutboxMail", "OutreachItem", "OutreachKind", "OutreachKitItem",
     "OutreachPlatform", "Platform", "RateCounter", "Receipt", "UsageCounter",
-    "ReferenceCounter", "Regime", "ReporterSession", "Role", "StaffMember", "StaffSession",
+    "ReferenceCounter", "Regime", "ReporterSession", "PlatformRole", "Role", "StaffAccount", "StaffMember", "StaffSession",
     "Status",
     # the integrity plan
     "Change", "IndicatorKind", "IndicatorValue", "MeasureAssignee", "MeasureStatus",

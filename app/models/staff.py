@@ -1,11 +1,17 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint, select
+from sqlalchemy.ext.hybrid import hybrid_property
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime, str_enum, utcnow
+
+
+class PlatformRole(enum.StrEnum):
+    OPERATOR = "operator"
+    OBSERVER = "observer"
 
 
 class Role(enum.Enum):
@@ -23,17 +29,17 @@ READER_ROLES = (Role.HANDLER, Role.CUSTODIAN)
 TRUSTED_ROLES = (*READER_ROLES, Role.ADMIN)
 
 
-class StaffMember(Model):
-    __tablename__ = "staff_member"
-    __table_args__ = (UniqueConstraint("institution_id", "email"),)
+class StaffAccount(Model):
+    """A person who signs in: one e-mail, one password, one key pair, one TOTP, whatever the
+    number of institutions they serve (a designated person shared by several communes, Law
+    361/2022 art. 10). Their place in each institution (roles, confirmation) is a StaffMember.
+    The account id is the one the TOTP secret's and the device cookie's bindings name."""
+
+    __tablename__ = "staff_account"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
-    email: Mapped[str] = mapped_column(String(254))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    # Comma-separated Role values; one person may hold several roles.
-    roles: Mapped[str] = mapped_column(String(100))
-    active: Mapped[bool] = mapped_column(default=True)
     # Argon2id(password) split into a verifier and the key that wraps the private key.
     password_salt: Mapped[bytes] = mapped_column(LargeBinary(16))
     password_kdf: Mapped[str] = mapped_column(String(64))
@@ -48,6 +54,31 @@ class StaffMember(Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A platform role, for accounts of the deployment rather than of an institution: the
+    # operator (creates, suspends and removes institutions; sees counts only) and observers
+    # (a county, an association or the ministry: suppressed indicators of a group).
+    platform_role: Mapped[PlatformRole | None] = mapped_column(str_enum(PlatformRole, 16))
+    # An observer's group: "*" (every institution), "county:<name>" or "ids:<id>,<id>…".
+    observer_scope: Mapped[str | None] = mapped_column(String(2000))
+
+    memberships: Mapped[list["StaffMember"]] = relationship(
+        back_populates="account", order_by="StaffMember.institution_id")
+
+
+class StaffMember(Model):
+    """A person's place in one institution: their roles there and who confirmed them. Case and
+    identity keys are sealed to the account's public key, one wrap per membership."""
+
+    __tablename__ = "staff_member"
+    __table_args__ = (UniqueConstraint("institution_id", "account_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("staff_account.id"), index=True)
+    # Comma-separated Role values; one person may hold several roles.
+    roles: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The trusted roles (handler, custodian, admin: who reads cases or identities, and who can
     # confirm others) count only once a second person confirmed the account (see
     # app.services.staff.accounts.confirm). Accounts made on the command line (setup, demo, `staff
@@ -58,6 +89,34 @@ class StaffMember(Model):
     # Who proposed the trusted role (the inviter, or the admin who changed the roles): they may
     # not confirm it themself.
     proposed_by_staff_id: Mapped[int | None]
+
+    account: Mapped[StaffAccount] = relationship(back_populates="memberships", lazy="joined")
+
+    # The person, as every page names them; the credentials stay on the account. In SQL
+    # (filters, order) they read the account's column.
+    @hybrid_property
+    def email(self) -> str:
+        return self.account.email
+
+    @email.inplace.expression
+    @classmethod
+    def _email_expression(cls):
+        return select(StaffAccount.email).where(
+            StaffAccount.id == cls.account_id).scalar_subquery()
+
+    @hybrid_property
+    def name(self) -> str:
+        return self.account.name
+
+    @name.inplace.expression
+    @classmethod
+    def _name_expression(cls):
+        return select(StaffAccount.name).where(
+            StaffAccount.id == cls.account_id).scalar_subquery()
+
+    @property
+    def public_key(self) -> bytes:
+        return self.account.public_key
 
     # Flask-Login's user protocol; the session itself lives in StaffSession.
     is_authenticated = True

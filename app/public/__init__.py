@@ -3,4 +3,11 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
+
+@bp.context_processor
+def _institution_of_the_page():
+    """Every public page names the institution it belongs to (its header, its contacts)."""
+    from ..tenancy import current_profile
+    return {"institution": current_profile()}
+
 from . import routes  # noqa: E402,F401

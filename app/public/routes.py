@@ -6,7 +6,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
-from .. import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
+from .. import CONTENT_SECURITY_POLICY, SECURITY_HEADERS, tenancy
 from ..downloads import file_download
 from ..extensions import limiter
 from ..form_errors import show_error
@@ -25,11 +25,11 @@ from ..services.intake.evidence import prepare_evidence, safe_filename
 from ..services.intake.slip import receipt_slip
 from ..services.kdf import kdf_params
 from ..services.operations import settings
-from ..services.operations.institutions import default_institution
 from ..services.staff import directory
 from ..services.transaction import unit_of_work
 from . import bp
 from .forms import LogoutForm, MeetingForm, ReceiptLoginForm, ReporterMessageForm, ReportForm
+from .portal import portal_home
 
 FOLLOWUP_COOKIE = "avertizor_followup"
 # Evidence kept encrypted across a refused report form (see services.intake.held_files).
@@ -51,10 +51,12 @@ def _may_record(response):
 
 
 def _institution():
-    institution = default_institution()
-    if institution is None:
-        abort(503)
-    return institution
+    return tenancy.public_institution()
+
+
+def _cookie_path(path: str) -> str:
+    """Cookies stay with the pages of the institution that set them."""
+    return request.script_root + path
 
 
 def _idle() -> timedelta:
@@ -63,12 +65,17 @@ def _idle() -> timedelta:
 
 @bp.route("/")
 def index():
-    return render_template("public/index.html", institution=default_institution())
+    institution = tenancy.current_institution()
+    if tenancy.under_unknown_prefix():
+        abort(404)
+    if institution is None and tenancy.is_shared_deployment():
+        return portal_home()
+    return render_template("public/index.html", institution=institution)
 
 
 @bp.route("/privacy")
 def privacy():
-    return render_template("public/privacy.html", institution=default_institution())
+    return render_template("public/privacy.html", institution=tenancy.page_institution())
 
 
 def _report_form(institution) -> ReportForm:
@@ -106,9 +113,9 @@ def _keep_for_correction(form: ReportForm, held: list) -> held_files.Held | None
 def _with_held_cookie(response, kept: held_files.Held | None):
     if kept is None:
         if HELD_COOKIE in request.cookies:
-            response.delete_cookie(HELD_COOKIE, path="/report")
+            response.delete_cookie(HELD_COOKIE, path=_cookie_path("/report"))
     else:
-        response.set_cookie(HELD_COOKIE, kept.cookie, path="/report", httponly=True,
+        response.set_cookie(HELD_COOKIE, kept.cookie, path=_cookie_path("/report"), httponly=True,
                             samesite="Strict", secure=current_app.config["SESSION_COOKIE_SECURE"],
                             max_age=held_files.HOLD_MINUTES * 60)
     return response
@@ -180,7 +187,7 @@ def _report_from(form: ReportForm) -> intake.Report:
 
 def _set_followup_cookie(response, value: str):
     response.set_cookie(
-        FOLLOWUP_COOKIE, value, path="/follow-up", httponly=True, samesite="Strict",
+        FOLLOWUP_COOKIE, value, path=_cookie_path("/follow-up"), httponly=True, samesite="Strict",
         secure=current_app.config["SESSION_COOKIE_SECURE"],
         max_age=current_app.config["REPORTER_SESSION_MAX_MINUTES"] * 60)
     return response
@@ -223,14 +230,15 @@ def followup_login():
 
 
 def _reporter_access():
-    return followup.resume(request.cookies.get(FOLLOWUP_COOKIE), idle=_idle())
+    return followup.resume(request.cookies.get(FOLLOWUP_COOKIE), idle=_idle(),
+                           institution=_institution())
 
 
 def _back_to_login(error: SessionExpired):
     form = ReceiptLoginForm(formdata=None)
     form.form_errors.append(error.message)
     response = make_response(render_template("public/followup_login.html", form=form), 401)
-    response.delete_cookie(FOLLOWUP_COOKIE, path="/follow-up")
+    response.delete_cookie(FOLLOWUP_COOKIE, path=_cookie_path("/follow-up"))
     return response
 
 
@@ -332,7 +340,7 @@ def followup_logout():
     with unit_of_work():
         followup.log_out(request.cookies.get(FOLLOWUP_COOKIE))
     response = redirect(url_for(".index", logged_out=1))
-    response.delete_cookie(FOLLOWUP_COOKIE, path="/follow-up")
+    response.delete_cookie(FOLLOWUP_COOKIE, path=_cookie_path("/follow-up"))
     return response
 
 

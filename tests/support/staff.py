@@ -82,7 +82,7 @@ def sign_in_http(client, member, *, step: int | None = None):
 def signed_in_access(institution, member, kdf_params):
     """A StaffAccess exactly as a request gets it: password, session row, cookie, resume."""
     with unit_of_work():
-        found, private_key = staff_auth.check_password(institution, member.email,
-                                                       member.password, kdf_params)
+        found, private_key = staff_auth.check_password(member.email, member.password,
+                                                       kdf_params, prefer=institution)
         cookie = staff_auth.open_session(found, private_key)
     return staff_auth.resume(cookie)

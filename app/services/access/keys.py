@@ -10,7 +10,7 @@ from sqlalchemy import and_, exists, func, select
 from ...crypto import envelope
 from ...crypto.envelope import Recipient
 from ...extensions import db
-from ...models import Case, IdentityPolicy, Institution, KeyKind, KeyWrap, StaffMember
+from ...models import Case, IdentityPolicy, Institution, KeyKind, KeyWrap, StaffAccount, StaffMember
 from ..errors import NotAuthorised
 from ..staff.directory import custodians, handlers
 
@@ -88,8 +88,9 @@ def holders(case: Case) -> list[StaffMember]:
     """Staff who hold the case key, in name order."""
     return list(db.session.scalars(
         select(StaffMember).join(KeyWrap, KeyWrap.staff_id == StaffMember.id)
+        .join(StaffMember.account)
         .where(KeyWrap.case_id == case.id, KeyWrap.kind == KeyKind.CASE)
-        .order_by(StaffMember.name)))
+        .order_by(StaffAccount.name)))
 
 
 def grantable(case: Case, excluded_staff_ids: set[int],

@@ -32,6 +32,7 @@ from ...models import (
 from ..audit import chain as audit
 from ..errors import DomainError, NotAuthorised
 from ..operations import notify
+from ..staff import members
 from ..staff.members import MIN_PASSWORD_LENGTH, WeakPassword
 from . import keys as access
 
@@ -67,9 +68,7 @@ def recovery_key(institution: Institution, code: str) -> X25519PrivateKey:
 
 
 def staff_by_email(institution: Institution, email: str) -> StaffMember:
-    member = db.session.scalar(select(StaffMember).where(
-        StaffMember.institution_id == institution.id,
-        StaffMember.email == email.strip().lower()))
+    member = members.member_by_email(institution.id, email)
     if member is None:
         raise RecoveryRefused(_l("No staff account has the e-mail %(email)s.", email=email))
     return member
@@ -135,6 +134,14 @@ def reset_password(institution: Institution, member: StaffMember, recovery: X255
     if member.institution_id != institution.id:
         raise RecoveryRefused(_l("No staff account has the e-mail %(email)s.",
                                  email=member.email))
+    others = [other for other in member.account.memberships
+              if other.institution_id != institution.id]
+    if others:
+        # A new key pair would leave the keys the other institutions sealed to this person
+        # unopenable, and one institution's recovery code cannot seal them again.
+        raise RecoveryRefused(_l("%(email)s also works for other institutions on this portal. "
+                                 "Ask the platform operator to remove them from the others "
+                                 "first, then reset the password here.", email=member.email))
     if len(new_password) < MIN_PASSWORD_LENGTH:
         raise WeakPassword(_l("The password needs at least %(count)d characters.",
                               count=MIN_PASSWORD_LENGTH), field="password")
@@ -144,9 +151,10 @@ def reset_password(institution: Institution, member: StaffMember, recovery: X255
         held[case_id].add(kind)
 
     locked = keys.PasswordLockedKey.create(new_password, kdf_params)
-    member.public_key, member.wrapped_private_key = locked.public_key, locked.wrapped_private_key
-    member.password_salt, member.password_kdf = locked.salt, locked.kdf_params
-    member.password_verifier = locked.verifier
+    account = member.account
+    account.public_key, account.wrapped_private_key = locked.public_key, locked.wrapped_private_key
+    account.password_salt, account.password_kdf = locked.salt, locked.kdf_params
+    account.password_verifier = locked.verifier
     db.session.execute(delete(KeyWrap).where(KeyWrap.staff_id == member.id))
     db.session.flush()
 
@@ -164,10 +172,10 @@ def reset_password(institution: Institution, member: StaffMember, recovery: X255
                      detail={"to": member.id, "identity": identity, "after": "password_reset"})
         result.restored += 1
 
-    member.totp_secret = None
-    member.totp_last_step = None
-    member.failed_logins = 0
-    member.locked_until = None
+    account.totp_secret = None
+    account.totp_last_step = None
+    account.failed_logins = 0
+    account.locked_until = None
     db.session.execute(delete(StaffSession).where(StaffSession.staff_id == member.id))
     audit.record("password_reset_by_recovery", institution_id=institution.id,
                  detail={"staff": member.id, "cases": result.restored})

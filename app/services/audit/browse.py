@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from ...extensions import db
-from ...models import AuditEntry, Case, Role, StaffMember
+from ...models import AuditEntry, Case, Role, StaffAccount, StaffMember
 from ..access.guards import require_role
 from . import chain as audit
 
@@ -48,8 +48,9 @@ def audit_page(admin: StaffMember, *, action: str | None = None, page: int = 1) 
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, page), pages)
     rows = db.session.execute(
-        select(AuditEntry, StaffMember.name, Case.reference)
+        select(AuditEntry, StaffAccount.name, Case.reference)
         .outerjoin(StaffMember, StaffMember.id == AuditEntry.actor_staff_id)
+        .outerjoin(StaffAccount, StaffAccount.id == StaffMember.account_id)
         .outerjoin(Case, Case.id == AuditEntry.case_id)
         .where(*conditions)
         .order_by(AuditEntry.seq.desc())

@@ -1,4 +1,7 @@
-"""The handler's inbox: case metadata only, filtered and sorted in SQL, no decryption."""
+"""The handler's inbox: case metadata only, filtered and sorted in SQL, no decryption.
+
+A designated person serving several institutions sees one inbox across them (the cases each
+of their places holds a key for), with a filter per institution."""
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -25,6 +28,7 @@ class InboxFilters:
     channel: Channel | None = None
     regime: Regime | None = None
     overdue: bool = False
+    institution_id: int | None = None
     page: int = 1
 
 
@@ -38,10 +42,19 @@ class InboxPage:
     unread: set[int] = field(default_factory=set)  # cases with a reporter message not yet seen
 
 
+def handler_places(member: StaffMember) -> list[StaffMember]:
+    """The person's places, in every institution they serve, where they are a handler."""
+    return [place for place in member.account.memberships
+            if place.active and place.has_role(Role.HANDLER)]
+
+
 def _conditions(member: StaffMember, filters: InboxFilters) -> list:
-    holds_key = exists().where(and_(KeyWrap.case_id == Case.id, KeyWrap.staff_id == member.id,
+    mine = [place for place in handler_places(member)
+            if filters.institution_id in (None, place.institution_id)]
+    holds_key = exists().where(and_(KeyWrap.case_id == Case.id,
+                                    KeyWrap.staff_id.in_([place.id for place in mine]),
                                     KeyWrap.kind == KeyKind.CASE))
-    conditions = [Case.institution_id == member.institution_id, holds_key]
+    conditions = [Case.institution_id.in_([place.institution_id for place in mine]), holds_key]
     if filters.status is not None:
         conditions.append(Case.status == filters.status)
     if filters.channel is not None:
@@ -81,7 +94,8 @@ def unread_case_ids(member: StaffMember, case_ids: list[int]) -> set[int]:
     """Of these cases, those with a reporter message after this handler last opened them."""
     if not case_ids:
         return set()
-    seen = exists().where(and_(CaseSeen.case_id == Case.id, CaseSeen.staff_id == member.id,
+    seen = exists().where(and_(CaseSeen.case_id == Case.id,
+                               CaseSeen.staff_id.in_([p.id for p in handler_places(member)]),
                                CaseSeen.seen_at >= Case.reporter_message_at))
     return set(db.session.scalars(select(Case.id).where(
         Case.id.in_(case_ids), Case.reporter_message_at.is_not(None), ~seen)))

@@ -71,8 +71,10 @@ def log_in(institution: Institution, typed_receipt: str, *, kdf_params: KdfParam
     return cookie
 
 
-def resume(cookie_value: str | None, *, idle: timedelta) -> ReporterAccess:
-    """The open session behind a cookie, or SessionExpired."""
+def resume(cookie_value: str | None, *, idle: timedelta,
+           institution: Institution) -> ReporterAccess:
+    """The open session behind a cookie, or SessionExpired; a session opened at another
+    institution's pages is no session here."""
     secret = split_session.parse_cookie(cookie_value)
     if secret is None:
         raise SessionExpired(_l("Please enter your receipt to continue."))
@@ -84,8 +86,10 @@ def resume(cookie_value: str | None, *, idle: timedelta) -> ReporterAccess:
         case_key = secret.open(session.sealed_case_key, PURPOSE)
     except DecryptionError as exc:
         raise SessionExpired(_l("Please enter your receipt to continue.")) from exc
-    session.last_seen_at = now
     case = db.session.get_one(Case, session.case_id)
+    if case.institution_id != institution.id:
+        raise SessionExpired(_l("Please enter your receipt to continue."))
+    session.last_seen_at = now
     return ReporterAccess(session=session, case=case, case_key=case_key)
 
 

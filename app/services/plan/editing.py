@@ -15,6 +15,7 @@ from ...models import (
     PlanMeasure,
     PlanObjective,
     Role,
+    StaffAccount,
     StaffMember,
 )
 from ...models.types import utcnow
@@ -169,12 +170,14 @@ def assign(member: StaffMember, measure_id: int, staff_ids: list[int]) -> None:
 def assignees(measure: PlanMeasure) -> list[StaffMember]:
     return list(db.session.scalars(
         select(StaffMember).join(MeasureAssignee, MeasureAssignee.staff_id == StaffMember.id)
-        .where(MeasureAssignee.measure_id == measure.id).order_by(StaffMember.name)))
+        .join(StaffMember.account)
+        .where(MeasureAssignee.measure_id == measure.id).order_by(StaffAccount.name)))
 
 
 def eligible_assignees(member: StaffMember) -> list[StaffMember]:
     access.require_coordinator(member)
-    return [other for other in db.session.scalars(select(StaffMember).where(
-        StaffMember.institution_id == member.institution_id, StaffMember.active.is_(True))
-        .order_by(StaffMember.name))
+    return [other for other in db.session.scalars(select(StaffMember).join(StaffMember.account)
+        .where(StaffMember.institution_id == member.institution_id,
+               StaffMember.active.is_(True))
+        .order_by(StaffAccount.name))
         if other.has_role(Role.PLAN_CONTRIBUTOR) or other.has_role(Role.COORDINATOR)]

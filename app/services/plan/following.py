@@ -17,6 +17,7 @@ from ...models import (
     PlanIndicator,
     PlanMeasure,
     ProgressEntry,
+    StaffAccount,
     StaffMember,
 )
 from ...models.types import utcnow
@@ -119,8 +120,9 @@ class ProgressLine:
 
 def progress(measure: PlanMeasure, year: int) -> list[ProgressLine]:
     rows = db.session.execute(
-        select(ProgressEntry, StaffMember.name)
+        select(ProgressEntry, StaffAccount.name)
         .outerjoin(StaffMember, StaffMember.id == ProgressEntry.by_staff_id)
+        .outerjoin(StaffAccount, StaffAccount.id == StaffMember.account_id)
         .where(ProgressEntry.measure_id == measure.id, ProgressEntry.year == year)
         .order_by(ProgressEntry.happened_on, ProgressEntry.id)).all()
     return [ProgressLine(entry.happened_on, entry.text, name) for entry, name in rows]

@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
 from ...extensions import db
-from ...models import Role, StaffMember, StaffSession
+from ...models import Role, StaffAccount, StaffMember, StaffSession
 from ...models.staff import READER_ROLES, TRUSTED_ROLES
 from ...models.types import utcnow
 from ..access.guards import require_role
@@ -50,9 +50,11 @@ def staff_list(admin: StaffMember) -> list[StaffRow]:
     require_role(admin, Role.ADMIN)
     now = utcnow()
     members = db.session.scalars(
-        select(StaffMember).where(StaffMember.institution_id == admin.institution_id)
-        .order_by(StaffMember.active.desc(), func.lower(StaffMember.name), StaffMember.id))
-    return [StaffRow(member, bool(member.locked_until and member.locked_until > now))
+        select(StaffMember).join(StaffMember.account)
+        .where(StaffMember.institution_id == admin.institution_id)
+        .order_by(StaffMember.active.desc(), func.lower(StaffAccount.name), StaffMember.id))
+    return [StaffRow(member, bool(member.account.locked_until
+                                  and member.account.locked_until > now))
             for member in members]
 
 
@@ -66,7 +68,8 @@ def staff_member(admin: StaffMember, member_id: int) -> StaffMember:
 
 
 def is_locked(member: StaffMember) -> bool:
-    return bool(member.locked_until and member.locked_until > utcnow())
+    locked_until = member.account.locked_until
+    return bool(locked_until and locked_until > utcnow())
 
 
 def _active_members(institution_id: int) -> list[StaffMember]:
@@ -216,8 +219,8 @@ def reactivate(admin: StaffMember, member_id: int) -> StaffMember:
     if member.active:
         raise AccountChangeRefused(_l("This account is already active."))
     member.active = True
-    member.failed_logins = 0
-    member.locked_until = None
+    member.account.failed_logins = 0
+    member.account.locked_until = None
     audit.record("staff_reactivated", institution_id=admin.institution_id, actor=admin,
                  detail={"staff": member.id})
     return member
@@ -226,10 +229,10 @@ def reactivate(admin: StaffMember, member_id: int) -> StaffMember:
 def unlock(admin: StaffMember, member_id: int) -> StaffMember:
     """Lift a lockout after too many failed sign-ins."""
     member = staff_member(admin, member_id)
-    if not is_locked(member) and not member.failed_logins:
+    if not is_locked(member) and not member.account.failed_logins:
         raise AccountChangeRefused(_l("This account is not locked."))
-    member.locked_until = None
-    member.failed_logins = 0
+    member.account.locked_until = None
+    member.account.failed_logins = 0
     audit.record("staff_unlocked", institution_id=admin.institution_id, actor=admin,
                  detail={"staff": member.id})
     return member

@@ -26,7 +26,7 @@ from ..audit import chain as audit
 from ..errors import DomainError
 from ..operations import notify
 from . import accounts, totp
-from .members import MIN_PASSWORD_LENGTH, WeakPassword, add_staff
+from .members import MIN_PASSWORD_LENGTH, WeakPassword, add_staff, member_by_email
 
 VALID_FOR = timedelta(hours=72)
 TOKEN_BYTES = 32
@@ -75,8 +75,7 @@ def invite(admin: StaffMember, *, name: str, email: str, roles: list[Role],
         raise InvitationRefused(_l("Please enter the person's name."), field="name")
     if not roles:
         raise InvitationRefused(_l("Choose at least one role."), field="roles")
-    existing = db.session.scalar(select(StaffMember).where(
-        StaffMember.institution_id == admin.institution_id, StaffMember.email == email))
+    existing = member_by_email(admin.institution_id, email)
     if existing is not None:
         message = (_l("%(email)s already has an account.", email=email) if existing.active
                    else _l("%(email)s has a deactivated account: reactivate it from the staff "
@@ -180,8 +179,8 @@ def activate(token: str, *, password: str, totp_secret: bytes, code: str, app_se
     member = add_staff(institution, email=invitation.email, name=invitation.name,
                        roles=invited_roles(invitation), password=password,
                        kdf_params=kdf_params)
-    member.totp_secret = totp.seal_secret(app_secret, member.id, totp_secret)
-    member.totp_last_step = step
+    member.account.totp_secret = totp.seal_secret(app_secret, member.account_id, totp_secret)
+    member.account.totp_last_step = step
     waits = member.is_trusted
     if waits:
         # Whoever holds the link (or a copy of the database) is not a reader yet: a second

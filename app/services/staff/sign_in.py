@@ -38,7 +38,7 @@ from ...crypto.appkey import DEVICE_COOKIE_SALT, Purpose, app_key
 from ...crypto.kdf import KdfParams
 from ...crypto.keys import PasswordLockedKey
 from ...extensions import db
-from ...models import Institution, StaffMember, StaffSession
+from ...models import Institution, StaffAccount, StaffMember, StaffSession
 from ...models.staff_session import SessionStage
 from ...models.types import utcnow
 from .. import split_session
@@ -79,16 +79,17 @@ class StaffAccess:
 
 
 def _lock_in_force(member: StaffMember) -> bool:
-    return bool(member.locked_until and member.locked_until > utcnow())
+    locked_until = member.account.locked_until
+    return bool(locked_until and locked_until > utcnow())
 
 
-def _address_counter(institution_id: int, email: str) -> str:
+def _address_counter(email: str) -> str:
     """The failures of one client network against one e-mail (digests only)."""
-    return "signin|" + ratelimit.client_digest("sign-in", str(institution_id), email)
+    return "signin|" + ratelimit.client_digest("sign-in", email)
 
 
-def _global_counter(institution_id: int, email: str) -> str:
-    return "signin-all|" + ratelimit.keyed_digest("sign-in-all", str(institution_id), email)
+def _global_counter(email: str) -> str:
+    return "signin-all|" + ratelimit.keyed_digest("sign-in-all", email)
 
 
 def _devices() -> URLSafeTimedSerializer:
@@ -99,7 +100,7 @@ def _devices() -> URLSafeTimedSerializer:
 
 def new_device_cookie(member: StaffMember) -> str:
     """Set after a complete sign-in: this browser is one of the member's known devices."""
-    return _devices().dumps({"staff": member.id, "device": secrets.token_urlsafe(12)})
+    return _devices().dumps({"staff": member.account_id, "device": secrets.token_urlsafe(12)})
 
 
 def _known_device(member: StaffMember, cookie: str | None) -> str | None:
@@ -110,7 +111,7 @@ def _known_device(member: StaffMember, cookie: str | None) -> str | None:
         found = _devices().loads(cookie, max_age=int(DEVICE_LIFETIME.total_seconds()))
     except BadData:
         return None
-    if not isinstance(found, dict) or found.get("staff") != member.id:
+    if not isinstance(found, dict) or found.get("staff") != member.account_id:
         return None
     return str(found.get("device"))
 
@@ -120,14 +121,14 @@ def _lock(member: StaffMember, counter: str | None = None) -> None:
     if counter is not None:
         ratelimit.counter_extend(counter, WINDOW, in_transaction=True)
     already = _lock_in_force(member)
-    member.locked_until = utcnow() + LOCKOUT
+    member.account.locked_until = utcnow() + LOCKOUT
     if not already:
         audit.record("account_locked", institution_id=member.institution_id, actor=member)
 
 
 def _account_locked(member: StaffMember) -> bool:
     """Locked from everywhere: wrong codes after a right password."""
-    return _lock_in_force(member) and member.failed_logins >= MAX_FAILURES
+    return _lock_in_force(member) and member.account.failed_logins >= MAX_FAILURES
 
 
 def _dummy_unlock(password: str, kdf_params: KdfParams) -> None:
@@ -136,23 +137,24 @@ def _dummy_unlock(password: str, kdf_params: KdfParams) -> None:
     keys.PasswordLockedKey.create(password, kdf_params)
 
 
-def check_password(institution: Institution, email: str, password: str,
-                   kdf_params: KdfParams, device: str | None = None
+def check_password(email: str, password: str, kdf_params: KdfParams,
+                   device: str | None = None, prefer: Institution | None = None
                    ) -> tuple[StaffMember, X25519PrivateKey]:
-    """device: the browser's device cookie, if any (see new_device_cookie)."""
+    """The membership to start in (the one at `prefer` if the person serves it, else their
+    first active one) and the account's private key. device: the browser's device cookie, if
+    any (see new_device_cookie)."""
     email = email.strip().lower()
-    member = db.session.scalar(select(StaffMember).where(
-        StaffMember.institution_id == institution.id, StaffMember.email == email))
+    member = _starting_membership(email, prefer)
     known = _known_device(member, device) if member is not None else None
     # Reserved before the Argon2id run, for known and unknown e-mails alike; the account is
     # read again after it, so that a lock set by an attempt this one waited for is seen.
-    counter = (f"signin-device|{member.id}|{known}" if known and member is not None
-               else _address_counter(institution.id, email))
-    everyone = _global_counter(institution.id, email)
+    counter = (f"signin-device|{member.account_id}|{known}" if known and member is not None
+               else _address_counter(email))
+    everyone = _global_counter(email)
     attempt = ratelimit.counter_hit(counter, WINDOW, in_transaction=True)
     together = 0 if known else ratelimit.counter_hit(everyone, WINDOW, in_transaction=True)
     if member is not None:
-        db.session.refresh(member)
+        db.session.refresh(member.account)
     if member is not None and member.active:
         locked = _lock_in_force(member)
         refused = (attempt > MAX_FAILURES and locked) or _account_locked(member) or (
@@ -170,10 +172,21 @@ def check_password(institution: Institution, email: str, password: str,
             elif together >= GLOBAL_MAX_FAILURES:
                 _lock(member, everyone)
             raise SignInRefused(GENERIC_REFUSAL)
-        _dummy_unlock(password, KdfParams.decode(member.password_kdf))
+        _dummy_unlock(password, KdfParams.decode(member.account.password_kdf))
         raise SignInRefused(GENERIC_REFUSAL)
     _dummy_unlock(password, kdf_params)
     raise SignInRefused(GENERIC_REFUSAL)
+
+
+def _starting_membership(email: str, prefer: Institution | None) -> StaffMember | None:
+    account = db.session.scalar(select(StaffAccount).where(StaffAccount.email == email))
+    if account is None:
+        return None
+    active = [member for member in account.memberships if member.active]
+    for member in active:
+        if prefer is not None and member.institution_id == prefer.id:
+            return member
+    return active[0] if active else (account.memberships[0] if account.memberships else None)
 
 
 def open_session(member: StaffMember, private_key: X25519PrivateKey) -> str:
@@ -213,40 +226,41 @@ def resume(cookie_value: str | None) -> StaffAccess:
 
 
 def needs_enrolment(member: StaffMember) -> bool:
-    return member.totp_last_step is None
+    return member.account.totp_last_step is None
 
 
 def enrolment_secret(member: StaffMember, app_secret: str) -> bytes:
     """The TOTP secret to show at enrolment: made once, kept until the first code confirms it."""
-    if member.totp_secret is None:
-        member.totp_secret = totp.seal_secret(app_secret, member.id, totp.new_secret())
+    account = member.account
+    if account.totp_secret is None:
+        account.totp_secret = totp.seal_secret(app_secret, account.id, totp.new_secret())
         db.session.flush()
-    return totp.open_secret(app_secret, member.id, member.totp_secret)
+    return totp.open_secret(app_secret, account.id, account.totp_secret)
 
 
 def complete_second_factor(access: StaffAccess, code: str, app_secret: str) -> None:
     """Check the TOTP code; on success the session becomes a full one (12 hours at most)."""
-    member = access.member
-    counter = _address_counter(member.institution_id, member.email)
+    member, account = access.member, access.member.account
+    counter = _address_counter(account.email)
     if _account_locked(member) or (
             _lock_in_force(member)
             and ratelimit.counter_value(counter, in_transaction=True) >= MAX_FAILURES):
         raise SignInRefused(GENERIC_REFUSAL)
     # Reserved first, in SQL: codes tried at the same time on several workers each count.
     failures = db.session.execute(
-        update(StaffMember).where(StaffMember.id == member.id)
+        update(StaffAccount).where(StaffAccount.id == account.id)
         .values(failed_logins=case(
             # A lock that has run out starts the count again.
-            (and_(StaffMember.locked_until.is_not(None), StaffMember.locked_until <= utcnow(),
-                  StaffMember.failed_logins >= MAX_FAILURES), 1),
-            else_=StaffMember.failed_logins + 1))
-        .returning(StaffMember.failed_logins)
+            (and_(StaffAccount.locked_until.is_not(None), StaffAccount.locked_until <= utcnow(),
+                  StaffAccount.failed_logins >= MAX_FAILURES), 1),
+            else_=StaffAccount.failed_logins + 1))
+        .returning(StaffAccount.failed_logins)
         .execution_options(synchronize_session=False)).scalar_one()
-    member.failed_logins = failures
+    account.failed_logins = failures
     secret = enrolment_secret(member, app_secret)
-    step = totp.accepted_step(secret, code, member.totp_last_step) \
+    step = totp.accepted_step(secret, code, account.totp_last_step) \
         if failures <= MAX_FAILURES else None
-    if step is None or not totp.claim_step(member.id, step):
+    if step is None or not totp.claim_step(account.id, step):
         audit.record("sign_in_failed", institution_id=member.institution_id, actor=member)
         address_failures = ratelimit.counter_hit(counter, WINDOW, in_transaction=True)
         if failures >= MAX_FAILURES:
@@ -255,10 +269,10 @@ def complete_second_factor(access: StaffAccess, code: str, app_secret: str) -> N
             _lock(member, counter)
         raise SignInRefused(GENERIC_REFUSAL)
     enrolled_now = needs_enrolment(member)
-    member.totp_last_step = step
-    member.failed_logins = 0
+    account.totp_last_step = step
+    account.failed_logins = 0
     ratelimit.counter_clear(counter, in_transaction=True)
-    member.last_login_at = utcnow()
+    account.last_login_at = utcnow()
     access.session.stage = SessionStage.ACTIVE
     access.session.expires_at = access.session.created_at + LIFETIME
     audit.record("totp_enrolled" if enrolled_now else "sign_in",
@@ -286,13 +300,16 @@ def change_password(access: StaffAccess, current: str, new: str,
                               count=MIN_PASSWORD_LENGTH), field="new_password")
     set_password(member, new, access.private_key, kdf_params)
     db.session.execute(delete(StaffSession).where(
-        StaffSession.staff_id == member.id, StaffSession.id != access.session.id))
+        StaffSession.staff_id.in_(select(StaffMember.id).where(
+            StaffMember.account_id == member.account_id)),
+        StaffSession.id != access.session.id))
     audit.record("password_changed", institution_id=member.institution_id, actor=member)
 
 
 def set_password(member: StaffMember, password: str, private_key: X25519PrivateKey,
                  kdf_params: KdfParams) -> None:
     locked = PasswordLockedKey.create(password, kdf_params, private_key=private_key)
-    member.password_salt, member.password_kdf = locked.salt, locked.kdf_params
-    member.password_verifier = locked.verifier
-    member.wrapped_private_key = locked.wrapped_private_key
+    account = member.account
+    account.password_salt, account.password_kdf = locked.salt, locked.kdf_params
+    account.password_verifier = locked.verifier
+    account.wrapped_private_key = locked.wrapped_private_key

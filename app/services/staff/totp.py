@@ -65,26 +65,26 @@ def accepted_step(secret: bytes, code: str, last_step: int | None,
     return None
 
 
-def claim_step(staff_id: int, step: int) -> bool:
-    """Record `step` as the member's last used one, only if it is newer than the one stored
+def claim_step(account_id: int, step: int) -> bool:
+    """Record `step` as the account's last used one, only if it is newer than the one stored
     (a conditional UPDATE): of two sign-ins posting the same code at the same time, the
     database lets exactly one through. True if this one did."""
     from ...extensions import db
-    from ...models import StaffMember
+    from ...models import StaffAccount
     result = db.session.execute(
-        update(StaffMember)
-        .where(StaffMember.id == staff_id,
-               or_(StaffMember.totp_last_step.is_(None), StaffMember.totp_last_step < step))
+        update(StaffAccount)
+        .where(StaffAccount.id == account_id,
+               or_(StaffAccount.totp_last_step.is_(None), StaffAccount.totp_last_step < step))
         .values(totp_last_step=step)
         .execution_options(synchronize_session=False))
     return result.rowcount == 1  # type: ignore[attr-defined]  # a CursorResult, typed as Result
 
 
-def seal_secret(app_secret: str, staff_id: int, secret: bytes) -> bytes:
+def seal_secret(app_secret: str, account_id: int, secret: bytes) -> bytes:
     """TOTP secrets are stored encrypted under a key derived from SECRET_KEY: a stolen
     database alone does not yield anyone's second factor."""
-    return config_sealed.seal_totp_secret(app_secret, staff_id, secret)
+    return config_sealed.seal_totp_secret(app_secret, account_id, secret)
 
 
-def open_secret(app_secret: str, staff_id: int, sealed: bytes) -> bytes:
-    return config_sealed.open_totp_secret(app_secret, staff_id, sealed)
+def open_secret(app_secret: str, account_id: int, sealed: bytes) -> bytes:
+    return config_sealed.open_totp_secret(app_secret, account_id, sealed)

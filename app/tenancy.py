@@ -1,0 +1,178 @@
+"""The institution of a request, decided here and only here.
+
+- Public pages: the first path segment names the institution (`/baltati/report`), or the
+  request's host is the institution's own host name (`canal.baltati.ro/report`). A deployment
+  with exactly one institution also serves it at `/`, as before it had several.
+- Staff pages (`/staff/…`): the institution of the signed-in person's current place
+  (StaffAccess.member); a person serving several institutions switches between them.
+
+The path prefix is moved from PATH_INFO to SCRIPT_NAME by `InstitutionPath` before Flask
+routes the request, so every public view and template is written once, for `/report`, and
+`url_for` gives `/baltati/report` under that institution's prefix by itself.
+"""
+import re
+from dataclasses import dataclass, fields
+
+from flask import Flask, abort, current_app, g, has_request_context, redirect, request, url_for
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response
+
+from .extensions import db
+from .models import Institution
+
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
+ENVIRON_KEY = "avertizor.institution_slug"
+
+
+class InstitutionPath:
+    """WSGI middleware: `/<slug>/rest` is served as `/rest` with `/<slug>` as the script root,
+    when `<slug>` is not one of the application's own first path segments. Staff pages have a
+    single address: `/<slug>/staff/…` redirects to `/staff/…`."""
+
+    def __init__(self, app: Flask, wsgi_app):
+        self.app = app
+        self.wsgi_app = wsgi_app
+        self._own_segments: frozenset[str] | None = None
+
+    def own_segments(self) -> frozenset[str]:
+        if self._own_segments is None:
+            segments = set()
+            for rule in self.app.url_map.iter_rules():
+                first = rule.rule.lstrip("/").split("/", 1)[0]
+                if first and "<" not in first:
+                    segments.add(first.split(".", 1)[0])
+            self._own_segments = frozenset(segments)
+        return self._own_segments
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        first, _, rest = path.lstrip("/").partition("/")
+        if first and SLUG.match(first) and first not in self.own_segments():
+            rest = "/" + rest
+            if rest == "/staff" or rest.startswith(("/staff/", "/static/")):
+                script = environ.get("SCRIPT_NAME", "")
+                query = environ.get("QUERY_STRING")
+                target = script + rest + ("?" + query if query else "")
+                return Response(status=302, headers={"Location": target})(environ,
+                                                                          start_response)
+            environ[ENVIRON_KEY] = first
+            environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + "/" + first
+            environ["PATH_INFO"] = rest
+        return self.wsgi_app(environ, start_response)
+
+
+def install(app: Flask) -> None:
+    # Flask's documented way to add WSGI middleware; its types make wsgi_app a method.
+    app.wsgi_app = InstitutionPath(app, app.wsgi_app)  # type: ignore[method-assign]
+
+
+def _host() -> str:
+    return request.host.split(":", 1)[0].lower()
+
+
+def _resolve() -> Institution | None:
+    slug = request.environ.get(ENVIRON_KEY)
+    if slug is not None:
+        return db.session.scalar(select(Institution).where(Institution.slug == slug))
+    by_host = db.session.scalar(select(Institution).where(Institution.host == _host()))
+    if by_host is not None:
+        return by_host
+    return only_institution()
+
+
+def only_institution() -> Institution | None:
+    """The institution of a deployment that serves exactly one, else None."""
+    first_two = db.session.scalars(select(Institution).order_by(Institution.id).limit(2)).all()
+    return first_two[0] if len(first_two) == 1 else None
+
+
+@dataclass(frozen=True)
+class PublicProfile:
+    """What the public pages show of their institution, read when the request resolved it: a
+    page rendered after the commit (the receipt) needs no database to name it."""
+
+    id: int
+    name: str
+    slug: str
+    county: str | None
+    siruta_code: str | None
+    cui: str | None
+    address: str | None
+    phone: str | None
+    office_hours: str | None
+    public_email: str | None
+    dpo_contact: str | None
+    retention_years: int
+    suspended: bool
+
+    @classmethod
+    def of(cls, institution: Institution) -> "PublicProfile":
+        values = {field.name: getattr(institution, field.name) for field in fields(cls)
+                  if field.name != "suspended"}
+        return cls(**values, suspended=institution.suspended_at is not None)
+
+
+def current_profile() -> PublicProfile | None:
+    institution = current_institution()
+    return g.public_profile if institution is not None else None
+
+
+def current_institution() -> Institution | None:
+    """The institution whose public pages this request is on, or None: on the portal's own
+    pages of a deployment with several institutions, or under a prefix naming none."""
+    if "public_institution" not in g:
+        g.public_institution = _resolve()
+        if g.public_institution is not None:
+            g.public_profile = PublicProfile.of(g.public_institution)
+    return g.public_institution
+
+
+def under_unknown_prefix() -> bool:
+    return request.environ.get(ENVIRON_KEY) is not None and current_institution() is None
+
+
+def page_institution() -> Institution | None:
+    """For pages that also make sense before any institution exists (home, privacy): the
+    institution, None on a deployment with none yet, the portal home when there are several."""
+    institution = current_institution()
+    if under_unknown_prefix():
+        abort(404)
+    if institution is None and is_shared_deployment():
+        abort(redirect(url_for("public.index")))
+    return institution
+
+
+def public_institution() -> Institution:
+    """For views that belong to one institution (report, follow-up, transparency): it, or the
+    portal home where the visitor chooses theirs."""
+    institution = current_institution()
+    if institution is None:
+        if under_unknown_prefix():
+            abort(404)
+        if db.session.scalar(select(func.count(Institution.id))) == 0:
+            abort(503)
+        abort(redirect(url_for("public.index")))
+    return institution
+
+
+def is_shared_deployment() -> bool:
+    return (db.session.scalar(select(func.count(Institution.id))) or 0) > 1
+
+
+def public_base(institution: Institution) -> str:
+    """Where the institution's public pages start, for links made outside its own pages
+    (receipt slips, paper forms, mail, QR codes): its own host, else the portal's address with
+    its prefix (none for the only institution of a deployment, as before)."""
+    if institution.host:
+        return "https://" + institution.host
+    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    return base + "/" + institution.slug if is_shared_deployment() else base
+
+
+def public_url(institution: Institution, endpoint: str, **values) -> str:
+    """An absolute address of one of the institution's public pages."""
+    path = url_for(endpoint, **values)
+    root = request.script_root if has_request_context() else ""
+    if root and path.startswith(root):
+        path = path[len(root):]
+    return public_base(institution) + path
