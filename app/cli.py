@@ -7,6 +7,7 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
+from .cli_institutions import echo_backup, institution_group
 from .extensions import db
 from .models import AuditEntry, AuditHead, Role
 from .services.access import recovery
@@ -284,11 +285,23 @@ def _megabytes(size: int) -> str:
 
 @backup_group.command("create")
 @click.argument("path", type=click.Path(dir_okay=False, writable=True))
-def backup_create(path: str):
+@click.option("--institution", "slug", help="Only this institution, sealed to its own "
+                                            "recovery key.")
+def backup_create(path: str, slug: str | None):
     """Write an encrypted backup of the database and the evidence files to PATH. Needs no
     secret (the archive key is sealed to the recovery public key), so cron can run it."""
-    from .services.operations import backup
+    from .services.operations import backup, institution_backup
+    from .services.operations.institutions import by_slug
 
+    if slug:
+        try:
+            report_ = institution_backup.create(by_slug(slug), path)
+        except DomainError as error:
+            raise click.ClickException(str(error.message)) from error
+        except OSError as error:
+            raise click.ClickException(f"The backup could not be written: {error}") from error
+        echo_backup(report_, path)
+        return
     try:
         report = backup.create(path)
     except DomainError as error:
@@ -307,12 +320,25 @@ def backup_create(path: str):
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--accept-broken-audit-chain", is_flag=True,
               help="Restore even if the audit chain in the backup does not verify.")
-def backup_restore(path: str, accept_broken_audit_chain: bool):
+@click.option("--institution", "slug", help="Restore this one institution into a deployment "
+                                            "that serves others (its slot must be free).")
+def backup_restore(path: str, accept_broken_audit_chain: bool, slug: str | None):
     """Restore a backup into an empty, freshly migrated database and an empty upload folder
-    (recovery code from stdin or prompt). All or nothing."""
-    from .services.operations import backup
+    (recovery code from stdin or prompt). All or nothing. With --institution, put one
+    institution's backup back beside the others, which stay untouched."""
+    from .services.operations import backup, institution_backup
 
     code = _read_secret("Institution recovery code")
+    if slug:
+        try:
+            one = institution_backup.restore(
+                slug, path, code, accept_broken_audit_chain=accept_broken_audit_chain)
+        except DomainError as error:
+            raise click.ClickException(str(error.message)) from error
+        click.echo(f"Restored {slug}: {sum(one.rows.values())} rows and {one.files} files.")
+        click.echo("Audit chain intact." if one.audit_chain is None
+                   else f"Warning: audit chain BROKEN at {one.audit_chain}")
+        return
     try:
         report = backup.restore(path, code, accept_broken_audit_chain=accept_broken_audit_chain)
     except DomainError as error:
@@ -419,3 +445,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(audit_group)
     app.cli.add_command(stats_group)
     app.cli.add_command(backup_group)
+    app.cli.add_command(institution_group)
