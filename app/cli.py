@@ -15,7 +15,7 @@ from .services.audit import chain as audit
 from .services.errors import DomainError
 from .services.kdf import kdf_params
 from .services.operations import notify
-from .services.operations.institutions import create_institution, default_institution
+from .services.operations.institutions import by_slug, create_institution, default_institution
 from .services.operations.preflight import ERROR, run_checks
 from .services.plan import data as plan_data
 from .services.plan.loader import empty_plan, store_plan
@@ -90,10 +90,13 @@ def staff_add(email: str, name: str, roles: tuple[str, ...]):
 
 @staff_group.command("confirm")
 @click.argument("email")
-def staff_confirm(email: str):
+@click.option("--institution", "slug", help="The institution's slug (default: the first one "
+                                            "set up).")
+def staff_confirm(email: str, slug: str | None):
     """Confirm an account waiting for a second person (recovery code from stdin or prompt):
-    for an institution where no other administrator or designated person can."""
-    institution = _institution_or_fail()
+    for an institution where no other administrator or designated person can, such as the
+    first administrator the platform operator invited."""
+    institution = _institution_or_fail(slug)
     code = _read_secret("Institution recovery code")
     try:
         with unit_of_work():
@@ -178,7 +181,12 @@ def _read_secret(prompt: str) -> str:
     return click.prompt(prompt, hide_input=True)
 
 
-def _institution_or_fail():
+def _institution_or_fail(slug: str | None = None):
+    if slug:
+        try:
+            return by_slug(slug)
+        except DomainError as error:
+            raise click.ClickException(str(error.message)) from error
     institution = default_institution()
     if institution is None:
         raise click.ClickException("No institution yet: run `flask --app wsgi setup` first.")
@@ -287,12 +295,24 @@ def _megabytes(size: int) -> str:
 @click.argument("path", type=click.Path(dir_okay=False, writable=True))
 @click.option("--institution", "slug", help="Only this institution, sealed to its own "
                                             "recovery key.")
-def backup_create(path: str, slug: str | None):
+@click.option("--each-institution", is_flag=True,
+              help="PATH is a folder: one archive per institution (<slug>.avz), each sealed "
+                   "to its own recovery key only.")
+def backup_create(path: str, slug: str | None, each_institution: bool):
     """Write an encrypted backup of the database and the evidence files to PATH. Needs no
     secret (the archive key is sealed to the recovery public key), so cron can run it."""
     from .services.operations import backup, institution_backup
-    from .services.operations.institutions import by_slug
 
+    if each_institution:
+        try:
+            reports = institution_backup.create_each(path)
+        except DomainError as error:
+            raise click.ClickException(str(error.message)) from error
+        except OSError as error:
+            raise click.ClickException(f"The backup could not be written: {error}") from error
+        for one in reports:
+            echo_backup(one, str(Path(path) / f"{one.slug}.avz"))
+        return
     if slug:
         try:
             report_ = institution_backup.create(by_slug(slug), path)
@@ -308,6 +328,10 @@ def backup_create(path: str, slug: str | None):
         raise click.ClickException(str(error.message)) from error
     except OSError as error:  # no such folder, no room, no permission
         raise click.ClickException(f"The backup could not be written: {error}") from error
+    if report.rows.get("institution", 0) > 1:
+        click.echo(f"Note: this backup holds {report.rows['institution']} institutions and any "
+                   "one of their recovery codes opens all of it; use --each-institution for "
+                   "archives that only their own institution opens.", err=True)
     click.echo(f"Backup written to {path} ({_megabytes(report.size)}): "
                f"{sum(report.rows.values())} rows in {len(report.rows)} tables, "
                f"{report.files} files.")

@@ -74,9 +74,9 @@ def institution_import(csv_file: str, out_dir: str):
         raise _fail(error) from error
     click.echo(f"{len(rows)} institution(s) to create.")
 
-    def progress(number: int, total: int, made: onboarding.Onboarded) -> None:
+    def progress(number: int, total: int, name: str) -> None:
         if total <= 20 or number % 50 == 0 or number == total:
-            click.echo(f"  [{number}/{total}] {made.institution.name}")
+            click.echo(f"  page {number}/{total}: {name}")
 
     try:
         with unit_of_work():
@@ -85,6 +85,8 @@ def institution_import(csv_file: str, out_dir: str):
                 progress=progress)
     except DomainError as error:
         raise _fail(error) from error
+    for one in made[:20]:
+        click.echo(f"  {_describe_page(one)}")
     click.echo(f"Created {len(made)} institution(s); recovery pages in {out_dir}.")
     click.echo("Print each page, seal it and hand it over; then delete the files.")
 

@@ -231,3 +231,49 @@ def test_a_whole_deployment_backup_is_not_restored_as_one_institution(app, two, 
     result = invoke(app, "backup", "restore", "--institution", a.slug, str(path),
                     input=a.code + "\n")
     assert result.exit_code == 1 and "backup of a whole deployment" in result.output
+
+
+def test_each_institution_gets_its_own_archive_that_only_its_code_opens(app, two, tmp_path):
+    a, b = two
+    folder = tmp_path / "nightly"
+    result = invoke(app, "backup", "create", "--each-institution", str(folder))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in folder.iterdir()) == sorted([f"{a.slug}.avz",
+                                                               f"{b.slug}.avz"])
+    for tenant, other in ((a, b), (b, a)):
+        members = archive_members(folder / f"{tenant.slug}.avz", tenant.code)
+        assert json.loads(members["manifest.json"])["institution"]["id"] == tenant.id
+        with pytest.raises(backup_format.BackupRefused):
+            archive_members(folder / f"{tenant.slug}.avz", other.code)
+    whole = invoke(app, "backup", "create", str(tmp_path / "all.avz"))
+    assert whole.exit_code == 0 and "any one of their recovery codes opens all of it" in \
+        whole.output
+
+
+def test_a_restore_whose_ids_were_handed_out_again_is_refused_and_changes_nothing(
+        app, two, tmp_path, kdf_params, database_url):
+    """B was set up last, so its ids are the highest. After its deletion SQLite hands the
+    same ids to the next institution (PostgreSQL's sequences never go back)."""
+    _, b = two
+    path = tmp_path / "tiganasi.avz"
+    assert invoke(app, "backup", "create", "--institution", b.slug, str(path)).exit_code == 0
+    assert invoke(app, "institution", "delete", b.slug, "--yes").exit_code == 0
+    newcomer = Tenant("Comuna Rediu", "98001", kdf_params)
+    before = {table.name: db.session.scalar(select(func.count()).select_from(table))
+              for table in db.metadata.sorted_tables}
+    result = invoke(app, "backup", "restore", "--institution", b.slug, str(path),
+                    input=b.code + "\n")
+    db.session.expire_all()
+    if database_url.startswith("sqlite"):
+        assert newcomer.id == b.id
+        assert result.exit_code == 1, result.output
+        assert "have the ids of rows another institution holds now: nothing was restored" \
+            in result.output
+        assert {table.name: db.session.scalar(select(func.count()).select_from(table))
+                for table in db.metadata.sorted_tables} == before
+        assert newcomer.read_as_handler()[0] == f"{newcomer.marker} what happened"
+    else:
+        assert newcomer.id > b.id
+        assert result.exit_code == 0, result.output
+        assert b.read_as_handler() == (f"{b.marker} what happened", b.evidence)
+        assert newcomer.read_as_handler()[0] == f"{newcomer.marker} what happened"

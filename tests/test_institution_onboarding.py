@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from app.crypto import keys
 from app.crypto.seal import public_bytes
 from app.extensions import db
-from app.models import Institution, Invitation, OutboxMail
+from app.models import Institution, Invitation, OutboxMail, StaffMember
 from app.services.operations import institutions
 from app.services.operations.institutions import (
     RESERVED_SLUGS,
@@ -30,6 +30,7 @@ from app.services.operations.outbox import deliver_outbox
 from tests.support import mail as mail_fixtures
 from tests.support.database import stored_row_values
 from tests.support.mail import SmtpServer
+from tests.test_admin import activate
 
 smtp_port, app_config = mail_fixtures.smtp_port, mail_fixtures.app_config
 
@@ -79,7 +80,7 @@ def test_a_file_with_bad_rows_creates_nothing_then_a_good_one_onboards_each_inst
     good.write_bytes(b"\xef\xbb\xbf" + (HEADER + GOOD).encode())  # as Excel saves CSV UTF-8
     result = invoke(app, "institution", "import", str(good), "--out", str(out))
     assert result.exit_code == 0, result.output
-    assert "[3/3] Comuna Șipote, județul Iași" in result.output
+    assert "page 3/3: Comuna Șipote, județul Iași" in result.output
     made = list(db.session.scalars(select(Institution).order_by(Institution.id)))
     assert [(i.name, i.slug, i.county, i.siruta_code, i.cui) for i in made] == [
         ("Comuna Bălțați", "comuna-baltati", "Iași", "95435", "4541085"),
@@ -210,3 +211,31 @@ def test_a_bad_identifier_is_refused_in_the_users_language(app, fields, field, m
     with force_locale("ro"):
         assert str(refused.value.message) != english  # the Romanian translation
     assert db.session.scalar(select(func.count(Institution.id))) == 0
+
+
+def test_the_invited_administrator_activates_and_is_confirmed_with_the_printed_code(
+        app, smtp, tmp_path):
+    create_institution("Comuna Vulturu")  # the first institution: the new one is not default
+    db.session.commit()
+    result = invoke(app, "institution", "add", "--name", "Comuna Bălțați", "--siruta",
+                    "95435", "--admin-email", "primar@baltati.example", "--out",
+                    str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert deliver_outbox().sent == 1
+    [mail] = smtp.inbox.to("primar@baltati.example")
+    link = re.search(r"https?://\S+/staff/activate/\S+", mail.body).group(0)
+    response, _secret = activate(app, link)
+    assert response.status_code in (200, 302), response.get_data(as_text=True)
+    member = db.session.scalar(select(StaffMember).where(
+        StaffMember.email == "primar@baltati.example"))
+    institution = db.session.scalar(select(Institution).where(
+        Institution.slug == "comuna-baltati"))
+    assert member.institution_id == institution.id and member.awaiting_confirmation
+    code = code_on_page(tmp_path / "comuna-baltati-recovery.pdf")
+    with force_locale("en"):
+        confirmed = app.test_cli_runner().invoke(
+            args=["staff", "confirm", "primar@baltati.example", "--institution",
+                  "comuna-baltati"], input=code + "\n")
+    assert confirmed.exit_code == 0, confirmed.output
+    db.session.expire_all()
+    assert db.session.get_one(StaffMember, member.id).confirmed

@@ -76,6 +76,19 @@ def create(institution: Institution, path: str) -> InstitutionBackupReport:
     return report
 
 
+def create_each(folder: str) -> list[InstitutionBackupReport]:
+    """One archive per institution, `<folder>/<slug>.avz`, each sealed to its own key only:
+    on a shared deployment no institution's code opens another's data (the whole-deployment
+    backup is sealed to every institution's key, so any one of them opens all of it)."""
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    targets = [(institution_id, slug) for institution_id, slug in db.session.execute(
+        select(Institution.id, Institution.slug).order_by(Institution.id))]
+    if not targets:
+        raise BackupRefused(_l("There is no institution yet, so there is nothing to back up."))
+    return [create(db.session.get_one(Institution, institution_id),
+                   os.path.join(folder, f"{slug}.avz")) for institution_id, slug in targets]
+
+
 # --- restore -------------------------------------------------------------------------------------
 
 @dataclass
@@ -102,11 +115,15 @@ def _check_slot(document: dict, slug: str) -> int:
     institution_id = described.get("id")
     if not isinstance(institution_id, int):
         raise BackupRefused(_l("This file is not an Avertizor backup, or it is damaged."))
-    if db.session.scalar(select(Institution.id).where(
-            (Institution.id == institution_id) | (Institution.slug == slug))) is not None:
+    if db.session.scalar(select(Institution.id).where(Institution.slug == slug)) is not None:
         raise BackupRefused(_l("The institution “%(slug)s” exists in this deployment: delete "
                                "it first (`flask --app wsgi institution delete %(slug)s`), "
                                "then restore.", slug=slug))
+    if db.session.get(Institution, institution_id) is not None:
+        raise BackupRefused(_l(
+            "Rows of this archive (table %(table)s) have the ids of rows another "
+            "institution holds now: nothing was restored. Restore it into a "
+            "deployment where these ids are free.", table="institution"))
     return institution_id
 
 

@@ -140,8 +140,9 @@ def create_institution(name: str, *, county: str | None = None,
     return _create(profile, slug or unique_slug(profile.name))
 
 
-def _create(profile: InstitutionProfile, slug: str) -> tuple[Institution, str]:
-    recovery_key = X25519PrivateKey.generate()
+def _create(profile: InstitutionProfile, slug: str,
+            recovery_key: X25519PrivateKey | None = None) -> tuple[Institution, str]:
+    recovery_key = recovery_key or X25519PrivateKey.generate()
     institution = Institution(
         name=profile.name, slug=slug, county=profile.county,
         siruta_code=profile.siruta_code, cui=profile.cui, address=profile.address,
@@ -155,9 +156,12 @@ def _create(profile: InstitutionProfile, slug: str) -> tuple[Institution, str]:
     return institution, keys.recovery_code(recovery_key)
 
 
-def create_from_profile(profile: InstitutionProfile, slug: str) -> tuple[Institution, str]:
-    """For a batch already validated as a whole (onboarding.import_institutions)."""
-    return _create(profile, slug)
+def create_from_profile(profile: InstitutionProfile, slug: str,
+                        recovery_key: X25519PrivateKey | None = None
+                        ) -> tuple[Institution, str]:
+    """For a batch already validated as a whole (onboarding.import_institutions), whose
+    recovery keys were made, and their pages printed, before its transaction."""
+    return _create(profile, slug, recovery_key)
 
 
 def default_institution() -> Institution | None:

@@ -17,8 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from flask_babel import lazy_gettext as _l
 
+from ...crypto import keys
 from ...documents.recovery_page import recovery_document
 from ...documents.to_pdf import render_pdf
 from ...models import Institution, Invitation, Role
@@ -94,8 +96,9 @@ def onboard(name: str, *, admin_email: str | None, public_url: str,
 
 
 def _onboard(profile: InstitutionProfile, slug: str, admin_email: str | None,
-             admin_name: str, public_url: str) -> Onboarded:
-    institution, code = create_from_profile(profile, slug)
+             admin_name: str, public_url: str,
+             recovery_key: X25519PrivateKey | None = None) -> Onboarded:
+    institution, code = create_from_profile(profile, slug, recovery_key)
     audit.record("institution_created", institution_id=institution.id,
                  detail={"slug": slug, "siruta": profile.siruta_code, "cui": profile.cui})
     invitation = None
@@ -169,40 +172,60 @@ def read_csv(data: bytes | str) -> list[ImportRow]:
 
 
 def import_institutions(rows: list[ImportRow], *, public_url: str, out_dir: str | Path,
-                        progress: Callable[[int, int, Onboarded], None] | None = None
+                        progress: Callable[[int, int, str], None] | None = None
                         ) -> list[Onboarded]:
     """Create every row's institution and write its page into `out_dir`, in the caller's
-    transaction (commit once at the end; a failure removes the pages written)."""
+    transaction (commit once at the end; a failure removes the pages written).
+
+    The pages are rendered first (≈ 0.17 s each, the font work of the PDF), before anything
+    is written to the database: on SQLite the write lock, which stops the portal's writes,
+    is then held for the inserts only, not for thousands of PDFs."""
     taken: set[str] = set()
-    made = []
+    prepared = []
     for number, row in enumerate(rows, start=1):
         slug = unique_slug(row.profile.name, taken)
         taken.add(slug)
-        onboarded = _onboard(row.profile, slug, row.admin_email, ADMIN_NAME, public_url)
-        write_recovery_page(onboarded, out_dir)
-        made.append(onboarded)
+        recovery_key = X25519PrivateKey.generate()
+        profile = row.profile
+        page = render_recovery_page(name=profile.name, slug=slug, county=profile.county,
+                                    siruta_code=profile.siruta_code, cui=profile.cui,
+                                    code=keys.recovery_code(recovery_key))
+        prepared.append((row, slug, recovery_key, page))
         if progress is not None:
-            progress(number, len(rows), onboarded)
+            progress(number, len(rows), profile.name)
+    made = []
+    for row, slug, recovery_key, page in prepared:
+        onboarded = _onboard(row.profile, slug, row.admin_email, ADMIN_NAME, public_url,
+                             recovery_key)
+        write_recovery_page(onboarded, out_dir, page)
+        made.append(onboarded)
     return made
 
 
 # --- the printable page --------------------------------------------------------------------------
 
+def render_recovery_page(*, name: str, slug: str, county: str | None,
+                         siruta_code: str | None, cui: str | None, code: str) -> bytes:
+    return render_pdf(recovery_document(name=name, slug=slug, county=county,
+                                        siruta_code=siruta_code, cui=cui, code=code,
+                                        made_at=utcnow()))
+
+
 def recovery_pdf(onboarded: Onboarded) -> bytes:
     institution = onboarded.institution
-    return render_pdf(recovery_document(
-        name=institution.name, slug=institution.slug, county=institution.county,
-        siruta_code=institution.siruta_code, cui=institution.cui,
-        code=onboarded.recovery_code, made_at=utcnow()))
+    return render_recovery_page(name=institution.name, slug=institution.slug,
+                                county=institution.county, siruta_code=institution.siruta_code,
+                                cui=institution.cui, code=onboarded.recovery_code)
 
 
-def write_recovery_page(onboarded: Onboarded, out_dir: str | Path) -> Path:
+def write_recovery_page(onboarded: Onboarded, out_dir: str | Path,
+                        data: bytes | None = None) -> Path:
     """`<out_dir>/<slug>-recovery.pdf`, readable by its owner only, never over another file;
     staged: removed again if the transaction that created the institution does not commit."""
     folder = Path(out_dir)
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = folder / f"{onboarded.institution.slug}-recovery.pdf"
-    data = recovery_pdf(onboarded)
+    data = data if data is not None else recovery_pdf(onboarded)
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError as error:
