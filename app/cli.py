@@ -7,6 +7,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from . import demo
+from .cli_institutions import echo_backup, institution_group
 from .extensions import db
 from .models import AuditEntry, AuditHead, Institution, Role
 from .services.access import recovery
@@ -14,7 +15,7 @@ from .services.audit import chain as audit
 from .services.errors import DomainError
 from .services.kdf import kdf_params
 from .services.operations import notify
-from .services.operations.institutions import create_institution, default_institution
+from .services.operations.institutions import by_slug, create_institution, default_institution
 from .services.operations.preflight import ERROR, run_checks
 from .services.plan import data as plan_data
 from .services.plan.loader import empty_plan, store_plan
@@ -116,10 +117,13 @@ def staff_serve(email: str, roles: tuple[str, ...]):
 
 @staff_group.command("confirm")
 @click.argument("email")
-def staff_confirm(email: str):
+@click.option("--institution", "slug", help="The institution's slug (default: the first one "
+                                            "set up).")
+def staff_confirm(email: str, slug: str | None):
     """Confirm an account waiting for a second person (recovery code from stdin or prompt):
-    for an institution where no other administrator or designated person can."""
-    institution = _institution_or_fail()
+    for an institution where no other administrator or designated person can, such as the
+    first administrator the platform operator invited."""
+    institution = _institution_or_fail(slug)
     code = _read_secret("Institution recovery code")
     try:
         with unit_of_work():
@@ -168,13 +172,15 @@ def _read_secret(prompt: str) -> str:
     return click.prompt(prompt, hide_input=True)
 
 
-def _institution_or_fail() -> Institution:
-    slug = click.get_current_context().find_root().meta.get("institution_slug")
-    if slug is not None:
-        found = db.session.scalar(select(Institution).where(Institution.slug == slug))
-        if found is None:
-            raise click.ClickException(f"No institution has the slug {slug!r}.")
-        return found
+def _institution_or_fail(slug: str | None = None) -> Institution:
+    """The institution a command acts on: `--institution SLUG` (on the command or its
+    group), else the only one the deployment serves."""
+    slug = slug or click.get_current_context().find_root().meta.get("institution_slug")
+    if slug:
+        try:
+            return by_slug(slug)
+        except DomainError as error:
+            raise click.ClickException(str(error.message)) from error
     institution = only_institution()
     if institution is None:
         if default_institution() is None:
@@ -285,17 +291,45 @@ def _megabytes(size: int) -> str:
 
 @backup_group.command("create")
 @click.argument("path", type=click.Path(dir_okay=False, writable=True))
-def backup_create(path: str):
+@click.option("--institution", "slug", help="Only this institution, sealed to its own "
+                                            "recovery key.")
+@click.option("--each-institution", is_flag=True,
+              help="PATH is a folder: one archive per institution (<slug>.avz), each sealed "
+                   "to its own recovery key only.")
+def backup_create(path: str, slug: str | None, each_institution: bool):
     """Write an encrypted backup of the database and the evidence files to PATH. Needs no
     secret (the archive key is sealed to the recovery public key), so cron can run it."""
-    from .services.operations import backup
+    from .services.operations import backup, institution_backup
 
+    if each_institution:
+        try:
+            reports = institution_backup.create_each(path)
+        except DomainError as error:
+            raise click.ClickException(str(error.message)) from error
+        except OSError as error:
+            raise click.ClickException(f"The backup could not be written: {error}") from error
+        for one in reports:
+            echo_backup(one, str(Path(path) / f"{one.slug}.avz"))
+        return
+    if slug:
+        try:
+            report_ = institution_backup.create(by_slug(slug), path)
+        except DomainError as error:
+            raise click.ClickException(str(error.message)) from error
+        except OSError as error:
+            raise click.ClickException(f"The backup could not be written: {error}") from error
+        echo_backup(report_, path)
+        return
     try:
         report = backup.create(path)
     except DomainError as error:
         raise click.ClickException(str(error.message)) from error
     except OSError as error:  # no such folder, no room, no permission
         raise click.ClickException(f"The backup could not be written: {error}") from error
+    if report.rows.get("institution", 0) > 1:
+        click.echo(f"Note: this backup holds {report.rows['institution']} institutions and any "
+                   "one of their recovery codes opens all of it; use --each-institution for "
+                   "archives that only their own institution opens.", err=True)
     click.echo(f"Backup written to {path} ({_megabytes(report.size)}): "
                f"{sum(report.rows.values())} rows in {len(report.rows)} tables, "
                f"{report.files} files.")
@@ -308,12 +342,25 @@ def backup_create(path: str):
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--accept-broken-audit-chain", is_flag=True,
               help="Restore even if the audit chain in the backup does not verify.")
-def backup_restore(path: str, accept_broken_audit_chain: bool):
+@click.option("--institution", "slug", help="Restore this one institution into a deployment "
+                                            "that serves others (its slot must be free).")
+def backup_restore(path: str, accept_broken_audit_chain: bool, slug: str | None):
     """Restore a backup into an empty, freshly migrated database and an empty upload folder
-    (recovery code from stdin or prompt). All or nothing."""
-    from .services.operations import backup
+    (recovery code from stdin or prompt). All or nothing. With --institution, put one
+    institution's backup back beside the others, which stay untouched."""
+    from .services.operations import backup, institution_backup
 
     code = _read_secret("Institution recovery code")
+    if slug:
+        try:
+            one = institution_backup.restore(
+                slug, path, code, accept_broken_audit_chain=accept_broken_audit_chain)
+        except DomainError as error:
+            raise click.ClickException(str(error.message)) from error
+        click.echo(f"Restored {slug}: {sum(one.rows.values())} rows and {one.files} files.")
+        click.echo("Audit chain intact." if one.audit_chain is None
+                   else f"Warning: audit chain BROKEN at {one.audit_chain}")
+        return
     try:
         report = backup.restore(path, code, accept_broken_audit_chain=accept_broken_audit_chain)
     except DomainError as error:
@@ -422,3 +469,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(audit_group)
     app.cli.add_command(stats_group)
     app.cli.add_command(backup_group)
+    app.cli.add_command(institution_group)

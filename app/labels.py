@@ -270,6 +270,14 @@ def _sentence(action: str, d: dict, names: dict | None) -> str | None:  # noqa: 
         return _l("Downloaded the forwarding packet, without the reporter's identity.")
     if action == "case_purged":
         return _l("The retention period ended: the case's content was deleted for good.")
+    if action == "institution_created":
+        return _l("The platform operator set up the institution (%(slug)s).",
+                  slug=get("slug") or "—")
+    if action == "institution_suspended":
+        return _l("The platform operator suspended the institution: its public pages take "
+                  "no reports.")
+    if action == "institution_resumed":
+        return _l("The platform operator resumed the institution: it takes reports again.")
     if action == "sign_in":
         return _l("Signed in.")
     if action == "sign_out":

@@ -116,13 +116,13 @@ def test_a_shared_designated_person_reads_both_communes_in_one_inbox(
     # Opening the other commune's case works in it: the page names it and shows the report.
     page = staff.get(f"/staff/cases/{neighbour_case.id}").get_data(as_text=True)
     assert "La Sinești un contract." in page
-    assert re.search(r"<option value=\"%d\" selected>Comuna Sinești" % neighbour.id, page)
+    assert f'<option value="{neighbour.id}" selected>Comuna Sinești' in page
     # Switching back by the header's form.
     token = csrf_token(staff, "/staff/password")
     assert staff.post("/staff/institution", data={
         "institution": institution.id, "csrf_token": token}).status_code == 302
-    assert re.search(r"<option value=\"%d\" selected>Comuna Bălțați" % institution.id,
-                     staff.get("/staff/cases").get_data(as_text=True))
+    assert f'<option value="{institution.id}" selected>Comuna Bălțați' in staff.get(
+        "/staff/cases").get_data(as_text=True)
     # An institution the person does not serve cannot be chosen.
     stranger, _ = create_institution("Comuna Străină")
     db.session.commit()

@@ -67,7 +67,20 @@ class PageBreak:
     pass
 
 
-Block = Heading | Paragraph | Table | KeyValues | Lines | Cut | PageBreak
+@dataclass(frozen=True)
+class Code:
+    """Lines to copy by hand without mistakes (a recovery code): large, monospaced, bold.
+    ASCII only, since the monospaced font is a PDF core font."""
+
+    lines: tuple[str, ...]
+    size_pt: float = 18
+
+    def __post_init__(self):
+        if not all(line.isascii() for line in self.lines):
+            raise ValueError("a code block holds ASCII only")
+
+
+Block = Heading | Paragraph | Table | KeyValues | Lines | Cut | PageBreak | Code
 
 
 @dataclass
@@ -105,6 +118,10 @@ class Document:
 
     def page_break(self) -> "Document":
         self.blocks.append(PageBreak())
+        return self
+
+    def code(self, lines, size_pt: float = 18) -> "Document":
+        self.blocks.append(Code(tuple(lines), size_pt))
         return self
 
     def key_values(self, items) -> "Document":

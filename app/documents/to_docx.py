@@ -14,6 +14,7 @@ from docx.shared import Mm, Pt
 
 from .model import (
     Block,
+    Code,
     Cut,
     Document,
     Heading,
@@ -128,6 +129,14 @@ def _cut(out, block: Cut) -> None:
     out.add_paragraph(f"✂ {'- ' * 20}{clean(block.text)}")
 
 
+def _code(out, block: Code) -> None:
+    for line in block.lines:
+        paragraph = out.add_paragraph()
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        run = paragraph.add_run(clean(line))
+        run.bold, run.font.name, run.font.size = True, "Courier New", Pt(block.size_pt)
+
+
 def _page_break(out, _block: PageBreak) -> None:
     out.add_page_break()
 
@@ -148,3 +157,5 @@ def _render(out, block: Block) -> None:
             _cut(out, block)
         case PageBreak():
             _page_break(out, block)
+        case Code():
+            _code(out, block)

@@ -10,6 +10,7 @@ from fpdf.fonts import FontFace
 
 from .model import (
     Block,
+    Code,
     Cut,
     Document,
     Heading,
@@ -23,6 +24,7 @@ from .model import (
 
 FONTS = Path(__file__).parent / "fonts"
 FAMILY = "DejaVu"
+MONOSPACE = "Courier"  # a PDF core font: ASCII only, which is all a code block holds
 BODY_PT = 11
 LINE_MM = 5.5
 WRITING_LINE_MM = 10  # room for handwriting
@@ -136,6 +138,15 @@ def _table(pdf: _Pdf, block: Table) -> None:
     pdf.ln(3)
 
 
+def _code(pdf: _Pdf, block: Code) -> None:
+    pdf.ln(2)
+    pdf.set_font(MONOSPACE, "B", block.size_pt)
+    for line in block.lines:
+        pdf.cell(0, block.size_pt * 0.55, clean(line), align="C", new_x=XPos.LMARGIN,
+                 new_y=YPos.NEXT)
+    pdf.ln(3)
+
+
 def _heading_style() -> FontFace:
     return FontFace(family=FAMILY, emphasis="BOLD")
 
@@ -156,3 +167,5 @@ def _render(pdf: _Pdf, block: Block) -> None:
             _cut(pdf, block)
         case PageBreak():
             _page_break(pdf, block)
+        case Code():
+            _code(pdf, block)

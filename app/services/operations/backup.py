@@ -95,10 +95,12 @@ def _add_member(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
-def _dump_table(tar: tarfile.TarFile, connection: Connection, table) -> int:
+def _dump_table(tar: tarfile.TarFile, connection: Connection, table, where=None) -> int:
     names = [column.name for column in table.columns]
-    statement = (select(table).order_by(*table.primary_key.columns)
-                 .execution_options(yield_per=1000))
+    statement = select(table).order_by(*table.primary_key.columns)
+    if where is not None:
+        statement = statement.where(where)
+    statement = statement.execution_options(yield_per=1000)
     buffer, part, count = io.BytesIO(), 0, 0
 
     def flush():
@@ -135,17 +137,21 @@ def _write_archive(sink, report: BackupReport) -> None:
                                     .order_by(Attachment.id)).scalars(),
                 *connection.execute(select(PlanEvidence.storage_name)
                                     .order_by(PlanEvidence.id)).scalars()]
-        for storage_name in storage_names:
-            try:
-                source = open(upload_path(storage_name), "rb")
-            except FileNotFoundError:
-                report.missing_files += 1
-                continue
-            with source:
-                info = tarfile.TarInfo(f"files/{storage_name}")
-                info.size, info.mtime, info.mode = os.fstat(source.fileno()).st_size, 0, 0o600
-                tar.addfile(info, source)
-            report.files += 1
+        _add_files(tar, storage_names, report)
+
+
+def _add_files(tar: tarfile.TarFile, storage_names: list[str], report: BackupReport) -> None:
+    for storage_name in storage_names:
+        try:
+            source = open(upload_path(storage_name), "rb")
+        except FileNotFoundError:
+            report.missing_files += 1
+            continue
+        with source:
+            info = tarfile.TarInfo(f"files/{storage_name}")
+            info.size, info.mtime, info.mode = os.fstat(source.fileno()).st_size, 0, 0o600
+            tar.addfile(info, source)
+        report.files += 1
 
 
 def create(path: str) -> BackupReport:
@@ -157,8 +163,15 @@ def create(path: str) -> BackupReport:
         raise BackupRefused(_l("There is no institution yet, so there is nothing to back up."))
     if len(recipients) > 255:
         raise BackupRefused(_l("Too many institutions for one backup file."))
-    backup_id, archive_key = os.urandom(ID_BYTES), stream.new_archive_key()
     report = BackupReport()
+    report.size = write_encrypted(path, recipients, lambda sink: _write_archive(sink, report))
+    return report
+
+
+def write_encrypted(path: str, recipients: list[bytes], write_archive) -> int:
+    """Stream `write_archive(sink)`'s tar into `path`, encrypted under a new archive key sealed
+    to `recipients` (recovery public keys); the file appears only once complete. Its size."""
+    backup_id, archive_key = os.urandom(ID_BYTES), stream.new_archive_key()
     directory = os.path.dirname(os.path.abspath(path))
     handle, partial = tempfile.mkstemp(prefix=".avertizor-backup-", dir=directory)  # 0600
     try:
@@ -166,20 +179,20 @@ def create(path: str) -> BackupReport:
             target.write(header(backup_id, archive_key, recipients))
             pipe = stream.EncryptingPipe(target, archive_key, backup_id)
             try:
-                _write_archive(pipe.writer, report)
+                write_archive(pipe.writer)
             except BrokenPipeError:
                 pass  # the encrypting thread failed: close() raises its error
             finally:
                 pipe.close()
             target.flush()
             os.fsync(target.fileno())
-            report.size = target.tell()
+            size = target.tell()
         os.replace(partial, path)
     except BaseException:
         with suppress(FileNotFoundError):
             os.remove(partial)
         raise
-    return report
+    return size
 
 
 # --- restore -------------------------------------------------------------------------------------
@@ -236,8 +249,9 @@ def _write_file(name: str, source) -> None:
     folder = current_app.config["UPLOAD_FOLDER"]
     os.makedirs(folder, mode=0o700, exist_ok=True)
     path = os.path.join(folder, name)
+    target = open(path, "xb")  # never over an existing file, which staging would remove
     stage_file(path)  # removed again if the transaction does not commit
-    with open(path, "xb") as target:
+    with target:
         while block := source.read(stream.CHUNK_BYTES):
             target.write(block)
         target.flush()

@@ -70,34 +70,51 @@ def invite(admin: StaffMember, *, name: str, email: str, roles: list[Role],
     """Create the invitation and queue its e-mail; returns it with the activation link, which
     exists nowhere else (the admin may hand it over in person)."""
     require_role(admin, Role.ADMIN)
+    return _issue(admin.institution_id, admin, name=name, email=email, roles=roles,
+                  public_url=public_url)
+
+
+def invite_by_operator(institution: Institution, *, name: str, email: str, roles: list[Role],
+                       public_url: str) -> tuple[Invitation, str]:
+    """The platform operator invites a new institution's first administrator: no staff member
+    invites (`invited_by_staff_id` stays empty), and the account, a trusted one, still waits
+    for a second person's confirmation after activation like any other."""
+    return _issue(institution.id, None, name=name, email=email, roles=roles,
+                  public_url=public_url)
+
+
+def _issue(institution_id: int, inviter: StaffMember | None, *, name: str, email: str,
+           roles: list[Role], public_url: str) -> tuple[Invitation, str]:
     email, name = email.strip().lower(), name.strip()
     if not name:
         raise InvitationRefused(_l("Please enter the person's name."), field="name")
     if not roles:
         raise InvitationRefused(_l("Choose at least one role."), field="roles")
-    existing = member_by_email(admin.institution_id, email)
+    existing = member_by_email(institution_id, email)
     if existing is not None:
         message = (_l("%(email)s already has an account.", email=email) if existing.active
                    else _l("%(email)s has a deactivated account: reactivate it from the staff "
                            "list instead.", email=email))
         raise InvitationRefused(message, field="email")
-    if any(invitation.email == email for invitation in pending(admin.institution_id)):
+    if any(invitation.email == email for invitation in pending(institution_id)):
         raise InvitationRefused(_l("%(email)s already has a pending invitation. Cancel it in "
                                    "the staff list to send a new one.", email=email),
                                 field="email")
     token = secrets.token_urlsafe(TOKEN_BYTES)
     now = utcnow()
     invitation = Invitation(
-        institution_id=admin.institution_id, email=email, name=name,
+        institution_id=institution_id, email=email, name=name,
         roles=",".join(role.value for role in roles), token_hash=_token_hash(token),
-        invited_by_staff_id=admin.id, created_at=now, expires_at=now + VALID_FOR)
+        invited_by_staff_id=inviter.id if inviter is not None else None, created_at=now,
+        expires_at=now + VALID_FOR)
     db.session.add(invitation)
     db.session.flush()
     link = public_url.rstrip("/") + activation_path(token)
-    notify.invitation(admin.institution_id, email, link)
-    audit.record("staff_invited", institution_id=admin.institution_id, actor=admin,
+    notify.invitation(institution_id, email, link)
+    audit.record("staff_invited", institution_id=institution_id, actor=inviter,
                  detail={"invitation": invitation.id, "email": email,
-                         "roles": [role.value for role in roles]})
+                         "roles": [role.value for role in roles],
+                         **({} if inviter is not None else {"by": "operator"})})
     return invitation, link
 
 
