@@ -214,7 +214,8 @@ def test_backup_of_one_institution_delete_and_restore_beside_the_other(
     cookie = followup.log_in(a.institution(), a.receipt, kdf_params=kdf_params,
                              idle=timedelta(minutes=30), lifetime=timedelta(hours=2))
     db.session.commit()
-    reporter = followup.read_case(followup.resume(cookie, idle=timedelta(minutes=30)))
+    reporter = followup.read_case(followup.resume(cookie, idle=timedelta(minutes=30),
+                                                  institution=a.institution()))
     assert a.marker in json.dumps(reporter.__dict__, default=str)
     assert invoke(app, "audit", "verify").exit_code == 0
     # Ids continue after the restored rows (PostgreSQL sequences were moved on).

@@ -67,6 +67,9 @@ CONTRIBUTOR = frozenset({"contributor"})
 ALLOWED = {
     "/staff/": ANY_STAFF,
     "/staff/password": ANY_STAFF,
+    # Choosing which of one's own institutions to work in (any other is refused: see
+    # tests/test_many_institutions.py).
+    "/staff/institution": ANY_STAFF,
     "/staff/cases": ANY_HANDLER,
     "/staff/intake": ANY_HANDLER,
     "/staff/paper-forms": ANY_HANDLER,
@@ -264,6 +267,8 @@ def form_for(rule, values: dict, world: World) -> dict:
         return {"channel": "post", "received_on": date.today().isoformat(),
                 "category": "other", "what_happened": "A letter arrived.", "anonymous": "y",
                 "issue_receipt": ""}
+    if rule.endpoint == "auth.switch_institution":
+        return {"institution": str(world.case.institution_id)}
     if rule.endpoint == "auth.change_password":
         return {"current_password": "not-the-password", "new_password": "x" * 16,
                 "confirm": "x" * 16}

@@ -11,6 +11,7 @@ that archive and its recovery code bring it back.
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from ...extensions import db
 from ...models import Institution
@@ -43,9 +44,14 @@ def delete_institution(institution: Institution, *, confirm_slug: str) -> Remova
     zero_freed_pages()
     db.session.flush()
     db.session.expunge_all()  # the ORM must not write back rows deleted below
+    # The accounts only this institution holds, found while its staff rows still name them.
+    accounts = db.metadata.tables["staff_account"]
+    own_accounts = list(db.session.scalars(select(accounts.c.id).where(
+        owned_clause(accounts, removal.institution_id))))
     for table, _ in reversed(owned_tables()):
-        result = db.session.execute(table.delete().where(owned_clause(table,
-                                                                      removal.institution_id)))
+        clause = (accounts.c.id.in_(own_accounts) if table is accounts
+                  else owned_clause(table, removal.institution_id))
+        result = db.session.execute(table.delete().where(clause))
         removal.rows[table.name] = result.rowcount  # type: ignore[attr-defined]
     for name in removal.files:
         shred_after_commit(upload_path(name))

@@ -14,7 +14,7 @@ only in the reporter's cookie).
 import os
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Table, false, func, or_, select
+from sqlalchemy import ColumnElement, Table, and_, false, func, or_, select
 
 from ...extensions import db
 from ...models import Attachment, PlanEvidence
@@ -28,6 +28,15 @@ def ownership(table: Table, institution_id: int) -> ColumnElement[bool] | None:
     holds nothing of any institution."""
     if table.name == "institution":
         return table.c.id == institution_id
+    if table.name == "staff_account":
+        # A person's account is the institution's when it is their only place; a designated
+        # person shared with other institutions keeps it for them.
+        member = db.metadata.tables["staff_member"]
+        return and_(
+            table.c.id.in_(select(member.c.account_id).where(
+                member.c.institution_id == institution_id)),
+            table.c.id.not_in(select(member.c.account_id).where(
+                member.c.institution_id != institution_id)))
     if "institution_id" in table.c:
         return table.c.institution_id == institution_id
     clauses = []
@@ -82,6 +91,17 @@ class RemovalCheck:
         return not any(self.rows_left.values()) and not self.files_left
 
 
+def orphan_accounts(connection=None) -> int:
+    """Accounts with no place in any institution and no platform role: what a removal that
+    forgot a person's account would leave behind."""
+    execute = (connection or db.session).execute
+    account, member = db.metadata.tables["staff_account"], db.metadata.tables["staff_member"]
+    return execute(select(func.count()).select_from(account).where(
+        account.c.platform_role.is_(None),
+        account.c.id.not_in(select(member.c.account_id)))).scalar_one()
+
+
 def remaining(institution_id: int, names: list[str]) -> RemovalCheck:
-    return RemovalCheck(row_counts(institution_id),
-                        [name for name in names if os.path.exists(upload_path(name))])
+    rows = row_counts(institution_id)
+    rows["staff_account"] += orphan_accounts()
+    return RemovalCheck(rows, [name for name in names if os.path.exists(upload_path(name))])
