@@ -133,6 +133,7 @@ def create_app(config_class=None) -> Flask:
     limiter.init_app(app)
 
     from . import models  # noqa: F401  (registers the tables)
+    from . import rls  # noqa: F401  (each PostgreSQL transaction carries its institutions)
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .auth.session import keep_session_alive, login_manager, staff_context
