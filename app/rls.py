@@ -160,8 +160,9 @@ def _apply_to_open_session(scope: Scope) -> None:
     from .extensions import db  # app.extensions imports nothing from here; kept lazy anyway
 
     session = db.session()
-    if not session.in_transaction():
-        return
+    transaction = session.get_transaction()
+    if transaction is None or not transaction.is_active:
+        return  # none open, or failed and waiting for its rollback: the next begin sets it
     apply(session.connection(), scope)
 
 
