@@ -16,10 +16,11 @@ import pytest
 from alembic.script import ScriptDirectory
 from flask import current_app
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 from sqlalchemy.pool import NullPool, QueuePool
 
-from app import rls
+from app import create_app, rls
 from app.extensions import db
 from app.models import Role
 from app.services.intake import submit as intake
@@ -27,8 +28,11 @@ from app.services.access.opened import open_case
 from app.services.casework.messages import send_staff_message
 from app.services.casework.notes import add_note
 from app.services.operations.institutions import create_institution
+from app.services.operations.preflight import run_checks
 from app.services.staff import members as staff_service
 from app.services.transaction import unit_of_work
+from tests.conftest import config_for
+from tests.support.scratch_database import create_postgres_database, drop_postgres_database
 from tests.support.staff import signed_in_access
 
 ON_POSTGRESQL = (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgresql")
@@ -341,3 +345,66 @@ def test_the_migration_lists_tables_by_name(app):
     source = path.read_text()
     assert "metadata" not in source and "import app" not in source
     assert '"case"' in source and '"staff_member"' in source
+
+
+@postgresql_only
+def test_an_operator_migrates_as_the_owner_and_grants_the_portals_role(database_url, tmp_path):
+    """README "Production": the owner runs `db upgrade` (MIGRATION_DATABASE_URL), then
+    `db-role grant`; the portal (DATABASE_URL) then reads and writes rows and nothing more,
+    also in a table a later migration adds."""
+    url, name = create_postgres_database(database_url, "avz_rls_operator")
+    owner_role, app_role = f"{name}_owner", f"{name}_app"
+    server = create_engine(database_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f'CREATE ROLE "{owner_role}" LOGIN'))
+        connection.execute(text(f'CREATE ROLE "{app_role}" LOGIN'))
+        connection.execute(text(f'ALTER DATABASE "{name}" OWNER TO "{owner_role}"'))
+    owner_url = make_url(url).set(username=owner_role).render_as_string(hide_password=False)
+    app_url = make_url(url).set(username=app_role).render_as_string(hide_password=False)
+    operator = create_app(config_for(app_url, str(tmp_path / "uploads"),
+                                     MIGRATION_DATABASE_URL=owner_url))
+    try:
+        runner = operator.test_cli_runner()
+
+        def flask(*args):  # as `flask --app wsgi …`, which runs in an app context
+            with operator.app_context():
+                return runner.invoke(args=list(args))
+
+        migrated = flask("db", "upgrade")
+        assert migrated.exit_code == 0, migrated.output
+        granted = flask("db-role", "grant", app_role)
+        assert granted.exit_code == 0, granted.output
+        assert f"Set DATABASE_URL to connect as {app_role}" in granted.output
+        with operator.app_context():
+            with db.engine.connect() as connection:
+                assert connection.execute(text("SELECT current_user")).scalar() == app_role
+                assert set(connection.execute(text(
+                    "SELECT tableowner FROM pg_tables WHERE schemaname = 'public'")
+                ).scalars()) == {owner_role}
+                assert connection.execute(text(
+                    "SELECT version_num FROM alembic_version")).scalar()
+                assert connection.execute(text('SELECT count(*) FROM "case"')).scalar() == 0
+            with db.engine.connect() as connection:
+                with pytest.raises(ProgrammingError, match="permission"):
+                    connection.execute(text("UPDATE alembic_version SET version_num = 'x'"))
+            assert not [f for f in run_checks("production") if "database role" in f.message]
+            # A table a later migration creates is the portal's to use at once.
+            owner = create_engine(owner_url, poolclass=NullPool)
+            with owner.begin() as connection:
+                connection.execute(text("CREATE TABLE added_later (id serial PRIMARY KEY)"))
+            owner.dispose()
+            with db.engine.begin() as connection:
+                connection.execute(text("INSERT INTO added_later DEFAULT VALUES"))
+                assert connection.execute(text("SELECT count(*) FROM added_later")).scalar() == 1
+            db.engine.dispose()
+        for role, reason in ((owner_role, "running this command"), ("postgres", "superuser"),
+                             ("Robert'); DROP TABLE x;--", "plain role name"),
+                             (f"{name}_nobody", "does not exist")):
+            refused = flask("db-role", "grant", role)
+            assert refused.exit_code != 0 and reason in refused.output, refused.output
+    finally:
+        drop_postgres_database(database_url, name)
+        with server.connect() as connection:
+            connection.execute(text(f'DROP ROLE IF EXISTS "{app_role}"'))
+            connection.execute(text(f'DROP ROLE IF EXISTS "{owner_role}"'))
+        server.dispose()

@@ -6,7 +6,8 @@ and the owner (MIGRATION_DATABASE_URL) runs the migrations and `flask db-role gr
 gives that role SELECT, INSERT, UPDATE and DELETE on every table, USAGE and UPDATE on the
 sequences (UPDATE for the restore's setval), and the same on every table and sequence the
 owner creates later (ALTER DEFAULT PRIVILEGES), so a new migration needs no grant of its own.
-The schema's revision table is read only.
+The schema's revision table is read only, and no role but the owner may create tables in
+the public schema (PostgreSQL before 15 let every role do so).
 """
 import re
 
@@ -52,6 +53,12 @@ def role_problems(connection: Connection, role: str) -> list[str]:
     owned = connection.execute(text(
         "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tableowner = :role "
         "ORDER BY tablename"), {"role": role}).scalars().all()
+    if connection.execute(text(
+            "SELECT 1 FROM pg_database d JOIN pg_roles r ON r.oid = d.datdba "
+            "WHERE d.datname = current_database() AND r.rolname = :role"),
+            {"role": role}).first():
+        problems.append(f"{role} owns the database: give it to the tables' owner "
+                        "(ALTER DATABASE … OWNER TO …).")
     if owned:
         problems.append(f"{role} owns tables ({', '.join(owned[:5])}…): an owner is not bound "
                         "by row-level security. Run the migrations as another role.")
@@ -72,6 +79,8 @@ def grant_application_role(connection: Connection, role: str) -> None:
     database = connection.dialect.identifier_preparer.quote_identifier(
         connection.execute(text("SELECT current_database()")).scalar())
     for statement in (
+        # Before PostgreSQL 15 every role may create tables in public, which it would own.
+        "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
         f"GRANT CONNECT ON DATABASE {database} TO {quoted}",
         f"GRANT USAGE ON SCHEMA public TO {quoted}",
         f"GRANT {TABLE_PRIVILEGES} ON ALL TABLES IN SCHEMA public TO {quoted}",
