@@ -27,6 +27,7 @@ the rows from gunicorn and from the commands run as subprocesses.
 import contextvars
 import os
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
 
 import flask_migrate
@@ -85,6 +86,22 @@ def config_for(database_url: str, upload_folder: str, **overrides):
         "INSTANCE_DIR": str(Path(upload_folder).parent / "instance"), **overrides})
 
 
+def application_role(owner_url: str) -> str:
+    return f"{make_url(owner_url).database}_app"
+
+
+def drop_application_role(owner_url: str) -> None:
+    """Roles outlive databases (CI makes a database per run): the suite's goes at its end."""
+    engine = create_engine(owner_url, poolclass=NullPool)
+    role = application_role(owner_url)
+    with engine.begin() as connection:
+        if connection.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"),
+                              {"r": role}).first() is not None:
+            connection.execute(text(f'DROP OWNED BY "{role}"'))
+            connection.execute(text(f'DROP ROLE "{role}"'))
+    engine.dispose()
+
+
 def application_role_url(owner_url: str) -> str:
     """On PostgreSQL, the URL of the suite's application role `<database>_app`: created if
     missing (roles are per server, so the name follows the database), granted exactly as
@@ -93,7 +110,7 @@ def application_role_url(owner_url: str) -> str:
     if not owner_url.startswith("postgresql") or os.environ.get("TEST_DATABASE_APP_ROLE") == "0":
         return owner_url
     owner = make_url(owner_url)
-    role = f"{owner.database}_app"
+    role = application_role(owner_url)
     engine = create_engine(owner_url, poolclass=NullPool)
     with engine.begin() as connection:
         if connection.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"),
@@ -105,7 +122,7 @@ def application_role_url(owner_url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def migrated_database(database_url, tmp_path_factory) -> str:
+def migrated_database(database_url, tmp_path_factory) -> Iterator[str]:
     """The schema built by the migrations, exactly as production builds it: by the owner (the
     URL given); the URL returned is the one the portal's tests connect with (on PostgreSQL,
     a role that owns nothing, see application_role_url)."""
@@ -116,7 +133,10 @@ def migrated_database(database_url, tmp_path_factory) -> str:
             connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
         flask_migrate.upgrade()
         db.engine.dispose()
-    return application_role_url(database_url)
+    url = application_role_url(database_url)
+    yield url
+    if url != database_url:
+        drop_application_role(database_url)
 
 
 def non_empty_tables(connection) -> set[str]:

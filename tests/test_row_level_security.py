@@ -23,10 +23,10 @@ from sqlalchemy.pool import NullPool, QueuePool
 from app import create_app, rls
 from app.extensions import db
 from app.models import Role
-from app.services.intake import submit as intake
 from app.services.access.opened import open_case
 from app.services.casework.messages import send_staff_message
 from app.services.casework.notes import add_note
+from app.services.intake import submit as intake
 from app.services.operations.institutions import create_institution
 from app.services.operations.preflight import run_checks
 from app.services.staff import members as staff_service
@@ -123,7 +123,8 @@ def _institution_of(table: str, alias: str, by_parent: dict, depth: int = 0) -> 
         return f"{alias}.institution_id"
     column, parent = by_parent[table]
     inner = f"p{depth}"
-    return (f'(SELECT {_institution_of(parent, inner, by_parent, depth + 1)} '
+    # Names from the migration's lists, not from input.
+    return (f'(SELECT {_institution_of(parent, inner, by_parent, depth + 1)} '  # noqa: S608
             f'FROM "{parent}" {inner} WHERE {inner}.id = {alias}.{column})')
 
 

@@ -77,7 +77,7 @@ def grant_application_role(connection: Connection, role: str) -> None:
     if problems:
         raise RoleRefused(" ".join(problems))
     database = connection.dialect.identifier_preparer.quote_identifier(
-        connection.execute(text("SELECT current_database()")).scalar())
+        str(connection.execute(text("SELECT current_database()")).scalar()))
     for statement in (
         # Before PostgreSQL 15 every role may create tables in public, which it would own.
         "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
@@ -100,5 +100,5 @@ def connected_role_problems(connection: Connection) -> list[str]:
     """For `flask check`: is the portal's own connection bound by row-level security?"""
     if connection.dialect.name != "postgresql":
         return []
-    role = connection.execute(text("SELECT current_user")).scalar()
+    role = str(connection.execute(text("SELECT current_user")).scalar())
     return role_problems(connection, role)
