@@ -77,6 +77,12 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_PATH / 'avertizor.db'}"
     )
+    # The owner of the tables runs `flask db upgrade` and `flask db-role grant`; the portal
+    # itself connects (DATABASE_URL) as a role that owns nothing, so that PostgreSQL's
+    # row-level security holds for it (app/rls.py). Unset: migrations use DATABASE_URL.
+    MIGRATION_DATABASE_URL = os.environ.get("MIGRATION_DATABASE_URL") or None
+    # Requests start with no institution until their resolution calls rls.limit_to().
+    RLS_RESTRICT_REQUESTS = _bool("RLS_RESTRICT_REQUESTS", False)
     # hide_parameters: error logs never show bound values (lookup ids, ciphertexts, addresses).
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_PATH / "uploads"))
@@ -179,6 +185,7 @@ class TestingConfig(Config):
     # Shared by every worker of a test server, hence from the environment when given.
     SECRET_KEY = os.environ.get("SECRET_KEY") or "testing-only-" + secrets.token_hex(16)
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    MIGRATION_DATABASE_URL = None  # tests/conftest.py names the owner when it differs
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or "memory://"
     SESSION_COOKIE_SECURE = False
     PREFERRED_URL_SCHEME = "http"

@@ -134,7 +134,8 @@ def create_app(config_class=None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
 
-    from . import models  # noqa: F401  (registers the tables)
+    # models registers the tables; rls makes each PostgreSQL transaction carry its scope.
+    from . import models, rls  # noqa: F401
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .auth.session import keep_session_alive, login_manager, staff_context

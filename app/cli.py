@@ -14,7 +14,7 @@ from .services.access import recovery
 from .services.audit import chain as audit
 from .services.errors import DomainError
 from .services.kdf import kdf_params
-from .services.operations import notify
+from .services.operations import database_role, notify
 from .services.operations.institutions import by_slug, create_institution, default_institution
 from .services.operations.preflight import ERROR, run_checks
 from .services.plan import data as plan_data
@@ -281,6 +281,27 @@ def check_command():
         raise click.exceptions.Exit(1)
 
 
+db_role_group = click.Group("db-role", help="The portal's PostgreSQL role, which owns nothing.")
+
+
+@db_role_group.command("grant")
+@click.argument("role")
+def db_role_grant(role: str):
+    """Grant ROLE rows on every table, now and for tables migrations add later (run as the
+    tables' owner: MIGRATION_DATABASE_URL, else DATABASE_URL)."""
+    engine = database_role.owner_engine()
+    try:
+        with engine.begin() as connection:
+            database_role.grant_application_role(connection, role)
+    except database_role.RoleRefused as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        engine.dispose()
+    click.echo(f"{role}: SELECT, INSERT, UPDATE, DELETE on every table (the schema revision "
+               "read only), sequences usable; tables created later are granted too. Set "
+               f"DATABASE_URL to connect as {role}.")
+
+
 backup_group = click.Group("backup", help="Encrypted backups, opened only with the recovery "
                                           "code.")
 
@@ -470,3 +491,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(stats_group)
     app.cli.add_command(backup_group)
     app.cli.add_command(institution_group)
+    app.cli.add_command(db_role_group)

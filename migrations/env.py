@@ -4,6 +4,8 @@ from logging.config import fileConfig
 from flask import current_app
 
 from alembic import context
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -15,13 +17,18 @@ fileConfig(config.config_file_name)
 logger = logging.getLogger('alembic.env')
 
 
+_owner_engine = []
+
+
 def get_engine():
-    try:
-        # this works with Flask-SQLAlchemy<3 and Alchemical
-        return current_app.extensions['migrate'].db.engine
-    except (TypeError, AttributeError):
-        # this works with Flask-SQLAlchemy>=3
-        return current_app.extensions['migrate'].db.engine
+    # The tables' owner migrates (MIGRATION_DATABASE_URL); the portal's own role owns
+    # nothing and cannot run DDL. Unset, the portal's database URL is used.
+    owner_url = current_app.config.get('MIGRATION_DATABASE_URL')
+    if owner_url:
+        if not _owner_engine:
+            _owner_engine.append(create_engine(owner_url, poolclass=NullPool))
+        return _owner_engine[0]
+    return current_app.extensions['migrate'].db.engine
 
 
 def get_engine_url():

@@ -27,18 +27,22 @@ the rows from gunicorn and from the commands run as subprocesses.
 import contextvars
 import os
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
 
 import flask_migrate
 import pytest
 from flask import current_app, has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import exists, literal, select, text, union_all
+from sqlalchemy import create_engine, exists, literal, select, text, union_all
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
-from app import create_app
+from app import create_app, rls
 from app.crypto.kdf import KdfParams
 from app.extensions import db, limiter
 from app.models import Role
+from app.services.operations import database_role
 from app.services.operations.institutions import create_institution
 from app.services.staff import members as staff_service
 from config import TestingConfig, make_private_folder
@@ -82,9 +86,46 @@ def config_for(database_url: str, upload_folder: str, **overrides):
         "INSTANCE_DIR": str(Path(upload_folder).parent / "instance"), **overrides})
 
 
+def application_role(owner_url: str) -> str:
+    return f"{make_url(owner_url).database}_app"
+
+
+def drop_application_role(owner_url: str) -> None:
+    """Roles outlive databases (CI makes a database per run): the suite's goes at its end."""
+    engine = create_engine(owner_url, poolclass=NullPool)
+    role = application_role(owner_url)
+    with engine.begin() as connection:
+        if connection.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"),
+                              {"r": role}).first() is not None:
+            connection.execute(text(f'DROP OWNED BY "{role}"'))
+            connection.execute(text(f'DROP ROLE "{role}"'))
+    engine.dispose()
+
+
+def application_role_url(owner_url: str) -> str:
+    """On PostgreSQL, the URL of the suite's application role `<database>_app`: created if
+    missing (roles are per server, so the name follows the database), granted exactly as
+    `flask db-role grant` grants production's, owning nothing, hence bound by row-level
+    security. TEST_DATABASE_APP_ROLE=0 keeps the owner (the URL given) instead."""
+    if not owner_url.startswith("postgresql") or os.environ.get("TEST_DATABASE_APP_ROLE") == "0":
+        return owner_url
+    owner = make_url(owner_url)
+    role = application_role(owner_url)
+    engine = create_engine(owner_url, poolclass=NullPool)
+    with engine.begin() as connection:
+        if connection.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"),
+                              {"r": role}).first() is None:
+            connection.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+        database_role.grant_application_role(connection, role)
+    engine.dispose()
+    return owner.set(username=role, password=None).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
-def migrated_database(database_url, tmp_path_factory) -> str:
-    """The schema built by the migrations, exactly as production builds it."""
+def migrated_database(database_url, tmp_path_factory) -> Iterator[str]:
+    """The schema built by the migrations, exactly as production builds it: by the owner (the
+    URL given); the URL returned is the one the portal's tests connect with (on PostgreSQL,
+    a role that owns nothing, see application_role_url)."""
     app = create_app(config_for(database_url, str(tmp_path_factory.mktemp("uploads"))))
     with app.app_context():
         db.drop_all()
@@ -92,7 +133,10 @@ def migrated_database(database_url, tmp_path_factory) -> str:
             connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
         flask_migrate.upgrade()
         db.engine.dispose()
-    return database_url
+    url = application_role_url(database_url)
+    yield url
+    if url != database_url:
+        drop_application_role(database_url)
 
 
 def non_empty_tables(connection) -> set[str]:
@@ -103,7 +147,7 @@ def non_empty_tables(connection) -> set[str]:
 
 
 def empty_all_tables() -> None:
-    with db.engine.begin() as connection:
+    with rls.scoped(None), db.engine.begin() as connection:
         written = non_empty_tables(connection)
         for table in reversed(db.metadata.sorted_tables):
             if table.name in written:
@@ -146,8 +190,10 @@ class EnglishPreferringClient(IsolatedRequestsClient):
 class CachedApp:
     """An app built once for one configuration, and what a test may change on it."""
 
-    def __init__(self, database_url: str, uploads: str, overrides: dict):
-        self.app = create_app(config_for(database_url, uploads, **overrides))
+    def __init__(self, database_url: str, owner_url: str, uploads: str, overrides: dict):
+        self.app = create_app(config_for(database_url, uploads, **{
+            "MIGRATION_DATABASE_URL": owner_url if owner_url != database_url else None,
+            **overrides}))
         self.app.test_client_class = EnglishPreferringClient
         self.overrides = overrides
         self.config = dict(self.app.config)
@@ -173,7 +219,7 @@ class CachedApp:
 
 
 @pytest.fixture(scope="session")
-def cached_apps(migrated_database, tmp_path_factory):
+def cached_apps(migrated_database, database_url, tmp_path_factory):
     """One app per distinct `app_config`; only the last used keeps database connections."""
     apps: dict[str, CachedApp] = {}
     uploads = str(tmp_path_factory.mktemp("session-uploads"))
@@ -182,7 +228,7 @@ def cached_apps(migrated_database, tmp_path_factory):
     def app_for(overrides: dict) -> CachedApp:
         key = repr(sorted(overrides.items()))
         if key not in apps:
-            apps[key] = CachedApp(migrated_database, uploads, overrides)
+            apps[key] = CachedApp(migrated_database, database_url, uploads, overrides)
         cached = apps[key]
         if last and last[0] is not cached:
             with last[0].app.app_context():

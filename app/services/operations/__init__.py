@@ -14,6 +14,7 @@
 - backup_format  the backup file: header of sealed archive keys, rows as portable JSON
                  values (the archive's encryption is app.crypto.stream)
 - preflight      `flask check`: what an operator left misconfigured
+- database_role  the portal's PostgreSQL role: owns nothing, bound by row-level security
 - settings       the institution's settings, each change audited with old and new value
 - institutions   setting up an institution: recovery key pair, receipt salt
 """

@@ -8,6 +8,7 @@ from flask import current_app
 
 from ...crypto.kdf import MINIMUM_MEMORY_KIB
 from ...extensions import db
+from .database_role import connected_role_problems
 
 ERROR, WARNING = "error", "warning"
 
@@ -63,4 +64,10 @@ def run_checks(environment: str) -> list[Finding]:
                        "(flask --app wsgi db upgrade).")
     except Exception as exc:  # noqa: BLE001 (any connection failure is the finding)
         add(ERROR, f"The database cannot be reached: {type(exc).__name__}.")
+    else:
+        with db.engine.connect() as connection:
+            for problem in connected_role_problems(connection):
+                add(ERROR if production else WARNING,
+                    f"The portal's database role: {problem} See README, \"Production\" "
+                    "(flask --app wsgi db-role grant).")
     return findings
