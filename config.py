@@ -82,7 +82,7 @@ class Config:
     # row-level security holds for it (app/rls.py). Unset: migrations use DATABASE_URL.
     MIGRATION_DATABASE_URL = os.environ.get("MIGRATION_DATABASE_URL") or None
     # Requests start with no institution until their resolution calls rls.limit_to().
-    RLS_RESTRICT_REQUESTS = _bool("RLS_RESTRICT_REQUESTS", False)
+    RLS_RESTRICT_REQUESTS = _bool("RLS_RESTRICT_REQUESTS", True)
     # hide_parameters: error logs never show bound values (lookup ids, ciphertexts, addresses).
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_PATH / "uploads"))

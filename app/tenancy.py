@@ -17,6 +17,7 @@ from flask import Flask, abort, current_app, g, has_request_context, redirect, r
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
+from . import rls
 from .extensions import db
 from .models import Institution
 
@@ -64,6 +65,32 @@ class InstitutionPath:
 def install(app: Flask) -> None:
     # Flask's documented way to add WSGI middleware; its types make wsgi_app a method.
     app.wsgi_app = InstitutionPath(app, app.wsgi_app)  # type: ignore[method-assign]
+    app.before_request(scope_request)
+
+
+# Staff pages that find a person before any institution is known, by what only that person
+# holds: the e-mail and password, or the invitation's token.
+BEFORE_ANY_INSTITUTION = frozenset({"auth.login", "admin.activate"})
+
+
+def scope_request() -> None:
+    """The second wall (app/rls.py, PostgreSQL): from here on, this request's queries see
+    only its institutions' rows, whatever filter a query forgot. Public pages: the page's
+    institution. Staff pages: the institutions the signed-in person serves (their inbox spans
+    them); the session itself is found first, by its token, before any institution is known."""
+    if request.path == "/staff" or request.path.startswith("/staff/"):
+        from .auth.session import current_access  # the staff side builds on this module
+        with rls.scoped(None):
+            access = current_access(allow_pending=True)
+            served = ([member.institution_id for member in access.member.account.memberships
+                       if member.active] if access is not None else [])
+        if access is None and request.endpoint in BEFORE_ANY_INSTITUTION:
+            rls.unrestricted()
+        else:
+            rls.limit_to(served)
+        return
+    institution = current_institution()
+    rls.limit_to([institution.id] if institution is not None else [])
 
 
 def _host() -> str:

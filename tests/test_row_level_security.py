@@ -22,7 +22,7 @@ from sqlalchemy.pool import NullPool, QueuePool
 
 from app import create_app, rls
 from app.extensions import db
-from app.models import Role
+from app.models import Institution, Role
 from app.services.access.opened import open_case
 from app.services.casework.messages import send_staff_message
 from app.services.casework.notes import add_note
@@ -55,6 +55,15 @@ def declared_policies() -> tuple[set[str], dict[str, tuple[str, str]]]:
     return by_institution, by_parent
 
 
+def declared_membership_policies() -> dict[str, tuple[str, str]]:
+    """Tables seen through the rows that point at them (a person's account, via their places)."""
+    config = current_app.extensions["migrate"].migrate.get_config()
+    found: dict[str, tuple[str, str]] = {}
+    for script in ScriptDirectory.from_config(config).walk_revisions():
+        found.update(getattr(script.module, "ROW_LEVEL_SECURITY_BY_MEMBERSHIP", {}))
+    return found
+
+
 def test_every_table_has_a_policy_or_is_named_shared(app):
     by_institution, by_parent = declared_policies()
     tables = db.metadata.tables
@@ -63,7 +72,9 @@ def test_every_table_has_a_policy_or_is_named_shared(app):
         "a table with institution_id needs a policy (see migration 0014)"
     assert by_institution - with_institution == set(), "a policy by institution_id on a table " \
                                                        "without it, or a table gone"
-    unclassified = set(tables) - by_institution - set(by_parent) - set(rls.SHARED_TABLES)
+    by_membership = declared_membership_policies()
+    unclassified = (set(tables) - by_institution - set(by_parent) - set(by_membership)
+                    - set(rls.SHARED_TABLES))
     assert unclassified == set(), \
         "each table gets a policy (by institution_id or by its parent) or is named in " \
         "app/rls.py SHARED_TABLES with the reason it has no tenant"
@@ -194,6 +205,34 @@ def test_a_query_without_any_filter_sees_only_the_scopes_institutions(two_instit
 
 
 @postgresql_only
+def test_a_persons_account_is_seen_through_their_places(two_institutions, kdf_params):
+    """Accounts of A's staff only with A in scope; a designated person serving both from
+    either; a platform account (no place) only unrestricted."""
+    a, b = two_institutions
+    shared = staff_service.add_staff(db.session.get(Institution, a), email="dana@iasi.example",
+                                     name="Dana Comun", roles=[Role.HANDLER],
+                                     password=secrets.token_urlsafe(16), kdf_params=kdf_params)
+    staff_service.add_membership(shared.account, db.session.get(Institution, b),
+                                 [Role.HANDLER])
+    db.session.commit()
+
+    def emails():
+        with db.engine.connect() as connection:
+            return set(connection.execute(text("SELECT email FROM staff_account")).scalars())
+    everyone = emails()
+    with rls.scoped({a}):
+        only_a = emails()
+    with rls.scoped({b}):
+        only_b = emails()
+    with rls.scoped(()):
+        assert emails() == set()
+    assert "dana@iasi.example" in only_a & only_b
+    assert only_a | only_b == everyone and len(only_a & only_b) == 1
+    assert all(email.split("@")[0] in ("dana",) or (email in only_a) != (email in only_b)
+               for email in everyone)
+
+
+@postgresql_only
 def test_a_request_in_restricted_mode_sees_nothing_until_limited(app, two_institutions):
     a, _ = two_institutions
     by_institution, by_parent = declared_policies()
@@ -220,7 +259,6 @@ def test_rows_of_another_institution_are_refused_on_write(app, two_institutions,
                                        {"b": b}).scalar()
         staff_of_a = connection.execute(text(
             "SELECT min(id) FROM staff_member WHERE institution_id = :a"), {"a": a}).scalar()
-    from app.models import Institution
     institution_b = db.session.get(Institution, b)
     db.session.commit()
     with rls.scoped({a}):
@@ -237,7 +275,7 @@ def test_rows_of_another_institution_are_refused_on_write(app, two_institutions,
                 connection.execute(text("UPDATE staff_member SET institution_id = :b"),
                                    {"b": b})
         touched = connection.execute(text(
-            "UPDATE staff_member SET name = name WHERE institution_id = :b"), {"b": b})
+            "UPDATE staff_member SET roles = roles WHERE institution_id = :b"), {"b": b})
         assert touched.rowcount == 0
         assert connection.execute(text(
             "DELETE FROM message WHERE institution_id = :b"), {"b": b}).rowcount == 0

@@ -26,7 +26,7 @@ from alembic import op
 
 
 revision = '0014_w_row_level_security'
-down_revision = '0013_v_institution_profile'
+down_revision = '0014_a_staff_account'
 branch_labels = None
 depends_on = None
 
@@ -54,6 +54,12 @@ ROW_LEVEL_SECURITY_BY_PARENT = {
     "plan_indicator_value": ("indicator_id", "plan_indicator"),
 }
 
+# A person's account (one for all the institutions they serve, app/models/staff.py) is seen
+# through their places: an account is visible when one of its staff_member rows is, and while
+# it has none (created a moment before its first place, or a platform account) only under '*'.
+# Any new account may be written: it names no institution until a staff_member row does.
+ROW_LEVEL_SECURITY_BY_MEMBERSHIP = {"staff_account": ("account_id", "staff_member")}
+
 # Unset or '' gives NULL or an empty array: no row. The NULLIF keeps '*' out of the cast
 # (OR does not short-circuit in SQL); anything else but digits and commas fails the cast, and
 # the statement with it. Each side is a scalar subquery, so PostgreSQL reads and parses the
@@ -74,6 +80,11 @@ def _policies() -> list[tuple[str, str]]:
                for table, (column, parent) in ROW_LEVEL_SECURITY_BY_PARENT.items()])
 
 
+def _through_member(table: str, column: str, child: str) -> str:
+    return (f"((SELECT {SETTING}) = '*' OR EXISTS (SELECT 1 FROM \"{child}\" m "
+            f'WHERE m.{column} = "{table}".id))')
+
+
 def upgrade():
     if op.get_bind().dialect.name != "postgresql":
         return
@@ -81,11 +92,18 @@ def upgrade():
         op.execute(f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY')
         op.execute(f'CREATE POLICY {POLICY} ON "{table}" USING {condition} '
                    f'WITH CHECK {condition}')
+    for table, (column, child) in ROW_LEVEL_SECURITY_BY_MEMBERSHIP.items():
+        op.execute(f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY')
+        op.execute(f'CREATE POLICY {POLICY} ON "{table}" '
+                   f'USING {_through_member(table, column, child)} WITH CHECK (true)')
 
 
 def downgrade():
     if op.get_bind().dialect.name != "postgresql":
         return
+    for table in ROW_LEVEL_SECURITY_BY_MEMBERSHIP:
+        op.execute(f'DROP POLICY IF EXISTS {POLICY} ON "{table}"')
+        op.execute(f'ALTER TABLE "{table}" DISABLE ROW LEVEL SECURITY')
     for table, _ in reversed(_policies()):
         op.execute(f'DROP POLICY IF EXISTS {POLICY} ON "{table}"')
         op.execute(f'ALTER TABLE "{table}" DISABLE ROW LEVEL SECURITY')
