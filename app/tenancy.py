@@ -131,12 +131,14 @@ class PublicProfile:
     dpo_contact: str | None
     retention_years: int
     suspended: bool
+    base: str  # where its public pages start (public_base)
 
     @classmethod
     def of(cls, institution: Institution) -> "PublicProfile":
         values = {field.name: getattr(institution, field.name) for field in fields(cls)
-                  if field.name != "suspended"}
-        return cls(**values, suspended=institution.suspended_at is not None)
+                  if field.name not in ("suspended", "base")}
+        return cls(**values, suspended=institution.suspended_at is not None,
+                   base=public_base(institution))
 
 
 def current_profile() -> PublicProfile | None:
@@ -196,10 +198,20 @@ def public_base(institution: Institution) -> str:
     return base + "/" + institution.slug if is_shared_deployment() else base
 
 
+def _relative(path: str) -> str:
+    root = request.script_root if has_request_context() else ""
+    return path[len(root):] if root and path.startswith(root) else path
+
+
 def public_url(institution: Institution, endpoint: str, **values) -> str:
     """An absolute address of one of the institution's public pages."""
-    path = url_for(endpoint, **values)
-    root = request.script_root if has_request_context() else ""
-    if root and path.startswith(root):
-        path = path[len(root):]
-    return public_base(institution) + path
+    return public_base(institution) + _relative(url_for(endpoint, **values))
+
+
+def public_link(institution_id: int, endpoint: str, **values) -> str:
+    """The same, for a page that may render after its commit (the receipt): on the
+    institution's own public pages it needs no database."""
+    profile = current_profile() if has_request_context() and "public_profile" in g else None
+    if profile is not None and profile.id == institution_id:
+        return profile.base + _relative(url_for(endpoint, **values))
+    return public_url(db.session.get_one(Institution, institution_id), endpoint, **values)

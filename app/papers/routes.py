@@ -2,7 +2,7 @@
 Roles and keys are checked in the services."""
 from collections.abc import Iterable
 
-from flask import Response, current_app, render_template, request, url_for
+from flask import Response, current_app, render_template, request
 
 from ..auth.session import staff_view
 from ..documents import outreach_kit
@@ -21,6 +21,7 @@ from ..services.operations.institutions import institution_of
 from ..services.papers import forwarding
 from ..services.papers import register as register_service
 from ..services.transaction import unit_of_work
+from ..tenancy import public_url
 from . import bp
 from .forms import RegisterForm
 from .zipstream import stream_zip
@@ -116,15 +117,15 @@ KIT = {
 }
 
 
-def _portal_address() -> str:
-    return current_app.config["PUBLIC_URL"].rstrip("/") + url_for("public.index")
+def _portal_address(member) -> str:
+    return public_url(institution_of(member), "public.index")
 
 
 @bp.route("/outreach/kit")
 @staff_view(Role.COORDINATOR)
 def outreach_kit_page(access):
     with unit_of_work():
-        kit = outreach.kit_text(access.member, _portal_address())
+        kit = outreach.kit_text(access.member, _portal_address(access.member))
     return render_template("papers/outreach_kit.html", kit=kit)
 
 
@@ -133,7 +134,7 @@ def outreach_kit_page(access):
 def outreach_kit_file(access, name: str):
     make, kind = KIT[name], name.rsplit(".", 1)[1]
     with unit_of_work():
-        kit = outreach.kit_text(access.member, _portal_address())
+        kit = outreach.kit_text(access.member, _portal_address(access.member))
     response = Response(make(kit), mimetype=MIMETYPES[kind])
     # Downloaded, never rendered from here: the SVG carries the institution's typed name.
     response.headers["Content-Disposition"] = attachment_header(f"avertizor-{name}")

@@ -3,13 +3,13 @@
 The codes are drawn here and printed, nothing else: no row, no log line. A code becomes a
 receipt only when staff type it at manual intake (receipts.claim), so a form nobody fills in
 leaves no trace and a printed batch cannot be listed from the database."""
-from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from ...documents.paper_form import PaperForms, paper_forms_pdf
 from ...labels import CATEGORY
 from ...models import Institution, Role, StaffMember
+from ...tenancy import public_url
 from ..access.guards import require_role
 from ..errors import DomainError
 from ..operations.settings import enabled_categories
@@ -29,13 +29,12 @@ def print_forms(member: StaffMember, institution: Institution, count: int) -> by
     codes: dict[str, None] = {}  # distinct, in the order drawn
     while len(codes) < count:
         codes[receipts.new_paper_code()] = None
-    public = current_app.config["PUBLIC_URL"]
     with force_locale("ro"):
         categories = tuple(str(CATEGORY[category])
                            for category in enabled_categories(institution))
     return paper_forms_pdf(PaperForms(
         institution=institution.name,
-        followup_address=public + url_for("public.followup_login"),
-        privacy_address=public + url_for("public.privacy"),
+        followup_address=public_url(institution, "public.followup_login"),
+        privacy_address=public_url(institution, "public.privacy"),
         external_channel=EXTERNAL_CHANNEL_URL, categories=categories,
         codes=tuple(receipts.display(code) for code in codes)))

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import date
 
 import segno
-from flask import current_app, url_for
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from ...models.types import utcnow
+from ...tenancy import public_link
 from ..localtime import local_date
 from .submit import Submitted
 
@@ -25,8 +25,8 @@ class Slip:
     acknowledge_by: str
 
 
-def followup_address() -> str:
-    return current_app.config["PUBLIC_URL"] + url_for("public.followup_login")
+def followup_address(institution_id: int) -> str:
+    return public_link(institution_id, "public.followup_login")
 
 
 def qr_svg(text: str, label: str) -> Markup:
@@ -41,7 +41,7 @@ def qr_svg(text: str, label: str) -> Markup:
 def receipt_slip(submitted: Submitted) -> Slip:
     """The slip of a report just received: everything on it was read before the commit, so
     a connection lost just after it does not cost the reporter the receipt page."""
-    address = followup_address()
+    address = followup_address(submitted.institution_id)
     received_at = submitted.received_at or utcnow()
     acknowledge_due_at = submitted.acknowledge_due_at or received_at
     return Slip(institution=submitted.institution_name, followup_address=address,

@@ -106,6 +106,7 @@ class Submitted:
     received_at: datetime | None = None
     acknowledge_due_at: datetime | None = None
     institution_name: str = ""  # for the receipt slip
+    institution_id: int = 0
 
 
 class NobodyCouldRead(DomainError):
@@ -262,4 +263,4 @@ def submit_report(institution: Institution, report: Report, evidence: list[Evide
     return Submitted(case=case, receipt=receipt, reference=case.reference, case_id=case.id,
                      form_code_bound=claimed is not None, received_at=case.received_at,
                      acknowledge_due_at=case.acknowledge_due_at,
-                     institution_name=institution.name)
+                     institution_name=institution.name, institution_id=institution.id)
