@@ -366,7 +366,8 @@ def test_the_scope_is_kept_per_request_and_outside_requests(app):
     with rls.scoped({3, 1}) as scope:
         assert scope.setting() == "1,3" and rls.current_scope() == scope
         with app.app_context(), app.test_request_context("/"):
-            assert rls.current_scope() == rls.EVERY_INSTITUTION  # a request starts afresh
+            # A request starts afresh, with no institution until it resolves its own.
+            assert rls.current_scope() == rls.NO_INSTITUTION
             rls.limit_to({7})
             assert rls.current_scope().setting() == "7"
             rls.unrestricted()
