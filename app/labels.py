@@ -315,6 +315,11 @@ def _sentence(action: str, d: dict, names: dict | None) -> str | None:  # noqa: 
         return _l("Reactivated the account of %(name)s.", name=_staff_name(get("staff"), names))
     if action == "staff_unlocked":
         return _l("Unlocked the account of %(name)s.", name=_staff_name(get("staff"), names))
+    if action == "profile_changed":
+        return _l("Changed the public profile (%(fields)s).",
+                  fields=", ".join(get("fields") or []) or "—")
+    if action == "logo_changed":
+        return _l("Removed the logo.") if get("removed") else _l("Changed the logo.")
     if action == "settings_changed":
         return _l("Changed the settings: %(names)s.", names=_changes(d) or "—")
     if action == "stats_export":

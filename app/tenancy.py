@@ -131,13 +131,15 @@ class PublicProfile:
     dpo_contact: str | None
     retention_years: int
     suspended: bool
+    has_logo: bool
     base: str  # where its public pages start (public_base)
 
     @classmethod
     def of(cls, institution: Institution) -> "PublicProfile":
         values = {field.name: getattr(institution, field.name) for field in fields(cls)
-                  if field.name not in ("suspended", "base")}
+                  if field.name not in ("suspended", "base", "has_logo")}
         return cls(**values, suspended=institution.suspended_at is not None,
+                   has_logo=institution.logo is not None,
                    base=public_base(institution))
 
 

@@ -28,4 +28,4 @@ def _add_menu_link(state) -> None:
         StaffLink(Role.HANDLER, "admin.confirmations", _l("Account confirmations")))
 
 
-from . import routes  # noqa: E402,F401
+from . import profile, routes  # noqa: E402,F401

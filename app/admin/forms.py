@@ -1,7 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     EmailField,
+    FileField,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -123,6 +125,18 @@ class SettingsForm(FlaskForm):
     # Checked by the settings service (one rule, one message).
     siruta_code = StringField(_l("SIRUTA code"), validators=[Optional()])
     cui = StringField(_l("Fiscal identification code (CUI)"), validators=[Optional()])
+
+
+class ProfileForm(FlaskForm):
+    county = StringField(_l("County"), validators=[Optional()])
+    address = StringField(_l("Address for reports by post or in person"), validators=[Optional()])
+    office_hours = StringField(_l("Office hours"), validators=[Optional()])
+    phone = StringField(_l("Telephone for reports"), validators=[Optional()])
+    public_email = StringField(_l("Public e-mail address"), validators=[Optional()])
+    dpo_contact = StringField(_l("Data-protection officer (name and contact)"),
+                              validators=[Optional()])
+    logo = FileField(_l("Logo (PNG, at most 200 KB)"))
+    remove_logo = BooleanField(_l("Remove the logo"))
 
 
 class AuditFilterForm(FlaskForm):

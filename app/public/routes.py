@@ -70,12 +70,25 @@ def index():
         abort(404)
     if institution is None and tenancy.is_shared_deployment():
         return portal_home()
-    return render_template("public/index.html", institution=institution)
+    return render_template("public/index.html")  # the page's institution: its profile
+
+
+@bp.route("/logo.png")
+def logo():
+    """The institution's logo, as re-encoded on upload (services/operations/profile.py)."""
+    institution = _institution()
+    if not institution.logo:
+        abort(404)
+    response = make_response(institution.logo)
+    response.headers["Content-Type"] = "image/png"
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 @bp.route("/privacy")
 def privacy():
-    return render_template("public/privacy.html", institution=tenancy.page_institution())
+    tenancy.page_institution()  # the finder, or 404, when the page names no institution
+    return render_template("public/privacy.html")
 
 
 def _report_form(institution) -> ReportForm:
