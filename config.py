@@ -101,8 +101,10 @@ class Config:
     VOICE_FORMANT_FACTOR = _float("VOICE_FORMANT_FACTOR", 0.87)
 
     # Argon2id for receipts and staff passwords; raised later without breaking old secrets,
-    # because the parameters are stored beside every derived value.
-    KDF_MEMORY_KIB = _int("KDF_MEMORY_KIB", 65536)
+    # because the parameters are stored beside every derived value. 256 MiB, 2 passes: about
+    # 0.25 s on one core with libsodium (bench/kdf.py, bench/README.md); until December 2026
+    # the default was 65536 KiB, 2 passes, and secrets made with it keep opening.
+    KDF_MEMORY_KIB = _int("KDF_MEMORY_KIB", 262144)
     KDF_ITERATIONS = _int("KDF_ITERATIONS", 2)
     KDF_LANES = _int("KDF_LANES", 1)
 

@@ -45,7 +45,7 @@ from tests.support.scratch_database import (  # noqa: E402
 from tests.support.server import flask_command, gunicorn_server  # noqa: E402
 
 ACCESS_STATUS_RE = re.compile(r'" (\d{3}) ')
-DEFAULT_KDF_SETS = "19456:2,47104:1,65536:1,65536:2,65536:3,131072:1"
+DEFAULT_KDF_SETS = "19456:2,65536:2,131072:2,196608:2,262144:1,262144:2,393216:1"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
