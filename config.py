@@ -107,6 +107,11 @@ class Config:
     KDF_MEMORY_KIB = _int("KDF_MEMORY_KIB", 262144)
     KDF_ITERATIONS = _int("KDF_ITERATIONS", 2)
     KDF_LANES = _int("KDF_LANES", 1)
+    # Derivations on threads of their own, at most this many at once per process, at this
+    # nice value (deploy/gunicorn.conf.py sets them for its workers; 0: in the request's
+    # thread, as the CLI and `flask run` do).
+    KDF_THREADS = _int("KDF_THREADS", 0)
+    KDF_NICE = _int("KDF_NICE", 0)
 
     REPORTER_SESSION_IDLE_MINUTES = _int("REPORTER_SESSION_IDLE_MINUTES", 15)
     REPORTER_SESSION_MAX_MINUTES = _int("REPORTER_SESSION_MAX_MINUTES", 60)

@@ -9,7 +9,15 @@ implementations on our servers (bench/kdf.py: about 0.55 × the time of OpenSSL'
 `cryptography` at the same parameters) and byte-identical to it (tests/test_kdf_implementations.py).
 libsodium knows only one lane and 16-byte salts; anything else (p > 1) goes to `cryptography`.
 Both release the GIL while they work, so a thread waiting for a derivation blocks no other.
+
+In a server process the derivations may run on a small pool of their own (`use_pool`, set up
+from config KDF_THREADS): at most that many at once, at a lower CPU priority (KDF_NICE), so
+that pages served by the other threads are never queued behind the deliberate cost, and the
+cores are not oversubscribed by more 256 MiB derivations than there are cores to run them.
 """
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import hashes
@@ -67,11 +75,66 @@ def argon2id_openssl(secret: bytes, salt: bytes, params: KdfParams) -> bytes:
                     memory_cost=params.memory_kib).derive(secret)
 
 
-def argon2id(secret: bytes, salt: bytes, params: KdfParams) -> bytes:
-    """Raw Argon2id (version 1.3), 32 bytes: the same bytes whichever library computes them."""
+def _compute(secret: bytes, salt: bytes, params: KdfParams) -> bytes:
     if _libsodium_can(salt, params):
         return argon2id_libsodium(secret, salt, params)
     return argon2id_openssl(secret, salt, params)
+
+
+class _Pool:
+    """The process's derivation threads, made on first use after gunicorn forks."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.threads = 0  # 0: derive in the calling thread
+        self.nice = 0
+        self.executor: ThreadPoolExecutor | None = None
+        self.pid = 0
+
+    def configure(self, threads: int, nice: int) -> None:
+        with self.lock:
+            self.threads, self.nice = max(0, threads), max(0, nice)
+            self._shut()
+
+    def _shut(self) -> None:
+        if self.executor is not None and self.pid == os.getpid():
+            self.executor.shutdown(wait=False)
+        self.executor = None
+
+    def _lower_priority(self) -> None:
+        # Linux gives each thread its own nice value: only these threads yield to pages.
+        if self.nice and hasattr(os, "setpriority"):
+            try:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.nice)
+            except OSError:
+                pass
+
+    def get(self) -> ThreadPoolExecutor | None:
+        if not self.threads:
+            return None
+        with self.lock:
+            if self.executor is None or self.pid != os.getpid():  # none yet, or forked
+                self.executor = ThreadPoolExecutor(
+                    self.threads, thread_name_prefix="avertizor-kdf",
+                    initializer=self._lower_priority)
+                self.pid = os.getpid()
+            return self.executor
+
+
+_pool = _Pool()
+
+
+def use_pool(threads: int, nice: int = 0) -> None:
+    """Run derivations on `threads` threads of their own (0: in the caller's thread)."""
+    _pool.configure(threads, nice)
+
+
+def argon2id(secret: bytes, salt: bytes, params: KdfParams) -> bytes:
+    """Raw Argon2id (version 1.3), 32 bytes: the same bytes whichever library computes them."""
+    executor = _pool.get()
+    if executor is None or threading.current_thread().name.startswith("avertizor-kdf"):
+        return _compute(secret, salt, params)
+    return executor.submit(_compute, secret, salt, params).result()
 
 
 def derive(secret: str, salt: bytes, params: KdfParams, purpose: str) -> DerivedSecret:
