@@ -11,7 +11,8 @@ bind = os.environ.get("BIND", "127.0.0.1:" + os.environ.get("PORT", "5000"))
 _cores = multiprocessing.cpu_count()
 workers = int(os.environ.get("WEB_CONCURRENCY", _cores))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
-threads = int(os.environ.get("GUNICORN_THREADS", 8))
+# (gunicorn turns "sync" with threads > 1 into gthread: a sync worker gets one thread.)
+threads = int(os.environ.get("GUNICORN_THREADS", 8)) if worker_class == "gthread" else 1
 # Read by config.py in the workers, which inherit the master's environment.
 os.environ.setdefault("KDF_THREADS", str(max(1, _cores // workers)))
 os.environ.setdefault("KDF_NICE", "5")
