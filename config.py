@@ -107,10 +107,17 @@ class Config:
     VOICE_FORMANT_FACTOR = _float("VOICE_FORMANT_FACTOR", 0.87)
 
     # Argon2id for receipts and staff passwords; raised later without breaking old secrets,
-    # because the parameters are stored beside every derived value.
-    KDF_MEMORY_KIB = _int("KDF_MEMORY_KIB", 65536)
+    # because the parameters are stored beside every derived value. 256 MiB, 2 passes: about
+    # 0.25 s on one core with libsodium (bench/kdf.py, bench/README.md); until December 2026
+    # the default was 65536 KiB, 2 passes, and secrets made with it keep opening.
+    KDF_MEMORY_KIB = _int("KDF_MEMORY_KIB", 262144)
     KDF_ITERATIONS = _int("KDF_ITERATIONS", 2)
     KDF_LANES = _int("KDF_LANES", 1)
+    # Derivations on threads of their own, at most this many at once per process, at this
+    # nice value (deploy/gunicorn.conf.py sets them for its workers; 0: in the request's
+    # thread, as the CLI and `flask run` do).
+    KDF_THREADS = _int("KDF_THREADS", 0)
+    KDF_NICE = _int("KDF_NICE", 0)
 
     REPORTER_SESSION_IDLE_MINUTES = _int("REPORTER_SESSION_IDLE_MINUTES", 15)
     REPORTER_SESSION_MAX_MINUTES = _int("REPORTER_SESSION_MAX_MINUTES", 60)

@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import config_from_environment, make_private_folder
 
 from . import tenancy
+from .crypto import kdf
 from .extensions import babel, csrf, db, limiter, mail, migrate
 
 SUPPORTED_LANGUAGES = ("ro", "en")
@@ -116,6 +117,7 @@ def create_app(config_class=None) -> Flask:
             x_proto=app.config["PROXY_FIX_HOPS"])
 
     db.init_app(app)
+    kdf.use_pool(app.config["KDF_THREADS"], app.config["KDF_NICE"])
 
     @app.teardown_appcontext
     def release_session(_error=None):

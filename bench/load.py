@@ -539,6 +539,9 @@ ROUTE_ORDER = ["GET /", "GET /privacy", "GET /report", "POST /report", "GET /fol
                "POST /staff/login/code", "GET /staff/cases", "GET /staff/cases/<id>"]
 
 
+PAGES = ("GET /", "GET /report")
+
+
 def print_table(samples: list[Sample], elapsed: float) -> None:
     by_route: dict[str, list[Sample]] = collections.defaultdict(list)
     for sample in samples:
@@ -546,6 +549,7 @@ def print_table(samples: list[Sample], elapsed: float) -> None:
     order = [r for r in ROUTE_ORDER if r in by_route] + sorted(set(by_route) - set(ROUTE_ORDER))
     print(f"{'route':<26} {'requests':>8} {'req/s':>7} {'errors':>6} {'p50 ms':>8} "
           f"{'p95 ms':>8} {'p99 ms':>8}")
+    pages = [s.seconds * 1000 for s in samples if s.route in PAGES]
     for route in [*order, "all"]:
         rows = samples if route == "all" else by_route[route]
         times = [s.seconds * 1000 for s in rows]
@@ -555,6 +559,9 @@ def print_table(samples: list[Sample], elapsed: float) -> None:
         print(f"{route:<26} {len(rows):>8} {len(rows) / elapsed:>7.2f} {errors:>6} "
               f"{percentile(times, 50):>8.0f} {percentile(times, 95):>8.0f} "
               f"{percentile(times, 99):>8.0f}")
+    print(f"{'pages: ' + ', '.join(PAGES):<26} {len(pages):>8} {len(pages) / elapsed:>7.2f} "
+          f"{'':>6} {percentile(pages, 50):>8.0f} {percentile(pages, 95):>8.0f} "
+          f"{percentile(pages, 99):>8.0f}")
     statuses = collections.Counter((s.route, s.status) for s in samples if not s.ok)
     if statuses:
         print("errors by status: " + ", ".join(f"{route} → {status or 'no answer'}: {n}"
@@ -588,7 +595,14 @@ def postgres_seconds(server_url: str, database: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="gunicorn workers (default: gunicorn.conf.py's, one per core)")
+    parser.add_argument("--worker-class", default="gthread", help="gthread (default) or sync")
+    parser.add_argument("--threads", type=int, default=8, help="threads per gthread worker")
+    parser.add_argument("--kdf-threads", type=int,
+                        help="derivation threads per worker, 0: in the request's thread "
+                             "(default: gunicorn.conf.py's, cores / workers)")
+    parser.add_argument("--kdf-nice", type=int, help="nice of the derivation threads (5)")
     parser.add_argument("--readers", type=int, default=4)
     parser.add_argument("--reporters", type=int, default=4)
     parser.add_argument("--followers", type=int, default=2)
@@ -633,6 +647,14 @@ def main() -> None:
     if args.kdf:
         memory, _, iterations = args.kdf.partition(":")
         env["KDF_MEMORY_KIB"], env["KDF_ITERATIONS"] = memory, iterations or "1"
+    env["GUNICORN_WORKER_CLASS"], env["GUNICORN_THREADS"] = args.worker_class, str(args.threads)
+    for name, value in (("KDF_THREADS", args.kdf_threads), ("KDF_NICE", args.kdf_nice)):
+        if value is not None:
+            env[name] = str(value)
+    model = (f"{args.workers} gunicorn {args.worker_class} workers"
+             + (f" × {args.threads} threads" if args.worker_class == "gthread" else "")
+             + f", KDF_THREADS {env.get('KDF_THREADS', 'default')}, "
+               f"KDF_NICE {env.get('KDF_NICE', 'default')}")
     kdf = (f"argon2id m={env.get('KDF_MEMORY_KIB', Config.KDF_MEMORY_KIB)} KiB, "
            f"t={env.get('KDF_ITERATIONS', Config.KDF_ITERATIONS)}, p={Config.KDF_LANES}"
            + ("" if args.kdf else " (production default)"))
@@ -642,7 +664,7 @@ def main() -> None:
         with gunicorn_server(database_url, str(uploads), workers=args.workers,
                              environment="production", extra_env=env) as (base_url, process):
             watch = ServerWatch(process)
-            print(f"Load: {args.duration:g} s against {args.workers} gunicorn sync workers, "
+            print(f"Load: {args.duration:g} s against {model}, "
                   f"PostgreSQL (fresh database), Redis rate-limit storage, {kdf}")
             print(f"Virtual users: {args.readers} readers, {args.reporters} reporters, "
                   f"{args.followers} followers, {args.handlers} handlers; think time "

@@ -45,7 +45,7 @@ from tests.support.scratch_database import (  # noqa: E402
 from tests.support.server import flask_command, gunicorn_server  # noqa: E402
 
 ACCESS_STATUS_RE = re.compile(r'" (\d{3}) ')
-DEFAULT_KDF_SETS = "19456:2,47104:1,65536:1,65536:2,65536:3,131072:1"
+DEFAULT_KDF_SETS = "19456:2,65536:2,131072:2,196608:2,262144:1,262144:2,393216:1"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -288,19 +288,27 @@ def percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
-def print_level(result: LevelResult) -> None:
+def print_level(result: LevelResult, derivation: float) -> None:
     good = [o for o in result.outcomes if o.ok]
     posts = [o.post_seconds * 1000 for o in good]
     totals = [o.total_seconds * 1000 for o in good]
     errors = len(result.outcomes) - len(good)
     rate = len(good) / result.elapsed if result.elapsed else 0.0
     cpu_per = result.server_cpu / len(good) if good else float("nan")
+    # Efficiency: submissions per second against what the cores could do if each submission
+    # cost one derivation and nothing else (cores / derivation time); "of free" counts only
+    # the cores that other processes left.
+    cores = os.cpu_count() or 1
+    others = result.foreign_cpu / result.elapsed if result.elapsed else 0.0
+    efficiency = rate * derivation / cores
+    free_efficiency = rate * derivation / max(0.1, cores - others)
     print(f"{result.concurrency:>5} {len(good):>6} {errors:>6} {rate:>8.2f} "
           f"{percentile(posts, 50):>8.0f} {percentile(posts, 95):>8.0f} "
           f"{percentile(posts, 99):>8.0f} {percentile(totals, 50):>9.0f} "
           f"{cpu_per * 1000:>9.0f} {100 * result.client_cpu / result.elapsed:>7.0f}% "
           f"{100 * result.database_cpu / result.elapsed:>6.0f}% "
-          f"{100 * result.foreign_cpu / result.elapsed:>7.0f}%", flush=True)
+          f"{100 * result.foreign_cpu / result.elapsed:>7.0f}% {efficiency:>6.0%} "
+          f"{free_efficiency:>6.0%}", flush=True)
     kinds = collections.Counter(o.error for o in result.outcomes if not o.ok)
     if kinds:
         print("        errors: " + ", ".join(f"{kind} ×{n}" for kind, n in kinds.items()))
@@ -379,8 +387,14 @@ def main() -> None:
                         help="seconds per concurrency level (ignored with --count)")
     parser.add_argument("--count", type=int, help="submissions per level instead of a duration")
     parser.add_argument("--levels", default="1,4,16", help="concurrent clients per level")
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1,
-                        help="gunicorn sync workers (default: the gunicorn.conf.py default)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="gunicorn workers (default: the gunicorn.conf.py default, cores)")
+    parser.add_argument("--worker-class", default="gthread", help="gthread (default) or sync")
+    parser.add_argument("--threads", type=int, default=8, help="threads per gthread worker")
+    parser.add_argument("--kdf-threads", type=int,
+                        help="derivation threads per worker, 0: in the request's thread "
+                             "(default: gunicorn.conf.py's, cores / workers)")
+    parser.add_argument("--kdf-nice", type=int, help="nice of the derivation threads (5)")
     parser.add_argument("--file-ratio", type=float, default=0.5,
                         help="share of submissions that carry a file (0 to 1)")
     parser.add_argument("--file-kb", type=int, default=200, help="size of that file")
@@ -425,8 +439,18 @@ def main() -> None:
     if args.server_kdf:
         memory, _, iterations = args.server_kdf.partition(":")
         env["KDF_MEMORY_KIB"], env["KDF_ITERATIONS"] = memory, iterations or "1"
-    server_kdf = (f"argon2id$m={env.get('KDF_MEMORY_KIB', Config.KDF_MEMORY_KIB)},"
-                  f"t={env.get('KDF_ITERATIONS', Config.KDF_ITERATIONS)},p={Config.KDF_LANES}")
+    env["GUNICORN_WORKER_CLASS"], env["GUNICORN_THREADS"] = args.worker_class, str(args.threads)
+    for name, value in (("KDF_THREADS", args.kdf_threads), ("KDF_NICE", args.kdf_nice)):
+        if value is not None:
+            env[name] = str(value)
+    server_params = kdf.KdfParams(int(env.get("KDF_MEMORY_KIB", Config.KDF_MEMORY_KIB)),
+                                  int(env.get("KDF_ITERATIONS", Config.KDF_ITERATIONS)),
+                                  Config.KDF_LANES)
+    server_kdf = server_params.encode()
+    derivation = time_kdf(server_params, 7)[0]
+    print(f"One derivation at the server's parameters, here, before the load: "
+          f"{derivation:.3f} s (median of 7): at most {(os.cpu_count() or 1) / derivation:.2f} "
+          f"submissions per second on {os.cpu_count()} cores")
     attachment = os.urandom(args.file_kb * 1024)  # incompressible, like a scanned PDF
 
     try:
@@ -434,8 +458,11 @@ def main() -> None:
         with gunicorn_server(database_url, str(uploads), workers=args.workers,
                              environment="production", extra_env=env) as (base_url, process):
             watch = ServerWatch(process)
-            print(f"\nSubmissions over HTTP: {args.database}, {args.workers} gunicorn sync "
-                  f"workers, server KDF {server_kdf}, {args.file_ratio:.0%} with a "
+            threads = f" × {args.threads} threads" if args.worker_class == "gthread" else ""
+            print(f"\nSubmissions over HTTP: {args.database}, {args.workers} gunicorn "
+                  f"{args.worker_class} workers{threads}, KDF_THREADS "
+                  f"{env.get('KDF_THREADS', 'default')}, KDF_NICE {env.get('KDF_NICE', 'default')}"
+                  f", server KDF {server_kdf}, {args.file_ratio:.0%} with a "
                   f"{args.file_kb} KB file, "
                   + (f"{args.count} per level" if args.count else f"{args.duration:g} s per level"))
             # Warm-up (not counted): every worker imports, connects and compiles templates.
@@ -444,16 +471,17 @@ def main() -> None:
                       watch=watch)
             print(f"{'conc':>5} {'ok':>6} {'errors':>6} {'subs/s':>8} {'p50 ms':>8} "
                   f"{'p95 ms':>8} {'p99 ms':>8} {'GET+POST':>9} {'srv CPU':>9} {'client':>8} "
-                  f"{'db':>7} {'others':>8}")
+                  f"{'db':>7} {'others':>8} {'eff':>6} {'eff of':>6}")
             print(f"{'':>5} {'':>6} {'':>6} {'':>8} {'POST':>8} {'POST':>8} {'POST':>8} "
-                  f"{'p50 ms':>9} {'ms/sub':>9} {'CPU':>8} {'CPU':>7} {'CPU':>8}")
+                  f"{'p50 ms':>9} {'ms/sub':>9} {'CPU':>8} {'CPU':>7} {'CPU':>8} {'':>6} "
+                  f"{'free':>6}")
             server_errors = 0
             for concurrency in levels:
                 result = run_level(base_url, concurrency, duration=args.duration,
                                    count=args.count, file_ratio=args.file_ratio,
                                    attachment=attachment, timeout=args.timeout, watch=watch,
                                    database=(args.postgres_url, pg_name))
-                print_level(result)
+                print_level(result, derivation)
                 server_errors += result.server_errors
             watch.stop()
             peaks = sorted(watch.peak_kib.values(), reverse=True)

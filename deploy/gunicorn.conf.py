@@ -3,8 +3,19 @@ import multiprocessing
 import os
 
 bind = os.environ.get("BIND", "127.0.0.1:" + os.environ.get("PORT", "5000"))
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-worker_class = "sync"
+# One process per core, each with threads for pages and a derivation pool of its own
+# (app/crypto/kdf.py): Argon2id (libsodium, 256 MiB) releases the GIL, runs on at most
+# cores / workers threads per process, i.e. at most one per core over all workers, at a
+# lower CPU priority, so a page never waits in a queue behind a derivation and the cores are
+# not oversubscribed. Measured against 5 sync workers in bench/README.md ("Worker model").
+_cores = multiprocessing.cpu_count()
+workers = int(os.environ.get("WEB_CONCURRENCY", _cores))
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+# (gunicorn turns "sync" with threads > 1 into gthread: a sync worker gets one thread.)
+threads = int(os.environ.get("GUNICORN_THREADS", 8)) if worker_class == "gthread" else 1
+# Read by config.py in the workers, which inherit the master's environment.
+os.environ.setdefault("KDF_THREADS", str(max(1, _cores // workers)))
+os.environ.setdefault("KDF_NICE", "5")
 # Argon2id runs ~0.25 s per login and uploads can be 50 MB: leave room, but not forever.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
 graceful_timeout = 30

@@ -4,6 +4,7 @@ photographed slip or a phone's scan history does not hand the case to anyone —
 received and the day by which receipt is acknowledged (Law 361/2022: 7 days)."""
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 import segno
 from flask_babel import format_date
@@ -29,9 +30,11 @@ def followup_address(institution_id: int) -> str:
     return public_link(institution_id, "public.followup_login")
 
 
+@lru_cache(maxsize=64)
 def qr_svg(text: str, label: str) -> Markup:
     """`text` as an inline SVG QR code (nothing loaded from anywhere), named for screen
-    readers."""
+    readers. Kept per address and label: encoding it costs more than the rest of the page, and
+    the address is the institution's follow-up page, the same for every reporter."""
     svg = segno.make(text, error="m").svg_inline(scale=4, border=2)
     # segno writes only numbers and path commands; the one text, the label, is escaped.
     named = svg.replace("<svg ", f'<svg role="img" aria-label="{escape(label)}" ', 1)

@@ -232,6 +232,9 @@ def submit_report(institution: Institution, report: Report, evidence: list[Evide
     # for the short inserts that follow.
     attachments = [store_evidence(item, case=case, case_key=case_key, author="reporter")
                    for item in evidence]
+    # The readers, read before the new case is in the session: their query does not flush
+    # it, so sealing to them need not look for wraps the new case cannot have yet.
+    readers = access.eligible_handlers(institution, report.excluded_staff_ids)
     case.reference = references.next_reference(institution.id, received_at)
     db.session.add(case)
     db.session.add_all(attachments)
@@ -247,7 +250,6 @@ def submit_report(institution: Institution, report: Report, evidence: list[Evide
             _flush_claimed_code()
     # The case key: every handler the reporter did not exclude, and the recovery key. The
     # identity key: those handlers or the custodians (by policy), and the recovery key.
-    readers = access.eligible_handlers(institution, report.excluded_staff_ids)
     access.seal_case_key(case, case_key, to=staff_readers(readers) + [recovery_reader(institution)])
     if identity_key is not None:
         identity_holders = access.identity_readers(institution, report.excluded_staff_ids, readers)

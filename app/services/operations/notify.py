@@ -48,6 +48,11 @@ def enqueue(institution_id: int, kind: str, recipient: str, subject: str, body: 
         sealed["body"], body = body, SEALED_BODY
     mail = OutboxMail(institution_id=institution_id, kind=kind, recipient=recipient,
                       subject=subject, body=body, dedupe_key=dedupe_key, case_id=case_id)
+    if dedupe_key is None and not sealed:
+        # Nothing unique to collide on and no id needed now: inserted with the request's
+        # other rows, without a savepoint of its own.
+        db.session.add(mail)
+        return mail
     try:
         with db.session.begin_nested():
             db.session.add(mail)
