@@ -137,6 +137,7 @@ def create_app(config_class=None) -> Flask:
     from .auth import bp as auth_bp
     from .auth.session import keep_session_alive, login_manager, staff_context
     from .backoffice import bp as backoffice_bp
+    from .opendata import bp as opendata_bp
     from .papers import bp as papers_bp
     from .plan import bp as plan_bp
     from .public import bp as public_bp
@@ -155,6 +156,7 @@ def create_app(config_class=None) -> Flask:
     app.register_blueprint(plan_bp)  # the integrity-plan workspace (+ links)
     app.register_blueprint(risks_bp)  # coordinator: corruption-risk register, Anexa C
     app.register_blueprint(selfassessment_bp)  # coordinator: self-assessment (measure 1.8)
+    app.register_blueprint(opendata_bp)  # anyone: group transparency and open data
     app.register_blueprint(papers_bp)  # handler: register, forwarding packet; outreach kit
     app.context_processor(staff_context)
     app.after_request(keep_session_alive)

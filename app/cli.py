@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from .extensions import db
 from .models import AuditEntry, AuditHead, Role
+from .opendata.commands import opendata_group
 from .services.access import recovery
 from .services.audit import chain as audit
 from .services.errors import DomainError
@@ -419,3 +420,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(audit_group)
     app.cli.add_command(stats_group)
     app.cli.add_command(backup_group)
+    app.cli.add_command(opendata_group)  # app/opendata/commands.py
