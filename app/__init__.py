@@ -113,6 +113,14 @@ def create_app(config_class=None) -> Flask:
             app.wsgi_app, x_for=app.config["PROXY_FIX_HOPS"],
             x_proto=app.config["PROXY_FIX_HOPS"])
 
+    if str(app.config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("postgresql"):
+        # PostgreSQL's JIT compiled the statistics' wide COUNT(CASE …) statements on every run
+        # (their cost passes jit_above_cost) and took longer than the aggregation itself:
+        # about 40 % of a country's figures in bench/scale.py. The portal runs without it.
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args["options"] = f"{connect_args.get('options', '')} -c jit=off".strip()
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": connect_args}
     db.init_app(app)
 
     @app.teardown_appcontext

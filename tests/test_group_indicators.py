@@ -8,6 +8,7 @@ import json
 import random
 import re
 import secrets
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -20,6 +21,7 @@ from app.models import (
     Category,
     Channel,
     EventKind,
+    IndicatorSnapshot,
     Outcome,
     OutreachItem,
     OutreachKind,
@@ -180,7 +182,7 @@ def test_one_statement_per_figure_for_the_whole_group(app, county_of_four):
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert for_everyone == for_one
-    assert for_everyone <= 12
+    assert for_everyone <= 13  # snapshots, received, 4 clocks (+ durations), overdue, …
     assert not any(re.search(r"\b(content|identity|notify)\b", statement)
                    for statement in statements)
 
@@ -270,3 +272,35 @@ def test_cli_exports_a_county(app, county_of_four, tmp_path):
     assert json.loads(meta.read_text())["period"] == str(LAST_YEAR)
     refused = app.test_cli_runner().invoke(args=["opendata", "export", "--year", "2024"])
     assert refused.exit_code != 0 and "--county" in refused.output
+
+
+def test_completed_years_read_the_nightly_snapshots(app, county_of_four):
+    """`opendata refresh` keeps each institution's exact figures of a completed year; the
+    group reads them back unchanged, computes the others live, and says how old they are."""
+    period, now = Period.year(LAST_YEAR), datetime.now(UTC)
+    live = group_indicators(all_institutions(), period, now)
+    result = app.test_cli_runner().invoke(args=["opendata", "refresh", "--year",
+                                                str(LAST_YEAR)])
+    assert result.exit_code == 0, result.output
+    assert db.session.query(IndicatorSnapshot).count() == 5
+    kept = group_indicators(all_institutions(), period)
+    for institution_id, row in live.rows.items():
+        stored = kept.rows[institution_id]
+        assert replace(stored, generated_at=now) == replace(row, generated_at=now)
+    assert kept.generated_at < datetime.now(UTC)
+    # a new case of that year is seen only after the next refresh (nightly)
+    add_case(county_of_four["silent"], datetime(LAST_YEAR, 6, 1, tzinfo=UTC),
+             random.Random(1), 999)
+    db.session.commit()
+    assert group_indicators(county_group("Buzău"), period).rows[
+        county_of_four["silent"].id].received == 0
+    assert group_indicators(county_group("Buzău"), period, use_snapshots=False).rows[
+        county_of_four["silent"].id].received == 1
+    app.config["GROUP_SNAPSHOT_MAX_AGE_HOURS"] = 0  # too old: computed live again
+    assert group_indicators(county_group("Buzău"), period).rows[
+        county_of_four["silent"].id].received == 1
+    this_year = Period.year(local_today().year)
+    assert app.test_cli_runner().invoke(args=["opendata", "refresh", "--year",
+                                              str(this_year.first_day.year)]).exit_code == 0
+    assert db.session.query(IndicatorSnapshot).filter_by(
+        period_code=this_year.code).count() == 0  # the current year is always live

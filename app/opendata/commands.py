@@ -44,3 +44,21 @@ def opendata_export(county: str | None, everyone: bool, year: int, output: str |
                                                               published.generated_at),
                                   encoding="utf-8")
         click.echo(f"Written {metadata}", err=True)
+
+
+@opendata_group.command("refresh")
+@click.option("--year", type=click.IntRange(2000, 9998), multiple=True,
+              help="A completed year (repeat for several); default: the last five.")
+def opendata_refresh(year: tuple[int, ...]):
+    """Recompute the snapshots the county and country figures read (run nightly, e.g. from
+    cron beside `jobs run`): one grouped pass per year over every institution."""
+    from ..extensions import db
+    from ..services.indicators.group import all_institutions, refresh_snapshots
+    from ..services.indicators.group_transparency import public_years
+    from ..services.indicators.periods import Period
+
+    group = all_institutions()
+    for one in year or public_years():
+        kept = refresh_snapshots(group, Period.year(one))
+        db.session.commit()
+        click.echo(f"{one}: {kept} institutions", err=True)

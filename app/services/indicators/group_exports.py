@@ -28,7 +28,7 @@ from .exports import (
     _number,
     records,
 )
-from .group import EVERYONE, Group
+from .group import EVERYONE, Group, paused_gc
 from .group_public import PublicGroup
 
 GROUP_CSV_COLUMNS = CSV_COLUMNS[:2] + ("name", "county") + CSV_COLUMNS[2:]
@@ -42,6 +42,11 @@ def group_records(published: PublicGroup) -> Iterator[dict]:
 
 
 def to_csv(published: PublicGroup) -> str:
+    with paused_gc():
+        return _to_csv(published)
+
+
+def _to_csv(published: PublicGroup) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(GROUP_CSV_COLUMNS)

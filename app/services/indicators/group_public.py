@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .exports import PublicIndicators, _items, public_view
-from .group import Group, GroupIndicators, Member
+from .group import Group, GroupIndicators, Member, paused_gc
 from .periods import Period
 from .suppression import WITHHELD, Shown, threshold_for
 
@@ -140,6 +140,11 @@ def _shares(totals) -> "OrderedDict[str, float | None]":
 def public_group(figures: GroupIndicators) -> PublicGroup:
     """The group's public figures: each institution's own published view and the group
     figures built from them."""
+    with paused_gc():
+        return _public_group(figures)
+
+
+def _public_group(figures: GroupIndicators) -> PublicGroup:
     views: OrderedDict[int, PublicIndicators] = OrderedDict()
     thresholds = {}
     for member in figures.group.members:
