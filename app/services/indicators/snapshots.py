@@ -21,7 +21,7 @@ from collections import OrderedDict
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 
 from ...extensions import db
 from ...models import IndicatorSnapshot
@@ -61,10 +61,10 @@ def from_json(text: str, institution_id: int, period: Period, computed_at: datet
               ) -> Indicators:
     stored = json.loads(text)
     posts, audience, activities, participants, by_platform = stored["outreach"]
-    clocks = {name: Compliance(clock_name, OrderedDict((key, value) for key, value in cells),
+    clocks: dict = {name: Compliance(clock_name, OrderedDict((key, value) for key, value in cells),
                                median, measured)
               for name, (clock_name, cells, median, measured) in stored["clocks"].items()}
-    breakdowns = {name: _from_breakdown(value) for name, value in stored["breakdowns"].items()}
+    breakdowns: dict = {name: _from_breakdown(value) for name, value in stored["breakdowns"].items()}
     return Indicators(
         institution_id=institution_id, period=period, generated_at=computed_at,
         received=stored["received"],
@@ -103,7 +103,7 @@ def store(rows: dict[int, Indicators], period: Period, now: datetime) -> int:
         db.session.execute(delete(IndicatorSnapshot).where(
             IndicatorSnapshot.period_code == period.code,
             IndicatorSnapshot.institution_id.in_(ids[start:start + 1000])))
-    db.session.execute(IndicatorSnapshot.__table__.insert(), [
+    db.session.execute(insert(IndicatorSnapshot), [
         {"institution_id": institution_id, "period_code": period.code, "computed_at": now,
          "figures": to_json(figures)} for institution_id, figures in rows.items()])
     return len(rows)
