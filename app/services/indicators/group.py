@@ -17,8 +17,9 @@ import gc
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cached_property
 
 from sqlalchemy import func, select
 
@@ -70,7 +71,13 @@ class GroupIndicators:
     period: Period
     generated_at: datetime
     rows: "OrderedDict[int, Indicators]"  # per institution, in the group's order
-    totals: Indicators = field(repr=False)  # exact sums; medians are not summed (None)
+
+    @cached_property
+    def totals(self) -> Indicators:
+        """The exact sums (medians are not sums: None); worked out when first asked for,
+        since the public figures never use them (group_public.py adds published ones)."""
+        with paused_gc():
+            return sum_indicators(list(self.rows.values()), self.period, self.generated_at)
 
 
 _MEMBER_COLUMNS = (Institution.id, Institution.name, Institution.slug, Institution.county,
@@ -153,8 +160,7 @@ def _group_indicators(group: Group, period: Period, now: datetime, use_snapshots
         rows[member.id] = kept.get(member.id) or live.get(member.id) or empty_indicators(
             member.id, period, now)
     generated_at = min((row.generated_at for row in kept.values()), default=now)
-    return GroupIndicators(group=group, period=period, generated_at=generated_at, rows=rows,
-                           totals=sum_indicators(list(rows.values()), period, generated_at))
+    return GroupIndicators(group=group, period=period, generated_at=generated_at, rows=rows)
 
 
 def refresh_snapshots(group: Group, period: Period, now: datetime | None = None) -> int:
