@@ -116,6 +116,14 @@ def create_app(config_class=None) -> Flask:
             app.wsgi_app, x_for=app.config["PROXY_FIX_HOPS"],
             x_proto=app.config["PROXY_FIX_HOPS"])
 
+    if str(app.config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("postgresql"):
+        # PostgreSQL's JIT compiled the statistics' wide COUNT(CASE …) statements on every run
+        # (their cost passes jit_above_cost) and took longer than the aggregation itself:
+        # about 40 % of a country's figures in bench/scale.py. The portal runs without it.
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args["options"] = f"{connect_args.get('options', '')} -c jit=off".strip()
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": connect_args}
     db.init_app(app)
     kdf.use_pool(app.config["KDF_THREADS"], app.config["KDF_NICE"])
 
@@ -142,6 +150,7 @@ def create_app(config_class=None) -> Flask:
     from .auth import bp as auth_bp
     from .auth.session import keep_session_alive, login_manager, staff_context
     from .backoffice import bp as backoffice_bp
+    from .opendata import bp as opendata_bp
     from .papers import bp as papers_bp
     from .plan import bp as plan_bp
     from .public import bp as public_bp
@@ -160,6 +169,7 @@ def create_app(config_class=None) -> Flask:
     app.register_blueprint(plan_bp)  # the integrity-plan workspace (+ links)
     app.register_blueprint(risks_bp)  # coordinator: corruption-risk register, Anexa C
     app.register_blueprint(selfassessment_bp)  # coordinator: self-assessment (measure 1.8)
+    app.register_blueprint(opendata_bp)  # anyone: group transparency and open data
     app.register_blueprint(papers_bp)  # handler: register, forwarding packet; outreach kit
     app.context_processor(staff_context)
     app.after_request(keep_session_alive)

@@ -10,6 +10,7 @@ from . import demo
 from .cli_institutions import echo_backup, institution_group
 from .extensions import db
 from .models import AuditEntry, AuditHead, Institution, Role
+from .opendata.commands import opendata_group
 from .services.access import recovery
 from .services.audit import chain as audit
 from .services.errors import DomainError
@@ -492,3 +493,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(backup_group)
     app.cli.add_command(institution_group)
     app.cli.add_command(db_role_group)
+    app.cli.add_command(opendata_group)  # app/opendata/commands.py

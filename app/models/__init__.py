@@ -16,6 +16,7 @@ from .case import (
 )
 from .counter import RateCounter
 from .identity_request import IdentityRequest, RequestStatus
+from .indicator_snapshot import IndicatorSnapshot
 from .institution import IdentityPolicy, Institution, ReferenceCounter
 from .invitation import Invitation
 from .keywrap import KeyKind, KeyWrap, Receipt
@@ -49,7 +50,7 @@ __all__ = [
     "CLOSING_EVENTS", "DeadlineKind", "EventKind", "IdentityPolicy", "RequestStatus",
     "SessionStage", "Attachment", "AuditEntry", "AuditHead", "Case", "CaseEvent", "Category", "Channel",
     "Answer", "CorruptionRisk", "RiskStatus", "SelfAssessmentAnswer",
-    "FROM_REPORTER", "FROM_STAFF", "IdentityRequest", "Institution", "Invitation", "KeyKind",
+    "FROM_REPORTER", "FROM_STAFF", "IdentityRequest", "IndicatorSnapshot", "Institution", "Invitation", "KeyKind",
     "KeyWrap", "Message", "Note", "Outcome", "OutboxMail", "OutreachItem", "OutreachKind", "OutreachKitItem",
     "OutreachPlatform", "Platform", "RateCounter", "Receipt", "UsageCounter",
     "ReferenceCounter", "Regime", "ReporterSession", "PlatformRole", "Role", "StaffAccount", "StaffMember", "StaffSession",

@@ -86,9 +86,14 @@ class _ClockQuery:
     durations: Select  # days from receipt, one row per case that has an answer
 
 
-def _clock_query(conditions: list, done_at, due_at, extended, postgresql: bool) -> _ClockQuery:
+def _clock_query(conditions: list, done_at, due_at, extended, postgresql: bool,
+                 per_institution: bool = False) -> _ClockQuery:
+    """The counts (and durations) of one clock; with per_institution, one row per
+    institution, its id first (group_queries.py)."""
     columns = [Case.received_at.label("received_at"), done_at.label("done_at"),
                due_at.label("due_at")]
+    if per_institution:
+        columns.append(Case.institution_id.label("institution_id"))
     if extended is not None:
         columns.append(extended.label("extended"))
     # The candidates first, so that done_at (a subquery per case) is computed once each:
@@ -111,50 +116,64 @@ def _clock_query(conditions: list, done_at, due_at, extended, postgresql: bool) 
     measures += [count_if(late), count_if(pending), func.count(c.done_at)]
     if postgresql:
         measures.append(func.percentile_cont(0.5).within_group(days))
+    if per_institution:
+        return _ClockQuery(keys, select(c.institution_id, *measures).group_by(c.institution_id),
+                           select(c.institution_id, days).where(c.done_at.is_not(None)))
     return _ClockQuery(keys, select(*measures), select(days).where(c.done_at.is_not(None)))
 
 
-@lru_cache(maxsize=8)
-def _clock_queries(postgresql: bool) -> dict[str, _ClockQuery]:
-    """The three legal clocks' statements, built once (only the bound values change)."""
-    mine = Case.institution_id == bindparam("institution")
+def clock_definitions(mine) -> dict[str, tuple[list, object, object, object]]:
+    """Per clock: (conditions, done at, due at, extended or None) for the cases `mine`
+    selects (one institution here, a group of them in group_queries.py)."""
     start, end = moment("start"), moment("end")
     not_petition = or_(Case.regime.is_(None), Case.regime != Regime.PETITION)
     # Each due date is derived from received_at, so a matching range on received_at lets the
     # (institution, received_at) index find the candidates; the due date then decides.
     return {
-        "acknowledgement_7_days": _clock_query(
+        "acknowledgement_7_days": (
             [mine, not_petition, Case.received_at >= moment("acknowledge_from"),
              Case.received_at < end, Case.acknowledge_due_at >= start,
              Case.acknowledge_due_at < end],
-            _acknowledged_at(), Case.acknowledge_due_at, None, postgresql),
+            _acknowledged_at(), Case.acknowledge_due_at, None),
         # Feedback is due 3 months after the acknowledgement, which may itself be late: no
         # lower bound on received_at holds, only that it precedes the due date.
-        "feedback_3_months": _clock_query(
+        "feedback_3_months": (
             [mine, not_petition, Case.received_at < end, Case.feedback_due_at >= start,
              Case.feedback_due_at < end],
-            Case.feedback_given_at, Case.feedback_due_at, None, postgresql),
-        "petition_answer_30_45_days": _clock_query(
+            Case.feedback_given_at, Case.feedback_due_at, None),
+        "petition_answer_30_45_days": (
             [mine, Case.regime == Regime.PETITION, Case.received_at >= moment("answer_from"),
              Case.received_at < end, Case.answer_due_at >= start, Case.answer_due_at < end],
-            _first_event((EventKind.CLOSED,)), Case.answer_due_at, Case.extended_at.is_not(None),
-            postgresql),
-        "forward_5_days": _clock_query(
+            _first_event((EventKind.CLOSED,)), Case.answer_due_at,
+            Case.extended_at.is_not(None)),
+        "forward_5_days": (
             [mine, Case.regime == Regime.FORWARDED, Case.received_at >= moment("forward_from"),
              Case.received_at < end, Case.forward_due_at >= start, Case.forward_due_at < end],
-            Case.forwarded_at, Case.forward_due_at, None, postgresql),
+            Case.forwarded_at, Case.forward_due_at, None),
     }
 
 
-def clocks(institution_id: int, period: Period, now: datetime) -> tuple[Compliance, ...]:
-    postgresql = on_postgresql()
-    parameters = {
-        "institution": institution_id, "start": period.start_utc, "end": period.end_utc,
-        "now": now,
+def clock_parameters(period: Period, now: datetime) -> dict:
+    """The bound values of the clocks' statements for a period."""
+    return {
+        "start": period.start_utc, "end": period.end_utc, "now": now,
         "acknowledge_from": period.start_utc - deadlines.ACKNOWLEDGE_WITHIN - timedelta(1),
         "answer_from": period.start_utc - deadlines.ANSWER_WITHIN - deadlines.EXTENSION
         - timedelta(1),
         "forward_from": period.start_utc - deadlines.FORWARD_WITHIN - timedelta(1)}
+
+
+@lru_cache(maxsize=8)
+def _clock_queries(postgresql: bool) -> dict[str, _ClockQuery]:
+    """The legal clocks' statements, built once (only the bound values change)."""
+    definitions = clock_definitions(Case.institution_id == bindparam("institution"))
+    return {name: _clock_query(*definition, postgresql=postgresql)
+            for name, definition in definitions.items()}
+
+
+def clocks(institution_id: int, period: Period, now: datetime) -> tuple[Compliance, ...]:
+    postgresql = on_postgresql()
+    parameters = {"institution": institution_id, **clock_parameters(period, now)}
     results = []
     for name, query in _clock_queries(postgresql).items():
         row = db.session.execute(query.counts, parameters).one()

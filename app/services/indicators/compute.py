@@ -125,11 +125,9 @@ def _ordered(keys, values: dict) -> "OrderedDict[str, int]":
 
 # --- the queries ---------------------------------------------------------------------------------
 
-@lru_cache(maxsize=64)
-def _received_statement(months: int):
-    """One pass over the period's index range: a COUNT(CASE …) column per value, so values
-    with no report come back as 0. Built once per number of months (the statement and its
-    compiled form are reused; only the bound dates change)."""
+def received_columns(months: int) -> list[tuple[str, str | int, object]]:
+    """(dimension, key, condition) of every count the received-in-period pass makes; the
+    group figures (group_queries.py) count the same conditions per institution."""
     columns: list[tuple[str, str | int, object]] = []
 
     def add(dimension, key, condition):
@@ -157,6 +155,15 @@ def _received_statement(months: int):
     for index in range(months):  # local months, as UTC bounds (see Period.months)
         add("by_month", index, and_(Case.received_at >= moment(f"month{index}"),
                                     Case.received_at < moment(f"month{index + 1}")))
+    return columns
+
+
+@lru_cache(maxsize=64)
+def _received_statement(months: int):
+    """One pass over the period's index range: a COUNT(CASE …) column per value, so values
+    with no report come back as 0. Built once per number of months (the statement and its
+    compiled form are reused; only the bound dates change)."""
+    columns = received_columns(months)
     statement = select(*[count_if(condition).label(f"c{index}")
                          for index, (_, _, condition) in enumerate(columns)]).where(
         Case.institution_id == bindparam("institution"),
