@@ -73,6 +73,11 @@ def install(app: Flask) -> None:
 BEFORE_ANY_INSTITUTION = frozenset({"auth.login", "admin.activate"})
 
 
+# Public pages about a group of institutions (open data of a county or the country): they
+# read the metadata of every institution of the group and publish only suppressed figures.
+GROUP_BLUEPRINTS = frozenset({"opendata"})
+
+
 def scope_request() -> None:
     """The second wall (app/rls.py, PostgreSQL): from here on, this request's queries see
     only its institutions' rows, whatever filter a query forgot. Public pages: the page's
@@ -88,6 +93,9 @@ def scope_request() -> None:
             rls.unrestricted()
         else:
             rls.limit_to(served)
+        return
+    if request.blueprint in GROUP_BLUEPRINTS:
+        rls.unrestricted()  # suppressed figures of many institutions, from metadata only
         return
     institution = current_institution()
     rls.limit_to([institution.id] if institution is not None else [])

@@ -3,7 +3,7 @@ county's or the country's figures read 3,200 rows instead of scanning millions o
 PostgreSQL, covering indexes for one institution's statistics (index-only scans)
 
 Revision ID: 0014_x_indicator_snapshot
-Revises: 0013_v_institution_profile
+Revises: 0014_w_row_level_security
 Create Date: 2026-12-01 16:00:00
 
 """
@@ -14,7 +14,7 @@ from app.models.types import UTCDateTime
 
 
 revision = '0014_x_indicator_snapshot'
-down_revision = '0013_v_institution_profile'
+down_revision = '0014_w_row_level_security'
 branch_labels = None
 depends_on = None
 
@@ -43,6 +43,13 @@ def _recreate(include: bool) -> None:
                         postgresql_include=included if include else [])
 
 
+# Row-level security, as migration 0014_w does for every table with an institution_id.
+ROW_LEVEL_SECURITY_BY_INSTITUTION = ("indicator_snapshot",)
+SETTING = "current_setting('avertizor.institution_ids', true)"
+IN_SCOPE = (f"((SELECT {SETTING}) = '*' OR institution_id = ANY ("
+            f"(SELECT string_to_array(NULLIF({SETTING}, '*'), ',')::int[])::int[]))")
+
+
 def upgrade():
     _recreate(include=True)
     op.create_table(
@@ -61,6 +68,10 @@ def upgrade():
     with op.batch_alter_table('indicator_snapshot', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_indicator_snapshot_institution_id'),
                               ['institution_id'], unique=False)
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute('ALTER TABLE indicator_snapshot ENABLE ROW LEVEL SECURITY')
+        op.execute(f'CREATE POLICY institution_scope ON indicator_snapshot USING {IN_SCOPE} '
+                   f'WITH CHECK {IN_SCOPE}')
 
 
 def downgrade():
