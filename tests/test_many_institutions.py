@@ -2,6 +2,7 @@
 that finds them, and one designated person serving two communes with one account."""
 import re
 import secrets
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -150,3 +151,26 @@ def test_excluding_a_person_on_one_institutions_form_concerns_only_that_institut
     # The other institution's form offers only its own staff.
     form = client.get(f"/{neighbour.slug}/report").get_data(as_text=True)
     assert "Alt" not in re.findall(r'name="excluded"[^>]*>\s*<label[^>]*>([^<]*)', form)
+
+
+def test_the_shared_inbox_merges_the_institutions_in_deadline_order(
+        app, client, institution, neighbour, shared_handler):
+    from app.services.casework.inbox import PAGE_SIZE, InboxFilters, page_query
+    for _ in range(3):
+        _report(app.test_client(), f"/{institution.slug}")
+        _report(app.test_client(), f"/{neighbour.slug}")
+    cases = db.session.scalars(select(Case)).all()
+    # Distinct deadlines, interleaved across the two communes, one without a deadline.
+    for offset, case in enumerate(sorted(cases, key=lambda case: case.id)):
+        case.next_deadline_at = (None if offset == 0 else
+                                 case.received_at + timedelta(days=4 - offset % 4,
+                                                              minutes=offset))
+    db.session.commit()
+    expected = [case.id for case in sorted(
+        cases, key=lambda case: (case.next_deadline_at is None,
+                                 case.next_deadline_at or case.received_at, case.id))]
+    shown = [case.id for case in db.session.scalars(page_query(shared_handler, InboxFilters()))]
+    assert shown == expected[:PAGE_SIZE] and len(shown) == 6
+    only = [case.id for case in db.session.scalars(
+        page_query(shared_handler, InboxFilters(institution_id=neighbour.id)))]
+    assert only == [i for i in expected if db.session.get(Case, i).institution_id == neighbour.id]

@@ -5,7 +5,7 @@ of their places holds a key for), with a filter per institution."""
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, select, union_all
 from sqlalchemy.exc import IntegrityError
 
 from ...extensions import db
@@ -48,13 +48,17 @@ def handler_places(member: StaffMember) -> list[StaffMember]:
             if place.active and place.has_role(Role.HANDLER)]
 
 
-def _conditions(member: StaffMember, filters: InboxFilters) -> list:
-    mine = [place for place in handler_places(member)
+def _places(member: StaffMember, filters: InboxFilters) -> list[StaffMember]:
+    return [place for place in handler_places(member)
             if filters.institution_id in (None, place.institution_id)]
+
+
+def _conditions(places: list[StaffMember], filters: InboxFilters) -> list:
     holds_key = exists().where(and_(KeyWrap.case_id == Case.id,
-                                    KeyWrap.staff_id.in_([place.id for place in mine]),
+                                    KeyWrap.staff_id.in_([place.id for place in places]),
                                     KeyWrap.kind == KeyKind.CASE))
-    conditions = [Case.institution_id.in_([place.institution_id for place in mine]), holds_key]
+    conditions = [Case.institution_id.in_([place.institution_id for place in places]),
+                  holds_key]
     if filters.status is not None:
         conditions.append(Case.status == filters.status)
     if filters.channel is not None:
@@ -66,18 +70,34 @@ def _conditions(member: StaffMember, filters: InboxFilters) -> list:
     return conditions
 
 
+IN_DEADLINE_ORDER = (Case.next_deadline_at.asc().nulls_last(), Case.id)
+
+
 def page_query(member: StaffMember, filters: InboxFilters, page: int = 1):
     """One page, in the order of ix_case_institution_deadline so the database can walk the
-    index and stop after PAGE_SIZE rows instead of sorting every case."""
-    return (select(Case).where(*_conditions(member, filters))
-            .order_by(Case.next_deadline_at.asc().nulls_last(), Case.id)
-            .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
+    index and stop after PAGE_SIZE rows instead of sorting every case. For a person serving
+    several institutions, one branch per institution walks that institution's part of the
+    index and stops, and the branches are merged: at 10 M cases, 4 ms for 20 communes where
+    one `institution_id IN (…)` scan took 220 ms (bench/README.md)."""
+    places = _places(member, filters)
+    if len(places) <= 1:
+        return (select(Case).where(*_conditions(places, filters)).order_by(*IN_DEADLINE_ORDER)
+                .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
+    branches = [select(Case.id, Case.next_deadline_at).where(*_conditions([place], filters))
+                .order_by(*IN_DEADLINE_ORDER).limit(PAGE_SIZE * page).subquery().select()
+                for place in places]
+    merged = union_all(*branches).subquery()
+    chosen = (select(merged.c.id)
+              .order_by(merged.c.next_deadline_at.asc().nulls_last(), merged.c.id)
+              .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
+    return select(Case).where(Case.id.in_(chosen)).order_by(*IN_DEADLINE_ORDER)
 
 
 def inbox(member: StaffMember, filters: InboxFilters) -> InboxPage:
     """Cases this handler holds a key for, soonest deadline first (closed ones last)."""
     require_role(member, Role.HANDLER)
-    matches = select(Case.id).where(*_conditions(member, filters)).limit(COUNT_CAP + 1)
+    matches = select(Case.id).where(*_conditions(_places(member, filters), filters)) \
+        .limit(COUNT_CAP + 1)
     total = db.session.execute(select(func.count()).select_from(matches.subquery())).scalar_one()
     capped = total > COUNT_CAP
     total = min(total, COUNT_CAP)
