@@ -1,0 +1,207 @@
+"""The reporter's side of isolation: a receipt, a follow-up session, a paper form's code and
+the public figures belong to one institution and work nowhere else.
+
+- A receipt of A typed at B's follow-up gets exactly the answer of a receipt nobody issued.
+- A's follow-up cookie, replayed under B's path, opens nothing and sends nothing.
+- The same 16 digits issued by two institutions (each derives its receipts with its own salt,
+  so nothing stops B drawing digits A drew): each opens its own case at its own path only.
+- A paper form's code claimed at A: at B it opens nothing of A; typed again at A it is refused.
+- Transparency and open data of A count A's cases only: B's numbers move, A's do not.
+"""
+import csv
+import io
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Case, Channel, Message, Receipt
+from app.services.intake import receipts
+from app.services.operations.institutions import create_institution
+from tests.support.desk import Desk, utc
+from tests.support.forms import csrf_token
+from tests.support.staff import sign_in_client
+from tests.support.tenants import add_member, follow_up_login, new_mark, post_report
+
+FOLLOWUP_COOKIE = "avertizor_followup"
+
+
+@pytest.fixture
+def pair(app, kdf_params):
+    a, _ = create_institution("Comuna Alfa")
+    b, _ = create_institution("Comuna Beta")
+    db.session.commit()
+    handlers = {institution.slug: add_member(institution, "key_handler", new_mark("pq"),
+                                             kdf_params) for institution in (a, b)}
+    return a, b, handlers
+
+
+def normalised(response) -> str:
+    """The page without what differs from one response to the next by design."""
+    page = response.get_data(as_text=True)
+    page = re.sub(r'(name="csrf_token"[^>]*value=")[^"]*', r"\1", page)
+    return re.sub(r'nonce="[^"]*"', 'nonce=""', page)
+
+
+def case_page(client, prefix: str) -> str:
+    response = client.get(f"{prefix}/follow-up/case")
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+def test_a_receipt_of_a_at_bs_follow_up_is_just_a_wrong_receipt(app, pair):
+    a, b, _ = pair
+    receipt = post_report(app.test_client(), f"/{a.slug}", what_happened="Alfa report text")
+    foreign = follow_up_login(app.test_client(), f"/{b.slug}", receipt)
+    wrong = follow_up_login(app.test_client(), f"/{b.slug}",
+                            "".join(reversed(receipt[1:])) + receipt[0])
+    assert foreign.status_code == wrong.status_code == 400
+    assert normalised(foreign) == normalised(wrong)
+    assert FOLLOWUP_COOKIE not in foreign.headers.get("Set-Cookie", "")
+    assert "Alfa report text" not in foreign.get_data(as_text=True)
+    # The control: at its own institution it opens.
+    own = app.test_client()
+    assert follow_up_login(own, f"/{a.slug}", receipt).status_code == 302
+    assert "Alfa report text" in case_page(own, f"/{a.slug}")
+
+
+def test_as_follow_up_cookie_replayed_under_bs_path_opens_and_sends_nothing(app, pair):
+    a, b, _ = pair
+    receipt = post_report(app.test_client(), f"/{a.slug}", what_happened="Alfa report text")
+    post_report(app.test_client(), f"/{b.slug}", what_happened="Beta report text")
+    own = app.test_client()
+    assert follow_up_login(own, f"/{a.slug}", receipt).status_code == 302
+    cookie = own.get_cookie(FOLLOWUP_COOKIE, path=f"/{a.slug}/follow-up")
+    assert cookie is not None
+    assert own.get_cookie(FOLLOWUP_COOKIE, path=f"/{b.slug}/follow-up") is None
+    token = csrf_token(own, f"/{a.slug}/follow-up/case")
+
+    replay = app.test_client()
+    replay.set_cookie(FOLLOWUP_COOKIE, cookie.value, path=f"/{b.slug}/follow-up")
+    messages = db.session.scalar(select(func.count(Message.id)))
+    for method, url in (("GET", f"/{b.slug}/follow-up/case"),
+                        ("POST", f"/{b.slug}/follow-up/message")):
+        if method == "GET":
+            response = replay.get(url)
+        else:
+            response = replay.post(url, data={
+                "body": "sent with a cookie of another institution",
+                "csrf_token": csrf_token(replay, f"/{b.slug}/follow-up")})
+        page = response.get_data(as_text=True)
+        assert response.status_code in (400, 401), (url, response.status_code)
+        assert "Alfa report text" not in page and "Beta report text" not in page
+    assert db.session.scalar(select(func.count(Message.id))) == messages
+    # The same session still works where it belongs.
+    assert "Alfa report text" in case_page(own, f"/{a.slug}")
+    assert own.post(f"/{a.slug}/follow-up/message", data={
+        "body": "one more detail", "csrf_token": token}).status_code == 302
+    assert db.session.scalar(select(func.count(Message.id))) == messages + 1
+
+
+def test_the_same_16_digits_issued_by_two_institutions_open_each_its_own(app, pair,
+                                                                         monkeypatch):
+    a, b, _ = pair
+    receipt = post_report(app.test_client(), f"/{a.slug}", what_happened="Alfa report text")
+    # B draws the very digits A drew: the receipt service's own path, with its draw fixed.
+    monkeypatch.setattr(receipts, "new_receipt", lambda: receipt)
+    assert post_report(app.test_client(), f"/{b.slug}",
+                       what_happened="Beta report text") == receipt
+    monkeypatch.undo()
+    rows = db.session.scalars(select(Receipt)).all()
+    assert {row.institution_id for row in rows} == {a.id, b.id}
+    assert len({row.lookup_id for row in rows}) == 2  # each institution's salt, its own id
+
+    for mine, theirs, text, other_text in ((a, b, "Alfa report text", "Beta report text"),
+                                           (b, a, "Beta report text", "Alfa report text")):
+        browser = app.test_client()
+        assert follow_up_login(browser, f"/{mine.slug}", receipt).status_code == 302
+        page = case_page(browser, f"/{mine.slug}")
+        assert text in page and other_text not in page
+        # The session opened at one institution is nothing at the other.
+        assert browser.get(f"/{theirs.slug}/follow-up/case").status_code == 401
+
+
+def intake_paper_report(browser, code: str, text: str):
+    token = csrf_token(browser, "/staff/intake")
+    return browser.post("/staff/intake", content_type="multipart/form-data", data={
+        "csrf_token": token, "channel": "post", "received_on": date.today().isoformat(),
+        "category": "other", "what_happened": text, "anonymous": "y", "issue_receipt": "",
+        "form_code": code})
+
+
+def test_a_paper_forms_code_claimed_at_a_opens_nothing_of_a_anywhere_else(app, pair):
+    a, b, handlers = pair
+    code = receipts.new_paper_code()
+    staff_a = sign_in_client(app.test_client(), handlers[a.slug])
+    staff_b = sign_in_client(app.test_client(), handlers[b.slug])
+    assert intake_paper_report(staff_a, code, "Alfa paper report").status_code == 200
+    case_a = db.session.scalar(select(Case).where(Case.institution_id == a.id))
+    assert case_a is not None and case_a.channel == Channel.POST
+
+    # The code opens A's case at A, and nothing at B.
+    at_a = app.test_client()
+    assert follow_up_login(at_a, f"/{a.slug}", code).status_code == 302
+    assert "Alfa paper report" in case_page(at_a, f"/{a.slug}")
+    at_b = app.test_client()
+    assert follow_up_login(at_b, f"/{b.slug}", code).status_code == 400
+    # Claimed once at A: A refuses it a second time (one form, one case).
+    again = intake_paper_report(staff_a, code, "the same form again")
+    assert again.status_code == 400 and "already in use" in again.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Case.id)).where(Case.institution_id == a.id)) == 1
+
+    # B's intake knows nothing of A's receipts (its staff see no other institution, and the
+    # code is derived with B's own salt): a form carried from A to B and typed there becomes
+    # B's own case, a second pair of the same digits that never reaches A's case.
+    typed_at_b = intake_paper_report(staff_b, code, "Beta paper report")
+    assert typed_at_b.status_code == 200
+    assert "Alfa paper report" not in typed_at_b.get_data(as_text=True)
+    for prefix, text, other in ((f"/{a.slug}", "Alfa paper report", "Beta paper report"),
+                                (f"/{b.slug}", "Beta paper report", "Alfa paper report")):
+        browser = app.test_client()
+        assert follow_up_login(browser, prefix, code).status_code == 302
+        page = case_page(browser, prefix)
+        assert text in page and other not in page
+    assert intake_paper_report(staff_b, code, "and again at B").status_code == 400
+
+
+def open_data(client, institution, year: int) -> str:
+    response = client.get(f"/{institution.slug}/transparency/{year}.csv")
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+def received(open_data_csv: str) -> int:
+    """The file's total of reports received."""
+    for row in csv.DictReader(io.StringIO(open_data_csv)):
+        if row["indicator"] == "reports_received" and row["dimension"] == "total":
+            return int(row["value"])
+    raise AssertionError("no total of reports received")
+
+
+def receive(desk: Desk, count: int, year: int) -> None:
+    for n in range(count):
+        desk.place(desk.receive(Channel.WEB), utc(year, 2, 1 + n % 27, 10))
+
+
+def test_transparency_and_open_data_of_a_count_only_as_cases(app, client, pair, kdf_params):
+    app.config["PUBLIC_STATS_CACHE_SECONDS"] = 0  # every request computes afresh
+    a, b, handlers = pair
+    year = date.today().year - 1
+    receive(Desk(a, handlers[a.slug], kdf_params), 7, year)
+    desk_b = Desk(b, handlers[b.slug], kdf_params)
+    receive(desk_b, 11, year)
+
+    page_a = client.get(f"/{a.slug}/transparency").get_data(as_text=True)
+    csv_a, csv_b = open_data(client, a, year), open_data(client, b, year)
+    assert (received(csv_a), received(csv_b)) == (7, 11)
+
+    receive(desk_b, 9, year)  # B grows; A does not
+    later_b = open_data(client, b, year)
+    assert received(later_b) == 20
+    assert open_data(client, a, year) == csv_a
+    assert client.get(f"/{a.slug}/transparency").get_data(as_text=True) == page_a
+    # A's metadata file too.
+    meta = client.get(f"/{a.slug}/transparency/{year}-metadata.json")
+    assert meta.status_code == 200 and b.name not in meta.get_data(as_text=True)
