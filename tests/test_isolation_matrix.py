@@ -20,10 +20,11 @@ from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy import func, select
 from werkzeug.routing import AnyConverter
 
 from app.extensions import db
-from app.models import Role
+from app.models import PlatformRole, Role, StaffMember
 from app.services.indicators.periods import local_today
 from app.services.operations.institutions import create_institution
 from app.services.staff import members as staff_service
@@ -223,3 +224,43 @@ def test_the_shared_person_cannot_choose_an_institution_they_do_not_serve(app, p
     inbox = browser.get("/staff/cases").get_data(as_text=True)
     assert f'<option value="{target.institution.id}"' not in inbox
     assert target.mark not in inbox and "Comuna Beta" not in inbox
+
+
+def test_a_platform_operators_account_reaches_no_content_route(app, portal, kdf_params):
+    """The operator (PlatformRole.OPERATOR: creates, suspends and removes institutions, sees
+    counts only) has an account and no place in any institution; the back office has no
+    operator pages yet, so its password opens none of them: the sign-in refuses it as it
+    refuses a wrong password, and every route with B's ids sends it to the sign-in page
+    with nothing of B."""
+    target = portal.tenants["b"]
+    scratch, _ = create_institution("Comuna Temporară")
+    db.session.commit()
+    password = secrets.token_urlsafe(16)
+    member = staff_service.add_staff(scratch, email="operator@portal.example",
+                                     name="Olga Operator", roles=[Role.ADMIN],
+                                     password=password, kdf_params=kdf_params)
+    account = member.account
+    account.platform_role = PlatformRole.OPERATOR
+    db.session.delete(member)
+    db.session.commit()
+    assert db.session.scalar(select(func.count(StaffMember.id)).where(
+        StaffMember.account_id == account.id)) == 0
+
+    browser = app.test_client()
+    token = csrf_token(browser, "/staff/login")
+    refused = browser.post("/staff/login", data={
+        "email": "operator@portal.example", "password": password, "csrf_token": token})
+    wrong = app.test_client().post("/staff/login", data={
+        "email": "operator@portal.example", "password": "not the password at all",
+        "csrf_token": token})
+    assert refused.status_code != 302 and refused.status_code == wrong.status_code
+    assert browser.get_cookie("avertizor_staff", path="/staff") is None
+    tried = 0
+    for _rule, method, url, form, _ in requests_against(app, target):
+        response = browser.get(url) if method == "GET" else browser.post(
+            url, data={**form, "csrf_token": token})
+        tried += 1
+        assert not [n for n in target.needles if n in response.data], (method, url)
+        assert response.status_code in (302, 303), (method, url, response.status_code)
+        assert urlsplit(response.headers["Location"]).path == "/staff/login", (method, url)
+    assert tried > 80

@@ -7,6 +7,7 @@ the public figures belong to one institution and work nowhere else.
   so nothing stops B drawing digits A drew): each opens its own case at its own path only.
 - A paper form's code claimed at A: at B it opens nothing of A; typed again at A it is refused.
 - Transparency and open data of A count A's cases only: B's numbers move, A's do not.
+- A public plan document of B is not served under A's path, nor listed on A's plan page.
 """
 import csv
 import io
@@ -15,11 +16,16 @@ from datetime import date
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
 
 from app.extensions import db
-from app.models import Case, Channel, Message, Receipt
+from app.models import Attachment, Case, Channel, Message, Receipt
+from app.services.indicators.periods import local_today
 from app.services.intake import receipts
 from app.services.operations.institutions import create_institution
+from app.services.plan import data as plan_data
+from app.services.plan import evidence as plan_evidence
+from app.services.plan.loader import store_plan
 from tests.support.desk import Desk, utc
 from tests.support.forms import csrf_token
 from tests.support.staff import sign_in_client
@@ -205,3 +211,49 @@ def test_transparency_and_open_data_of_a_count_only_as_cases(app, client, pair, 
     # A's metadata file too.
     meta = client.get(f"/{a.slug}/transparency/{year}-metadata.json")
     assert meta.status_code == 200 and b.name not in meta.get_data(as_text=True)
+
+
+def test_a_public_plan_document_of_b_is_not_served_under_as_path(app, client, pair,
+                                                                 kdf_params):
+    a, b, _ = pair
+    documents = {}
+    for institution in (a, b):
+        coordinator = add_member(institution, "coordinator", new_mark("pd"), kdf_params)
+        plan = store_plan(institution, plan_data.shipped())
+        db.session.flush()
+        measure = plan.objectives[0].measures[0]
+        body = f"{institution.slug} approved act ".encode() * 10
+        documents[institution.slug] = (plan_evidence.add_evidence(
+            coordinator, measure.id, local_today().year,
+            [FileStorage(io.BytesIO(body), filename=f"{institution.slug}-act.txt")],
+            public=True)[0].id, body)
+        plan.published = True
+        db.session.commit()
+    for mine, theirs in ((a, b), (b, a)):
+        own_id, own_body = documents[mine.slug]
+        other_id, other_body = documents[theirs.slug]
+        own = client.get(f"/{mine.slug}/plan/documents/{own_id}")
+        assert own.status_code == 200 and own.data == own_body
+        foreign = client.get(f"/{mine.slug}/plan/documents/{other_id}")
+        assert foreign.status_code == 404 and other_body[:20] not in foreign.data
+        page = client.get(f"/{mine.slug}/plan").get_data(as_text=True)
+        assert f"{mine.slug}-act.txt" in page and f"{theirs.slug}-act.txt" not in page
+
+
+def test_as_reporter_cannot_download_bs_evidence_by_its_id(app, pair):
+    a, b, _ = pair
+    body_a, body_b = b"alfa evidence bytes " * 8, b"beta evidence bytes " * 8
+    receipt_a = post_report(app.test_client(), f"/{a.slug}",
+                            files=[(io.BytesIO(body_a), "alfa.txt")])
+    post_report(app.test_client(), f"/{b.slug}", files=[(io.BytesIO(body_b), "beta.txt")])
+    files = dict(db.session.execute(select(Attachment.institution_id, Attachment.id)).all())
+    reporter = app.test_client()
+    assert follow_up_login(reporter, f"/{a.slug}", receipt_a).status_code == 302
+    own = reporter.get(f"/{a.slug}/follow-up/files/{files[a.id]}")
+    assert own.status_code == 200 and own.data == body_a
+    for url in (f"/{a.slug}/follow-up/files/{files[b.id]}",
+                f"/{b.slug}/follow-up/files/{files[b.id]}",
+                f"/{b.slug}/follow-up/files/{files[a.id]}"):
+        response = reporter.get(url)
+        assert response.status_code in (401, 403, 404), (url, response.status_code)
+        assert body_b[:20] not in response.data and body_a[:20] not in response.data
