@@ -6,6 +6,10 @@ scoped per request by app/tenancy.py) still shows a request nothing of another i
   neither the institution filter nor the key-holder filter is left): A's handler sees A's
   cases only; a designated person serving A and C sees A's and C's, never B's.
 - The admin's staff list and staff page with their institution filter removed: no one of B.
+- The services that find one object by its id (an outreach post, a risk, a plan measure or
+  document, a staff account) with their institution comparison removed: A's coordinator,
+  admin and contributor on every route that takes such an id, with B's ids, get 403/404 or
+  a redirect, nothing of B, and B's rows stay as they were.
 - Inside a real staff request of A's handler (its cookie, `tenancy.scope_request()` as the
   app runs it before every request), `select(Case)` with no filter at all, and B's case by
   its id, give A's rows only; a public request under B's path gives B's only.
@@ -20,15 +24,30 @@ from sqlalchemy import func, select
 
 from app import tenancy
 from app.extensions import db
-from app.models import Case, Role, StaffAccount, StaffMember
+from app.models import (
+    Case,
+    CorruptionRisk,
+    OutreachItem,
+    PlanEvidence,
+    PlanMeasure,
+    Role,
+    StaffAccount,
+    StaffMember,
+)
+from app.plan import routes as plan_routes
+from app.services.access.guards import require_role
 from app.services.casework import inbox as inbox_service
+from app.services.indicators import outreach
 from app.services.operations.institutions import create_institution
+from app.services.plan import access as plan_access
+from app.services.plan import evidence as plan_evidence
+from app.services.risks import register as risk_register
 from app.services.staff import accounts
 from app.services.staff import members as staff_service
 from tests.support.forms import csrf_token
 from tests.support.staff import sign_in_client
-from tests.support.tenants import add_member, new_mark, post_report
-from tests.test_row_level_security import postgresql_only
+from tests.support.tenants import add_member, new_mark, populate, post_report, rows_of
+from tests.test_row_level_security import declared_policies, postgresql_only
 
 STAFF_COOKIE = "avertizor_staff"
 
@@ -158,3 +177,101 @@ def test_an_unfiltered_query_inside_a_request_sees_only_its_institutions(app, co
         tenancy.scope_request()  # no one signed in
         assert db.session.scalars(select(Case)).all() == []
     assert db.session.scalar(select(func.count(Case.id))) == 6
+
+
+def without_institution_checks(monkeypatch) -> None:
+    """The services that find one object by its id, with their institution comparison
+    removed: only existence (and the role) is left, so only row-level security stands
+    between A's staff and B's outreach posts, risks, plan measures and documents, staff
+    accounts."""
+    def outreach_get(member, item_id):
+        require_role(member, Role.COORDINATOR)
+        item = db.session.get(OutreachItem, item_id)
+        if item is None:
+            raise outreach.OutreachNotFound("This entry does not exist (any more).")
+        return item
+
+    def risk_get(member, risk_id):
+        require_role(member, Role.COORDINATOR)
+        risk = db.session.get(CorruptionRisk, risk_id)
+        if risk is None:
+            raise risk_register.RiskNotFound("This risk does not exist (any more).")
+        return risk
+
+    def measure_for(member, measure_id):
+        plan_access.require_reader(member)
+        measure = db.session.get(PlanMeasure, measure_id)
+        if measure is None:
+            raise plan_access.PlanNotFound("This measure does not exist (any more).")
+        return measure
+
+    def evidence_row(institution_id, evidence_id):
+        row = db.session.get(PlanEvidence, evidence_id)
+        if row is None:
+            raise plan_access.PlanNotFound("This document does not exist (any more).")
+        return row
+
+    def staff_member(admin, member_id):
+        require_role(admin, Role.ADMIN)
+        member = db.session.get(StaffMember, member_id)
+        if member is None:
+            raise accounts.NoSuchAccount("There is no such staff account.")
+        return member
+
+    monkeypatch.setattr(outreach, "get", outreach_get)
+    monkeypatch.setattr(risk_register, "get", risk_get)
+    monkeypatch.setattr(plan_access, "measure_for", measure_for)
+    monkeypatch.setattr(plan_routes, "measure_for", measure_for)
+    monkeypatch.setattr(plan_evidence, "_row", evidence_row)
+    monkeypatch.setattr(accounts, "staff_member", staff_member)
+
+
+UNCHECKED = ("item_id", "risk_id", "measure_id", "evidence_id", "member_id")
+
+
+def test_routes_whose_getters_lost_their_institution_check_still_reach_nothing_of_b(
+        app, kdf_params, monkeypatch):
+    from tests.test_isolation_matrix import requests_against
+
+    a, _ = create_institution("Comuna Alfa")
+    b, _ = create_institution("Comuna Beta")
+    db.session.commit()
+    tenant_a, target = (populate(app, institution, new_mark(f"{key}v"), kdf_params)
+                        for key, institution in (("a", a), ("b", b)))
+    by_institution, by_parent = declared_policies()
+    tables = by_institution | set(by_parent)
+    browsers = {role: sign_in_client(app.test_client(), tenant_a.members[role])
+                for role in ("coordinator", "admin", "contributor")}
+    tokens = {role: csrf_token(browser, "/staff/password") for role, browser in browsers.items()}
+    without_institution_checks(monkeypatch)
+    # The getters really lost their check: outside any request scope they return B's rows.
+    assert outreach.get(tenant_a.members["coordinator"], target.outreach_id).institution_id \
+        == b.id
+    before = rows_of(b.id, tables, by_parent)
+
+    problems, tried = [], 0
+    for rule, method, url, form, _ in requests_against(app, target):
+        if not set(UNCHECKED) & set(rule.arguments):
+            continue
+        for role, browser in browsers.items():
+            response = browser.get(url) if method == "GET" else browser.post(
+                url, data={**form, "csrf_token": tokens[role]})
+            tried += 1
+            where = f"{method} {url} as {role}: {response.status_code}"
+            if [needle for needle in target.needles if needle in response.data]:
+                problems.append(f"{where} SHOWED B's content")
+            if response.status_code not in (302, 303, 403, 404):
+                problems.append(f"{where} (expected 403, 404 or a redirect)")
+            if method == "POST" and rows_of(b.id, tables, by_parent) != before:
+                problems.append(f"{where} CHANGED B's rows")
+                before = rows_of(b.id, tables, by_parent)
+    assert tried > 40, tried
+    assert not problems, "\n".join(problems)
+    # And A's own objects still open through the same unchecked getters.
+    coordinator = browsers["coordinator"]
+    for url in (f"/staff/risks/{tenant_a.risk_id}/edit",
+                f"/staff/outreach/{tenant_a.outreach_id}/edit",
+                f"/staff/plan/measures/{tenant_a.measure_id}",
+                f"/staff/plan/evidence/{tenant_a.plan_evidence_id}"):
+        response = coordinator.get(url)
+        assert response.status_code == 200 and tenant_a.mark.encode() in response.data, url
