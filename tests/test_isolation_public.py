@@ -7,6 +7,7 @@ the public figures belong to one institution and work nowhere else.
   so nothing stops B drawing digits A drew): each opens its own case at its own path only.
 - A paper form's code claimed at A: at B it opens nothing of A; typed again at A it is refused.
 - Transparency and open data of A count A's cases only: B's numbers move, A's do not.
+- On B's own host name, A's receipt and A's follow-up cookie are refused as well.
 - A public plan document of B is not served under A's path, nor listed on A's plan page.
 """
 import csv
@@ -26,10 +27,12 @@ from app.services.operations.institutions import create_institution
 from app.services.plan import data as plan_data
 from app.services.plan import evidence as plan_evidence
 from app.services.plan.loader import store_plan
+from tests.conftest import RECEIPT_RE, report_fields
 from tests.support.desk import Desk, utc
-from tests.support.forms import csrf_token
+from tests.support.forms import CSRF_RE, csrf_token
 from tests.support.staff import sign_in_client
-from tests.support.tenants import add_member, follow_up_login, new_mark, post_report
+from tests.support.tenants import add_member, follow_up_login, new_mark, post_report, rows_of
+from tests.test_row_level_security import declared_policies
 
 FOLLOWUP_COOKIE = "avertizor_followup"
 
@@ -87,19 +90,34 @@ def test_as_follow_up_cookie_replayed_under_bs_path_opens_and_sends_nothing(app,
     replay = app.test_client()
     replay.set_cookie(FOLLOWUP_COOKIE, cookie.value, path=f"/{b.slug}/follow-up")
     messages = db.session.scalar(select(func.count(Message.id)))
-    for method, url in (("GET", f"/{b.slug}/follow-up/case"),
-                        ("POST", f"/{b.slug}/follow-up/message")):
+    by_institution, by_parent = declared_policies()
+    tables = by_institution | set(by_parent)
+    before = {i.id: rows_of(i.id, tables, by_parent) for i in (a, b)}
+    attempts = [("GET", f"/{b.slug}/follow-up/case", None)] + [
+        ("POST", f"/{b.slug}/follow-up/{path}", data) for path, data in (
+            ("message", {"body": "sent with a cookie of another institution"}),
+            ("meeting", {"days": "Monday morning", "way": "in_person"}),
+            ("minutes/sign", {}), ("logout", {}))]
+    for method, url, data in attempts:
         if method == "GET":
             response = replay.get(url)
         else:
             response = replay.post(url, data={
-                "body": "sent with a cookie of another institution",
-                "csrf_token": csrf_token(replay, f"/{b.slug}/follow-up")})
+                **data, "csrf_token": csrf_token(replay, f"/{b.slug}/follow-up")})
         page = response.get_data(as_text=True)
-        assert response.status_code in (400, 401), (url, response.status_code)
+        assert response.status_code in (302, 400, 401), (url, response.status_code)
+        if response.status_code == 302:  # only the sign-out may answer so, to the login page
+            assert url.endswith("/logout"), url
         assert "Alfa report text" not in page and "Beta report text" not in page
     assert db.session.scalar(select(func.count(Message.id))) == messages
-    # The same session still works where it belongs.
+    after = {i.id: rows_of(i.id, tables, by_parent) for i in (a, b)}
+    assert after[b.id] == before[b.id]
+    changed = [t for t in before[a.id] if before[a.id][t] != after[a.id][t]]
+    assert changed == [], changed  # not even A's session was touched from B's pages
+    # The same session still works where it belongs, sent the same way.
+    control = app.test_client()
+    control.set_cookie(FOLLOWUP_COOKIE, cookie.value, path=f"/{a.slug}/follow-up")
+    assert "Alfa report text" in case_page(control, f"/{a.slug}")
     assert "Alfa report text" in case_page(own, f"/{a.slug}")
     assert own.post(f"/{a.slug}/follow-up/message", data={
         "body": "one more detail", "csrf_token": token}).status_code == 302
@@ -257,3 +275,48 @@ def test_as_reporter_cannot_download_bs_evidence_by_its_id(app, pair):
         response = reporter.get(url)
         assert response.status_code in (401, 403, 404), (url, response.status_code)
         assert body_b[:20] not in response.data and body_a[:20] not in response.data
+
+
+def host_token(client, base: str, path: str) -> str:
+    return CSRF_RE.search(client.get(path, base_url=base).get_data(as_text=True)).group(1)
+
+
+def test_on_bs_own_host_a_receipt_and_a_cookie_of_a_are_refused(app, pair):
+    a, b, _ = pair
+    b.host = "canal.beta.example"
+    db.session.commit()
+    base = f"http://{b.host}"
+    receipt_a = post_report(app.test_client(), f"/{a.slug}", what_happened="Alfa report text")
+    browser = app.test_client()
+    data = {**report_fields(what_happened="Beta report text"),
+            "csrf_token": host_token(browser, base, "/report")}
+    made = browser.post("/report", base_url=base, data=data,
+                        content_type="multipart/form-data")
+    assert made.status_code == 200
+    receipt_b = RECEIPT_RE.search(made.get_data(as_text=True)).group(1).replace(" ", "")
+    assert db.session.scalar(select(Case.institution_id).order_by(Case.id.desc())) == b.id
+
+    def login(client, receipt):
+        return client.post("/follow-up", base_url=base, data={
+            "receipt": receipt, "csrf_token": host_token(client, base, "/follow-up")})
+
+    stranger = app.test_client()
+    assert login(stranger, receipt_a).status_code == 400
+    own = app.test_client()
+    assert login(own, receipt_b).status_code == 302
+    page = own.get("/follow-up/case", base_url=base).get_data(as_text=True)
+    assert "Beta report text" in page and "Alfa report text" not in page
+    # A's session cookie, sent to B's host: nothing.
+    at_a = app.test_client()
+    assert follow_up_login(at_a, f"/{a.slug}", receipt_a).status_code == 302
+    cookie = at_a.get_cookie(FOLLOWUP_COOKIE, path=f"/{a.slug}/follow-up")
+    replay = app.test_client()
+    replay.set_cookie(FOLLOWUP_COOKIE, cookie.value, domain=b.host, path="/follow-up")
+    assert replay.get("/follow-up/case", base_url=base).status_code == 401
+    # The control: B's own cookie, set the same way, does open B's case there.
+    own_cookie = own.get_cookie(FOLLOWUP_COOKIE, domain=b.host, path="/follow-up")
+    assert own_cookie is not None
+    control = app.test_client()
+    control.set_cookie(FOLLOWUP_COOKIE, own_cookie.value, domain=b.host, path="/follow-up")
+    assert "Beta report text" in control.get("/follow-up/case", base_url=base).get_data(
+        as_text=True)
