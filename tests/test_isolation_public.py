@@ -220,11 +220,19 @@ def test_transparency_and_open_data_of_a_count_only_as_cases(app, client, pair, 
     page_a = client.get(f"/{a.slug}/transparency").get_data(as_text=True)
     csv_a, csv_b = open_data(client, a, year), open_data(client, b, year)
     assert (received(csv_a), received(csv_b)) == (7, 11)
+    # A's coordinator's own export of the year (the back office's open-data file) too.
+    coordinator = sign_in_client(app.test_client(), add_member(a, "coordinator", new_mark("sx"),
+                                                                kdf_params))
+    export_url = f"/staff/stats/export/csv?period=year&year={year}"
+    staff_csv = coordinator.get(export_url)
+    assert staff_csv.status_code == 200, staff_csv.status_code
+    assert received(staff_csv.get_data(as_text=True)) == 7
 
     receive(desk_b, 9, year)  # B grows; A does not
     later_b = open_data(client, b, year)
     assert received(later_b) == 20
     assert open_data(client, a, year) == csv_a
+    assert coordinator.get(export_url).get_data() == staff_csv.get_data()
     assert client.get(f"/{a.slug}/transparency").get_data(as_text=True) == page_a
     # A's metadata file too.
     meta = client.get(f"/{a.slug}/transparency/{year}-metadata.json")
