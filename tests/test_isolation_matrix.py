@@ -264,3 +264,18 @@ def test_a_platform_operators_account_reaches_no_content_route(app, portal, kdf_
         assert response.status_code in (302, 303), (method, url, response.status_code)
         assert urlsplit(response.headers["Location"]).path == "/staff/login", (method, url)
     assert tried > 80
+
+
+def test_the_inbox_filter_naming_b_shows_nothing_of_b(app, portal):
+    """The inbox's institution filter is the one place a staff page reads an institution
+    from the query string: naming B there gives an empty list, not B's cases."""
+    target = portal.tenants["b"]
+    a = portal.tenants["a"]
+    for browser in (sign_in_client(app.test_client(), a.members["key_handler"]),
+                    sign_in_client(app.test_client(), portal.shared)):
+        response = browser.get(f"/staff/cases?institution={target.institution.id}")
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert "No cases match." in page and f"/staff/cases/{target.case_id}\"" not in page
+        assert not [n for n in target.needles if n in response.data]
+        assert "Comuna Beta" not in page
