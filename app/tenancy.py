@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 
 from . import rls
 from .extensions import db
-from .models import Institution
+from .models import Institution, PlatformRole
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 ENVIRON_KEY = "avertizor.institution_slug"
@@ -71,6 +71,8 @@ def install(app: Flask) -> None:
 # Staff pages that find a person before any institution is known, by what only that person
 # holds: the e-mail and password, or the invitation's token.
 BEFORE_ANY_INSTITUTION = frozenset({"auth.login", "admin.activate"})
+# The platform operator's pages (app/platform/): unrestricted, for an operator only.
+PLATFORM_BLUEPRINT = "platform"
 
 
 def scope_request() -> None:
@@ -82,12 +84,18 @@ def scope_request() -> None:
         from .auth.session import current_access  # the staff side builds on this module
         with rls.scoped(None):
             access = current_access(allow_pending=True)
-            served = ([member.institution_id for member in access.member.account.memberships
+            served = ([member.institution_id for member in access.account.memberships
                        if member.active] if access is not None else [])
         if access is None and request.endpoint in BEFORE_ANY_INSTITUTION:
             rls.unrestricted()
+        elif (access is not None and access.is_platform and access.second_factor_done
+              and access.account.platform_role is PlatformRole.OPERATOR
+              and request.blueprint == PLATFORM_BLUEPRINT):
+            # The operator's pages list and remove institutions: every institution, and
+            # nothing but counts of their rows (app/services/operations/platform.py).
+            rls.unrestricted()
         else:
-            rls.limit_to(served)
+            rls.limit_to(served)  # a platform account serves none: no tenant row
         return
     institution = current_institution()
     rls.limit_to([institution.id] if institution is not None else [])

@@ -48,6 +48,9 @@ def add_membership(account: StaffAccount, institution: Institution,
     """The account's place in one more institution (a designated person shared by several
     authorities): the same key pair and TOTP, roles of its own here. Reports of this
     institution are sealed to the account from now on."""
+    if account.platform_role is not None:  # the operator and observers serve no institution
+        raise StaffExists(_l("%(email)s is a platform account and cannot work for an "
+                             "institution.", email=account.email), field="email")
     if member_at(account, institution.id) is not None:
         raise StaffExists(_l("%(email)s already works for this institution.",
                              email=account.email), field="email")
@@ -78,7 +81,11 @@ def member_by_email(institution_id: int, email: str) -> StaffMember | None:
 
 def unlock_private_key(member: StaffMember, password: str) -> X25519PrivateKey | None:
     """The account's private key if the password is right, else None."""
-    account = member.account
+    return unlock_account_key(member.account, password)
+
+
+def unlock_account_key(account: StaffAccount, password: str) -> X25519PrivateKey | None:
+    """The same for an account with or without a place (a platform account has none)."""
     return PasswordLockedKey.unlock(
         password, account.public_key, account.wrapped_private_key, account.password_verifier,
         account.password_salt, account.password_kdf)
