@@ -71,8 +71,12 @@ def install(app: Flask) -> None:
 # Staff pages that find a person before any institution is known, by what only that person
 # holds: the e-mail and password, or the invitation's token.
 BEFORE_ANY_INSTITUTION = frozenset({"auth.login", "admin.activate"})
-# The platform operator's pages (app/platform/): unrestricted, for an operator only.
+# The platform operator's pages (app/platform/) list and remove institutions, reading nothing
+# but counts of their rows (app/services/operations/platform.py): unrestricted, for a
+# signed-in operator only. A platform account's own sign-in steps touch only its account and
+# session, which no institution's scope shows (it has no place): unrestricted too.
 PLATFORM_BLUEPRINT = "platform"
+PLATFORM_SIGN_IN_STEPS = frozenset({"auth.login", "auth.second_factor", "auth.logout"})
 
 
 def scope_request() -> None:
@@ -88,14 +92,16 @@ def scope_request() -> None:
                        if member.active] if access is not None else [])
         if access is None and request.endpoint in BEFORE_ANY_INSTITUTION:
             rls.unrestricted()
-        elif (access is not None and access.is_platform and access.second_factor_done
-              and access.account.platform_role is PlatformRole.OPERATOR
-              and request.blueprint == PLATFORM_BLUEPRINT):
-            # The operator's pages list and remove institutions: every institution, and
-            # nothing but counts of their rows (app/services/operations/platform.py).
-            rls.unrestricted()
+        elif access is not None and access.is_platform:
+            if request.endpoint in PLATFORM_SIGN_IN_STEPS or (
+                    access.second_factor_done
+                    and access.account.platform_role is PlatformRole.OPERATOR
+                    and request.blueprint == PLATFORM_BLUEPRINT):
+                rls.unrestricted()
+            else:
+                rls.limit_to([])  # a platform account serves no institution
         else:
-            rls.limit_to(served)  # a platform account serves none: no tenant row
+            rls.limit_to(served)
         return
     institution = current_institution()
     rls.limit_to([institution.id] if institution is not None else [])
