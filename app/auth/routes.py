@@ -67,7 +67,7 @@ def second_factor():
         home = _home_of(access)
         if access.second_factor_done:
             return redirect(_safe_next(home))
-        signer = access.member or access.account
+        signer = access.place or access.account
         secret = staff_auth.enrolment_secret(signer, current_app.config["SECRET_KEY"])
         enrolling = staff_auth.needs_enrolment(signer)
         done = None

@@ -21,7 +21,7 @@ def load_staff_from_cookie(_request):
     """A fully signed-in staff member (both factors), or None (also for a platform account,
     which has no place: its pages use platform_view)."""
     access = current_access(allow_pending=False)
-    return access.member if access else None
+    return access.place if access else None
 
 
 def current_access(allow_pending: bool = False):
@@ -66,7 +66,7 @@ def staff_view(*roles: Role):
             access = current_access()
             if access is None:
                 return redirect(url_for("auth.login", next=request.path))
-            if access.member is None:  # a platform account holds no institution's roles
+            if access.place is None:  # a platform account holds no institution's roles
                 abort(403)
             if roles and not any(access.member.has_role(role) for role in roles):
                 abort(403)
@@ -88,7 +88,7 @@ def platform_view(*roles: PlatformRole):
             access = current_access()
             if access is None:
                 return redirect(url_for("auth.login", next=request.path))
-            if access.member is not None or access.account.platform_role not in roles:
+            if access.place is not None or access.account.platform_role not in roles:
                 abort(403)
             return view(access, *args, **kwargs)
         return wrapped

@@ -26,7 +26,7 @@ MAX_QUERY = 200
 
 def require_operator(access) -> None:
     """The platform operator, signed in on a platform session (no institution place)."""
-    if access is None or access.member is not None \
+    if access is None or access.place is not None \
             or access.account.platform_role is not PlatformRole.OPERATOR:
         raise NotAuthorised(_l("Only the platform operator may do this."))
 

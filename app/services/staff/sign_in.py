@@ -29,7 +29,6 @@ way, password then TOTP, with the same locks; their session has an account and n
 belong to none); what an operator does to an institution is recorded in that institution's.
 """
 import secrets
-from dataclasses import dataclass
 from datetime import timedelta
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -48,7 +47,7 @@ from ...models.staff_session import SessionStage
 from ...models.types import utcnow
 from .. import split_session
 from ..audit import chain as audit
-from ..errors import DomainError, SessionExpired
+from ..errors import DomainError, NotAuthorised, SessionExpired
 from . import totp
 from .members import MIN_PASSWORD_LENGTH, WeakPassword, unlock_account_key, unlock_private_key
 
@@ -70,26 +69,38 @@ class SignInRefused(DomainError):
     pass
 
 
-@dataclass
 class StaffAccess:
-    """A signed-in person and their private key, for this request only: their place in the
-    institution they work in now (`member`), or None for a platform account, which has none."""
+    """A signed-in person and their private key, for this request only.
 
-    member: StaffMember | None
-    private_key: X25519PrivateKey
-    session: StaffSession
-    account: StaffAccount = None  # type: ignore[assignment]  # the member's, when not given
+    `place` is their StaffMember in the institution they work in now, or None for a platform
+    account (operator, observer), which has none. `member` is that place for the code of an
+    institution's pages and services; read on a platform session it refuses
+    (NotAuthorised: the one 403 page) rather than hand institution code a None, so a path
+    that forgot the platform case fails closed."""
 
-    def __post_init__(self) -> None:
-        if self.account is None:
-            if self.member is None:
-                raise TypeError("a StaffAccess needs a member or an account")
-            self.account = self.member.account
+    def __init__(self, member: StaffMember | None, private_key: X25519PrivateKey,
+                 session: StaffSession, account: StaffAccount | None = None) -> None:
+        if member is None and account is None:
+            raise TypeError("a StaffAccess needs a member or an account")
+        self.place = member
+        self.private_key = private_key
+        self.session = session
+        self.account: StaffAccount = account if account is not None else member.account  # type: ignore[union-attr]
+
+    @property
+    def member(self) -> StaffMember:
+        if self.place is None:
+            raise NotAuthorised(_l("This page belongs to an institution's staff."))
+        return self.place
+
+    @member.setter
+    def member(self, member: StaffMember) -> None:
+        self.place = member
 
     @property
     def is_platform(self) -> bool:
-        """A platform account's session (operator, observer): no institution, no roles."""
-        return self.member is None
+        """A platform account's session: no institution, no institution roles."""
+        return self.place is None
 
     @property
     def second_factor_done(self) -> bool:
@@ -283,7 +294,7 @@ def enrolment_secret(who: Signer, app_secret: str) -> bytes:
 def complete_second_factor(access: StaffAccess, code: str, app_secret: str) -> None:
     """Check the TOTP code; on success the session becomes a full one (12 hours at most)."""
     account = access.account
-    member: Signer = access.member if access.member is not None else account
+    member: Signer = access.place if access.place is not None else account
     counter = _address_counter(account.email)
     if _account_locked(member) or (
             _lock_in_force(member)
@@ -324,7 +335,7 @@ def complete_second_factor(access: StaffAccess, code: str, app_secret: str) -> N
 
 
 def record_sign_out(access: StaffAccess) -> None:
-    _audit("sign_out", access.member)
+    _audit("sign_out", access.place)
 
 
 def sign_out(cookie_value: str | None) -> None:
