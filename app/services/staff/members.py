@@ -79,13 +79,11 @@ def member_by_email(institution_id: int, email: str) -> StaffMember | None:
         StaffAccount.email == email.strip().lower()))
 
 
-def unlock_private_key(member: StaffMember, password: str) -> X25519PrivateKey | None:
-    """The account's private key if the password is right, else None."""
-    return unlock_account_key(member.account, password)
-
-
-def unlock_account_key(account: StaffAccount, password: str) -> X25519PrivateKey | None:
-    """The same for an account with or without a place (a platform account has none)."""
+def unlock_private_key(who: StaffMember | StaffAccount, password: str
+                       ) -> X25519PrivateKey | None:
+    """The account's private key if the password is right, else None (`who`: a place, or a
+    platform account, which has none)."""
+    account = who if isinstance(who, StaffAccount) else who.account
     return PasswordLockedKey.unlock(
         password, account.public_key, account.wrapped_private_key, account.password_verifier,
         account.password_salt, account.password_kdf)

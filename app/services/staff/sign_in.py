@@ -49,7 +49,7 @@ from .. import split_session
 from ..audit import chain as audit
 from ..errors import DomainError, NotAuthorised, SessionExpired
 from . import totp
-from .members import MIN_PASSWORD_LENGTH, WeakPassword, unlock_account_key, unlock_private_key
+from .members import MIN_PASSWORD_LENGTH, WeakPassword, unlock_private_key
 
 MAX_FAILURES = 5
 GLOBAL_MAX_FAILURES = 25
@@ -203,7 +203,7 @@ def check_password(email: str, password: str, kdf_params: KdfParams,
         refused = (attempt > MAX_FAILURES and locked) or _account_locked(member) or (
             together > GLOBAL_MAX_FAILURES and locked)
         if not refused:
-            private_key = unlock_account_key(_account(member), password)
+            private_key = unlock_private_key(member, password)
             if private_key is not None:  # not failures: give the reservations back
                 ratelimit.counter_hit(counter, WINDOW, -1, in_transaction=True)
                 if not known:
