@@ -19,11 +19,12 @@ from app.models import Institution, PlatformRole, StaffAccount, StaffSession
 from app.services.operations import tenant_data
 from app.services.staff import sign_in as staff_auth
 from app.services.transaction import unit_of_work
-from tests.conftest import RECEIPT_RE, csrf_token, report_fields
+from tests.conftest import CSRF_RE, RECEIPT_RE, csrf_token, report_fields
 from tests.support.database import stored_row_values
 from tests.support.staff import make_operator, sign_in_client
 
 GROUP = re.compile(r"\b[A-Z2-7]{4}\b")
+FORM_ID_RE = re.compile(r'id="form_id" name="form_id" type="hidden" value="([^"]+)"')
 PDF_LINK = re.compile(r'href="data:application/pdf;base64,([A-Za-z0-9+/=]+)"')
 
 
@@ -49,8 +50,12 @@ def create_on_page(browser, **overrides):
               "office_hours": "L–V 8–16", "public_email": "", "dpo_contact": "",
               "admin_email": "primar@scanteia.example"}
     fields.update(overrides)
-    token = csrf_token(browser, "/staff/platform/institutions/new")
-    return browser.post("/staff/platform/institutions/new", data={**fields, "csrf_token": token})
+    page = browser.get("/staff/platform/institutions/new").get_data(as_text=True)
+    fields["csrf_token"] = CSRF_RE.search(page).group(1)
+    fields["form_id"] = FORM_ID_RE.search(page).group(1)
+    response = browser.post("/staff/platform/institutions/new", data=fields)
+    response.sent = fields
+    return response
 
 
 def test_the_operator_signs_in_with_password_and_totp_and_lands_on_the_platform(
@@ -106,6 +111,11 @@ def test_the_operator_creates_suspends_resumes_and_deletes_an_institution(
     assert public_bytes(private.public_key()) == created.recovery_public_key
     dump = stored_row_values()
     assert code not in dump and code.replace("-", "") not in dump
+    # The browser's "send again" on the confirmation page creates nothing more.
+    resent = operator_browser.post("/staff/platform/institutions/new", data=response.sent)
+    assert resent.status_code == 400 and "data:application/pdf" not in resent.get_data(
+        as_text=True)
+    assert db.session.scalar(select(func.count(Institution.id))) == 2
     # Listed, with counts; found by county and by name.
     listing = operator_browser.get("/staff/platform/?q=scant").get_data(as_text=True)
     assert "Comuna Scânteia" in listing and "Comuna Bălțați" not in listing

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, StringField, TextAreaField
+from wtforms import EmailField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..services.operations.institutions import CONTACT_LIMITS, MAX_COUNTY, MAX_NAME
@@ -15,6 +15,8 @@ class SearchForm(FlaskForm):
 
 
 class NewInstitutionForm(FlaskForm):
+    # Random per form shown (routes.py): sent twice, it creates one institution.
+    form_id = HiddenField(validators=[Optional(), Length(max=64)])
     # The lengths and identifiers are checked again, with their messages, by the service.
     name = StringField(_l("Name of the institution"), validators=[
         DataRequired(_l("Please enter the institution's name.")), Length(max=MAX_NAME)])

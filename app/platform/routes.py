@@ -1,4 +1,5 @@
 import base64
+import secrets
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -54,7 +55,7 @@ def new_institution(access):
             with unit_of_work():
                 made, pdf = operator.create(
                     access, public_url=current_app.config["PUBLIC_URL"],
-                    admin_email=form.admin_email.data,
+                    admin_email=form.admin_email.data, form_id=form.form_id.data or "",
                     **{name: getattr(form, name).data for name in PROFILE_FIELDS})
                 slug, name = made.institution.slug, made.institution.name
         except DomainError as error:
@@ -66,6 +67,8 @@ def new_institution(access):
                 "platform/created.html", name=name, slug=slug,
                 invited=made.invitation.email if made.invitation else None,
                 pdf_data=base64.b64encode(pdf).decode("ascii"))))
+    if not form.form_id.data:
+        form.form_id.data = secrets.token_urlsafe(16)
     status = 400 if form.is_submitted() else 200
     return render_template("platform/new.html", form=form), status
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
+from ... import ratelimit
 from ...extensions import db
 from ...models import Case, Institution, PlatformRole, StaffMember
 from ...models.types import utcnow
@@ -22,6 +23,9 @@ from ..errors import NotAuthorised
 from . import institutions, offboarding, onboarding
 
 MAX_QUERY = 200
+# A creation form is good for one institution: sent again (the browser's "resend" on the
+# confirmation page, a double click) within this time, it creates nothing.
+FORM_ONCE_WITHIN = 24 * 3600
 
 
 def require_operator(access) -> None:
@@ -99,11 +103,19 @@ def row_of(access, institution_: Institution) -> InstitutionRow:
     return overview(access, slug=institution_.slug)[0]
 
 
-def create(access, *, public_url: str, admin_email: str, **fields: str | None
-           ) -> tuple[onboarding.Onboarded, bytes]:
+def create(access, *, public_url: str, admin_email: str, form_id: str = "",
+           **fields: str | None) -> tuple[onboarding.Onboarded, bytes]:
     """A new institution with its administrator invited, and its recovery page (PDF): the
-    only place its recovery code is ever written. The caller shows the page once."""
+    only place its recovery code is ever written. The caller shows the page once.
+    `form_id`: the random id of the form it came from; a form sent twice creates once (the
+    mark is taken in the caller's transaction, so a refused form can be corrected and sent)."""
     require_operator(access)
+    if form_id and ratelimit.counter_hit(
+            "platform-create|" + ratelimit.keyed_digest("platform-create", form_id),
+            FORM_ONCE_WITHIN, in_transaction=True) > 1:
+        raise institutions.InstitutionRefused(_l(
+            "This form was sent already and its institution created. Find it in the list; "
+            "to create another institution, open a new form."))
     made = onboarding.onboard(admin_email=admin_email, public_url=public_url,
                               **fields)  # type: ignore[arg-type]
     return made, onboarding.recovery_pdf(made)
