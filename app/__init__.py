@@ -153,6 +153,7 @@ def create_app(config_class=None) -> Flask:
     from .opendata import bp as opendata_bp
     from .papers import bp as papers_bp
     from .plan import bp as plan_bp
+    from .platform import bp as platform_bp
     from .public import bp as public_bp
     from .risks import bp as risks_bp
     from .selfassessment import bp as selfassessment_bp
@@ -170,6 +171,7 @@ def create_app(config_class=None) -> Flask:
     app.register_blueprint(risks_bp)  # coordinator: corruption-risk register, Anexa C
     app.register_blueprint(selfassessment_bp)  # coordinator: self-assessment (measure 1.8)
     app.register_blueprint(opendata_bp)  # anyone: group transparency and open data
+    app.register_blueprint(platform_bp)  # the platform operator: institutions, counts only
     app.register_blueprint(papers_bp)  # handler: register, forwarding packet; outreach kit
     app.context_processor(staff_context)
     app.after_request(keep_session_alive)

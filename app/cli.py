@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from . import demo
 from .cli_institutions import echo_backup, institution_group
+from .cli_platform import platform_group
 from .extensions import db
 from .models import AuditEntry, AuditHead, Institution, Role
 from .opendata.commands import opendata_group
@@ -484,6 +485,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(plan_group)
     app.cli.add_command(setup_command)
     app.cli.add_command(staff_group)
+    app.cli.add_command(platform_group)
     app.cli.add_command(demo.demo_command)
     app.cli.add_command(check_command)
     app.cli.add_command(jobs_group)

@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 
 from . import rls
 from .extensions import db
-from .models import Institution
+from .models import Institution, PlatformRole
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 ENVIRON_KEY = "avertizor.institution_slug"
@@ -71,6 +71,12 @@ def install(app: Flask) -> None:
 # Staff pages that find a person before any institution is known, by what only that person
 # holds: the e-mail and password, or the invitation's token.
 BEFORE_ANY_INSTITUTION = frozenset({"auth.login", "admin.activate"})
+# The platform operator's pages (app/platform/) list and remove institutions, reading nothing
+# but counts of their rows (app/services/operations/platform.py): unrestricted, for a
+# signed-in operator only. A platform account's own sign-in steps touch only its account and
+# session, which no institution's scope shows (it has no place): unrestricted too.
+PLATFORM_BLUEPRINT = "platform"
+PLATFORM_SIGN_IN_STEPS = frozenset({"auth.login", "auth.second_factor", "auth.logout"})
 
 
 # Public pages about a group of institutions (open data of a county or the country): they
@@ -87,10 +93,18 @@ def scope_request() -> None:
         from .auth.session import current_access  # the staff side builds on this module
         with rls.scoped(None):
             access = current_access(allow_pending=True)
-            served = ([member.institution_id for member in access.member.account.memberships
+            served = ([member.institution_id for member in access.account.memberships
                        if member.active] if access is not None else [])
         if access is None and request.endpoint in BEFORE_ANY_INSTITUTION:
             rls.unrestricted()
+        elif access is not None and access.is_platform:
+            if request.endpoint in PLATFORM_SIGN_IN_STEPS or (
+                    access.second_factor_done
+                    and access.account.platform_role is PlatformRole.OPERATOR
+                    and request.blueprint == PLATFORM_BLUEPRINT):
+                rls.unrestricted()
+            else:
+                rls.limit_to([])  # a platform account serves no institution
         else:
             rls.limit_to(served)
         return

@@ -45,6 +45,7 @@ from app.services.plan.loader import store_plan
 from app.services.risks import register as risk_register
 from app.services.staff import invitations, totp
 from tests.conftest import CSRF_RE, TOTP_SECRET_RE, csrf_token, report_fields
+from tests.support.staff import make_operator
 
 CSRF_REFUSAL = "The form expired or was sent from another page."
 # Who must be signed in for a request to reach the view (longest prefix first wins).
@@ -60,6 +61,7 @@ VISITORS_BY_PREFIX = [
     ("/staff/risks", "coordinator"),
     ("/staff/self-assessment", "coordinator"),
     ("/staff/identity-requests", "custodian"),
+    ("/staff/platform/", "operator"),     # the platform operator's pages
     ("/staff/login/code", "half_signed_in"),
     ("/staff/login", "anonymous"),
     ("/staff/activate/", "anonymous"),    # the invitation link is the credential
@@ -91,6 +93,7 @@ class World:
     receipt: str
     members: dict
     browsers: dict = field(default_factory=dict)
+    slug: str = ""
 
 
 @pytest.fixture
@@ -113,7 +116,8 @@ def world(app, client, institution, submit, follow_up, make_handler, sign_in) ->
     assert follow_up(receipt).status_code == 302  # `client` is now the reporter's browser
     browsers = {"reporter": client, "anonymous": app.test_client()}
     for name, member in (("holder", holder), ("coordinator", coordinator),
-                         ("custodian", custodian), ("admin", admin)):
+                         ("custodian", custodian), ("admin", admin),
+                         ("operator", make_operator(app))):
         browsers[name] = sign_in(member)
     half_browser = app.test_client()
     token = csrf_token(half_browser, "/staff/login")
@@ -151,7 +155,7 @@ def world(app, client, institution, submit, follow_up, make_handler, sign_in) ->
                  receipt=receipt,
                  members={"holder": holder, "half": half, "admin": admin,
                           "coordinator": coordinator},
-                 browsers=browsers)
+                 browsers=browsers, slug=institution.slug)
 
 
 # --- filling URLs and forms ----------------------------------------------------------------------
@@ -172,6 +176,7 @@ FILLERS = {
     "measure_id": lambda w: w.measure_id,
     "evidence_id": lambda w: w.plan_evidence_id,
     "risk_id": lambda w: w.risk_id,
+    "slug": lambda w: w.slug,
 }
 
 
@@ -258,6 +263,9 @@ def form_for(rule, url: str, world: World) -> dict:
                                         "url": "https://data.gov.ro/dataset/sesizari",
                                         "published_on": TODAY},
         "plan.start": lambda: {"source": "empty", "title": "Plan nou"},
+        "platform.new_institution": lambda: {"name": "Comuna Nouă", "county": "Iași",
+                                             "admin_email": "primar@noua.example"},
+        "platform.delete": lambda: {"confirm_slug": world.slug},
         "plan.measure_new": lambda: {"objective_number": "4", "code": "4.9",
                                      "text": "O măsură nouă"},
         "plan.measure_edit": lambda: {"objective_number": "1", "code": "1.3",
@@ -352,7 +360,8 @@ def test_every_post_route_is_refused_without_a_token(app, world):
                           ("coordinator", "/staff/outreach"), ("custodian",
                                                                "/staff/identity-requests"),
                           ("admin", "/staff/admin/"), ("reporter", "/follow-up/case"),
-                          ("half_signed_in", "/staff/login/code")):
+                          ("half_signed_in", "/staff/login/code"),
+                          ("operator", "/staff/platform/")):
         assert world.browsers[visitor].get(page).status_code == 200, visitor
 
 
@@ -368,6 +377,8 @@ CONTROL = [
     ("coordinator", "plan.measure_progress", "/staff/plan/measures/{measure_id}/progress",
      {"plan_progress"}),
     ("half_signed_in", "auth.second_factor", "/staff/login/code", {"staff_session"}),
+    ("operator", "platform.new_institution", "/staff/platform/institutions/new",
+     {"institution", "invitation"}),
 ]
 
 

@@ -11,7 +11,9 @@ form validation), as each kind of visitor:
 - key_handler: a handler holding the case key;
 - coordinator, custodian, admin, contributor (plan contributor): members holding only that
   role; the contributor is responsible for every measure of the loaded plan;
-- excluded: a handler the reporter excluded from the case.
+- excluded: a handler the reporter excluded from the case;
+- operator: the platform operator (a platform account, no place in any institution), who may
+  open the platform pages only and gets 403 on every institution route.
 
 Only the allowed visitors pass; signed-in visitors who are not allowed get 403, anonymous ones
 the sign-in redirect; and no response to anyone but the key holder ever carries the report's
@@ -47,10 +49,12 @@ from app.models import (
 from app.services.plan import data as plan_data
 from app.services.plan.loader import store_plan
 from tests.conftest import CSRF_RE, csrf_token
+from tests.support.staff import make_operator
 
 ANONYMOUS = ("anonymous", "reporter", "half_signed_in")
 SIGNED_IN = ("key_handler", "coordinator", "custodian", "admin", "excluded", "contributor")
-VISITORS = ANONYMOUS + SIGNED_IN
+PLATFORM = ("operator",)
+VISITORS = ANONYMOUS + SIGNED_IN + PLATFORM
 
 HOLDER = frozenset({"key_handler"})
 ANY_HANDLER = frozenset({"key_handler", "excluded"})
@@ -59,6 +63,7 @@ CUSTODIAN = frozenset({"custodian"})
 COORDINATOR = frozenset({"coordinator"})
 ADMIN = frozenset({"admin"})
 CONTRIBUTOR = frozenset({"contributor"})
+OPERATOR = frozenset({"operator"})
 
 
 # Rule → who may pass it. Handlers reach the inbox and manual intake whether or not they hold
@@ -110,6 +115,8 @@ ALLOWED_BY_PREFIX = {
     "/staff/risks/": COORDINATOR,
     "/staff/self-assessment": COORDINATOR,
     "/staff/plan/": COORDINATOR | CONTRIBUTOR,
+    # The platform operator's pages: institutions and counts only; nobody of an institution.
+    "/staff/platform/": OPERATOR,
 }
 # Public by design (anyone may open them; they are checked only for leaking nothing).
 EXEMPT = {
@@ -169,6 +176,7 @@ class World:
     file_id: int
     request_id: int
     spare_id: int
+    slug: str
     browsers: dict = field(default_factory=dict)
     tokens: dict = field(default_factory=dict)
 
@@ -219,7 +227,7 @@ def world(app, client, institution, submit, follow_up, make_handler, sign_in) ->
                 "half_signed_in": half_browser}
     for name, member in (("key_handler", key_handler), ("coordinator", coordinator),
                          ("custodian", custodian), ("admin", admin), ("excluded", excluded),
-                         ("contributor", contributor)):
+                         ("contributor", contributor), ("operator", make_operator(app))):
         browsers[name] = sign_in(member)
 
     holder = browsers["key_handler"]
@@ -232,10 +240,12 @@ def world(app, client, institution, submit, follow_up, make_handler, sign_in) ->
 
     tokens = {}
     for name, browser in browsers.items():
-        source = "/staff/password" if name in SIGNED_IN else "/staff/login"
+        source = ("/staff/password" if name in SIGNED_IN else
+                  "/staff/platform/institutions/new" if name in PLATFORM
+                  else "/staff/login")
         tokens[name] = csrf_token(browser, source)
     return World(case=case, file_id=file_id, request_id=request_id, spare_id=spare.id,
-                 browsers=browsers, tokens=tokens)
+                 slug=institution.slug, browsers=browsers, tokens=tokens)
 
 
 TODAY = date.today().isoformat()
@@ -269,6 +279,10 @@ def form_for(rule, values: dict, world: World) -> dict:
                 "issue_receipt": ""}
     if rule.endpoint == "auth.switch_institution":
         return {"institution": str(world.case.institution_id)}
+    if rule.endpoint == "platform.new_institution":
+        return {"name": "Comuna Matricea", "county": "Iași", "admin_email": "p@matrix.example"}
+    if rule.endpoint == "platform.delete":
+        return {"confirm_slug": "not-the-slug"}  # reaches the service's check, deletes nothing
     if rule.endpoint == "auth.change_password":
         return {"current_password": "not-the-password", "new_password": "x" * 16,
                 "confirm": "x" * 16}
@@ -287,6 +301,8 @@ def expansions(rule, world: World):
             choices[name] = [world.file_id]
         elif name == "request_id":
             choices[name] = [world.request_id]
+        elif name == "slug":
+            choices[name] = [world.slug]  # the matrix's institution, on the operator's pages
         elif name == "year":
             choices[name] = [world.case.received_at.year]
         elif name == "action" and rule.endpoint == "backoffice.case_action":

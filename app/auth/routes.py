@@ -28,6 +28,11 @@ def _safe_next(default: str) -> str:
     return default
 
 
+def _home_of(access) -> str:
+    """Where a complete sign-in lands: the back office, or a platform account's own pages."""
+    return url_for("platform.institutions") if access.is_platform else url_for("backoffice.home")
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_STAFF_LOGIN"], methods=["POST"])
 def login():
@@ -59,20 +64,22 @@ def second_factor():
         access = current_access(allow_pending=True)
         if access is None:
             return redirect(url_for(".login"))
+        home = _home_of(access)
         if access.second_factor_done:
-            return redirect(_safe_next(url_for("backoffice.home")))
-        secret = staff_auth.enrolment_secret(access.member, current_app.config["SECRET_KEY"])
-        enrolling = staff_auth.needs_enrolment(access.member)
+            return redirect(_safe_next(home))
+        signer = access.place or access.account
+        secret = staff_auth.enrolment_secret(signer, current_app.config["SECRET_KEY"])
+        enrolling = staff_auth.needs_enrolment(signer)
         done = None
         if form.validate_on_submit():
             try:
                 staff_auth.complete_second_factor(access, form.code.data,
                                                   current_app.config["SECRET_KEY"])
-                done = staff_auth.new_device_cookie(access.member)
+                done = staff_auth.new_device_cookie(signer)
             except DomainError as error:
                 show_error(form, error)
     if done:
-        response = redirect(_safe_next(url_for("backoffice.home")))
+        response = redirect(_safe_next(home))
         # This browser is now a known device of the member's (see staff_auth's lockout).
         response.set_cookie(staff_auth.DEVICE_COOKIE, done, path="/staff/login",
                             max_age=int(staff_auth.DEVICE_LIFETIME.total_seconds()),
@@ -81,7 +88,7 @@ def second_factor():
         return response
     context = {}
     if enrolling:
-        uri = totp.provisioning_uri(secret, access.member.email)
+        uri = totp.provisioning_uri(secret, access.account.email)
         context = {"secret_text": totp.secret_text(secret),
                    "qr_svg": Markup(totp.qr_svg(uri))}  # noqa: S704 (SVG by segno)  # nosec B704
     status = 400 if form.is_submitted() else 200

@@ -5,7 +5,7 @@ from flask import abort, current_app, g, redirect, request, url_for
 from flask_login import LoginManager, current_user
 
 from ..extensions import db
-from ..models import Role
+from ..models import PlatformRole, Role
 from ..services.errors import SessionExpired
 from ..services.staff import places
 from ..services.staff import sign_in as staff_auth
@@ -18,9 +18,10 @@ login_manager.session_protection = None  # the split session below is the only s
 
 @login_manager.request_loader
 def load_staff_from_cookie(_request):
-    """A fully signed-in staff member (both factors), or None."""
+    """A fully signed-in staff member (both factors), or None (also for a platform account,
+    which has no place: its pages use platform_view)."""
     access = current_access(allow_pending=False)
-    return access.member if access else None
+    return access.place if access else None
 
 
 def current_access(allow_pending: bool = False):
@@ -65,7 +66,29 @@ def staff_view(*roles: Role):
             access = current_access()
             if access is None:
                 return redirect(url_for("auth.login", next=request.path))
+            if access.place is None:  # a platform account holds no institution's roles
+                abort(403)
             if roles and not any(access.member.has_role(role) for role in roles):
+                abort(403)
+            return view(access, *args, **kwargs)
+        return wrapped
+    return decorator
+
+
+def platform_view(*roles: PlatformRole):
+    """The one way into a platform page (/staff/platform/…): signed in with both factors as
+    a platform account holding one of `roles`. Institution staff get 403, whatever their
+    roles there; the services check the role again."""
+    if not roles:
+        raise TypeError("platform_view needs the platform roles it admits")
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            access = current_access()
+            if access is None:
+                return redirect(url_for("auth.login", next=request.path))
+            if access.place is not None or access.account.platform_role not in roles:
                 abort(403)
             return view(access, *args, **kwargs)
         return wrapped
@@ -75,6 +98,10 @@ def staff_view(*roles: Role):
 def staff_context():
     signed_in = current_user is not None and current_user.is_authenticated
     access = current_access() if signed_in else None
+    platform = current_access() if not signed_in and request.path.startswith("/staff") \
+        else None
     return {"staff_member": current_user if signed_in else None,
             "staff_places": places.places(access) if access is not None else [],
+            "platform_account": platform.account if platform is not None
+            and platform.is_platform else None,
             "Role": Role}

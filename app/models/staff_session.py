@@ -15,13 +15,16 @@ class SessionStage(enum.StrEnum):
 
 class StaffSession(Model):
     """Half of a staff session: the private key encrypted under a key that exists only in the
-    staff member's cookie. Found by a hash of the cookie's id."""
+    staff member's cookie. Found by a hash of the cookie's id. It belongs to an account; its
+    place (staff_id: the institution the person works in now) is None for a platform account
+    (operator, observer), which has none."""
 
     __tablename__ = "staff_session"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
-    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("staff_account.id"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"), index=True)
     sealed_private_key: Mapped[bytes] = mapped_column(LargeBinary)
     stage: Mapped[SessionStage] = mapped_column(str_enum(SessionStage, 16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

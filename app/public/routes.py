@@ -138,6 +138,12 @@ def _with_held_cookie(response, kept: held_files.Held | None):
 @limiter.limit(lambda: current_app.config["RATELIMIT_SUBMIT"], methods=["POST"])
 def report():
     institution = _institution()
+    if institution.suspended_at is not None:
+        # The operator suspended its channel: no form, and a POST sent from a page opened
+        # earlier is refused before anything of it is read. Following up keeps working.
+        status = 403 if request.method == "POST" else 200
+        return render_template("public/report_suspended.html", institution=institution,
+                               refused=request.method == "POST"), status
     form = _report_form(institution)
     held_cookie = request.cookies.get(HELD_COOKIE)
     if form.validate_on_submit():

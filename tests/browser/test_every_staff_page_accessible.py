@@ -1,6 +1,7 @@
 """axe-core on every staff page, through gunicorn: each back-office GET route without
 parameters, visited by the roles that may open it (a handler, a coordinator, an
-administrator, a custodian), plus the pages of one case, one plan measure and one staff account.
+administrator, a custodian, the platform operator), plus the pages of one case, one plan
+measure, one staff account and one institution on the operator's pages.
 
 The list of pages is read from the application's URL map, so a page added later is audited
 without touching this file; a route no role can open as a page fails the test unless it is
@@ -17,7 +18,7 @@ from app.services.plan import data as plan_data
 from app.services.plan.loader import store_plan
 from tests.browser.test_accessibility import AxeAudit
 from tests.support.desk import Desk
-from tests.support.staff import sign_in_page
+from tests.support.staff import make_operator, sign_in_page
 
 pytestmark = pytest.mark.browser
 
@@ -40,7 +41,7 @@ def _staff_pages(app) -> list[str]:
 
 
 @pytest.fixture
-def people(portal, institution, make_handler, kdf_params):
+def people(portal, app, institution, make_handler, kdf_params):
     handler = make_handler("Ana Popescu")
     coordinator = make_handler("Carmen Coordonatoare", roles=(Role.COORDINATOR,))
     admin = make_handler("Alin Administrator", roles=(Role.ADMIN,))
@@ -49,14 +50,17 @@ def people(portal, institution, make_handler, kdf_params):
     store_plan(institution, plan_data.shipped()).published = True
     db.session.commit()
     measure = db.session.scalars(select(PlanMeasure).order_by(PlanMeasure.id)).first()
+    operator = make_operator(app)
     found = SimpleNamespace(
         handler=SimpleNamespace(email=handler.email, password=handler.password),
         coordinator=SimpleNamespace(email=coordinator.email, password=coordinator.password),
         admin=SimpleNamespace(email=admin.email, password=admin.password),
         custodian=SimpleNamespace(email=custodian.email, password=custodian.password),
+        operator=SimpleNamespace(email=operator.email, password=operator.password),
         extra={"handler": [f"/staff/cases/{case.id}"],
                "coordinator": [f"/staff/plan/measures/{measure.id}"],
-               "admin": [f"/staff/admin/staff/{handler.id}"], "custodian": []})
+               "admin": [f"/staff/admin/staff/{handler.id}"], "custodian": [],
+               "operator": [f"/staff/platform/institutions/{institution.slug}"]})
     db.session.close()
     return found
 
@@ -64,7 +68,7 @@ def people(portal, institution, make_handler, kdf_params):
 def test_every_staff_page_has_no_serious_accessibility_violation(app, new_page, people):
     audit = AxeAudit("ro")
     opened: set[str] = set()
-    for role in ("handler", "coordinator", "admin", "custodian"):
+    for role in ("handler", "coordinator", "admin", "custodian", "operator"):
         page = new_page(java_script_enabled=True)
         sign_in_page(page, getattr(people, role), home=r"/staff/(?!login)")
         for path in _staff_pages(app) + people.extra[role]:

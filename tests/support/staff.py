@@ -86,3 +86,22 @@ def signed_in_access(institution, member, kdf_params):
                                                        kdf_params, prefer=institution)
         cookie = staff_auth.open_session(found, private_key)
     return staff_auth.resume(cookie)
+
+
+def make_operator(app, email: str = "operator@portal.example", name: str = "Olga Operator"):
+    """A platform operator made as an operator makes one: `flask platform add-operator`,
+    password on stdin. Returns the account, its password kept on it as `password`."""
+    import secrets
+
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import StaffAccount
+
+    password = secrets.token_urlsafe(16)
+    result = app.test_cli_runner().invoke(
+        args=["platform", "add-operator", email, "--name", name], input=password + "\n")
+    assert result.exit_code == 0, result.output
+    account = db.session.scalar(select(StaffAccount).where(StaffAccount.email == email))
+    account.password = password
+    return account

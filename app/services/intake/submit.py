@@ -113,6 +113,10 @@ class NobodyCouldRead(DomainError):
     pass
 
 
+class NotTakingReports(DomainError):
+    """The institution is suspended by the platform operator: its web form takes nothing."""
+
+
 # The external channel of Law 361/2022 (art. 12): the National Integrity Agency.
 EXTERNAL_CHANNEL_URL = "https://www.integritate.eu"
 
@@ -198,6 +202,10 @@ def submit_report(institution: Institution, report: Report, evidence: list[Evide
     the code printed on it (`form_code`) as its receipt: the reporter kept that code and
     follows up with it like any web reporter; nothing new is shown."""
     kdf_params = kdf_params or deployment_kdf_params()
+    if institution.suspended_at is not None and report.channel is Channel.WEB:
+        raise NotTakingReports(_l("%(name)s is not accepting reports on this portal at the "
+                                  "moment. Use its other contacts, or the National Integrity "
+                                  "Agency.", name=institution.name))
     check_exclusions(institution, report.excluded_staff_ids)
     check_recording_consent(report, evidence)
     claimed = receipts.claim(institution, form_code, kdf_params) if form_code.strip() else None

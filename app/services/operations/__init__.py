@@ -17,4 +17,6 @@
 - database_role  the portal's PostgreSQL role: owns nothing, bound by row-level security
 - settings       the institution's settings, each change audited with old and new value
 - institutions   setting up an institution: recovery key pair, receipt salt
+- platform       the platform operator's door: the institutions with counts only; create,
+                 suspend, resume, delete (operator only)
 """

@@ -9,4 +9,5 @@
                kept in a split session (StaffAccess)
 - invitations  a one-time activation link; password and second factor set in one step
 - totp         TOTP codes (RFC 6238) and the enrolment QR code
+- platform_accounts  the deployment's operator and observers: accounts without a place
 """

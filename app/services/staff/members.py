@@ -48,6 +48,9 @@ def add_membership(account: StaffAccount, institution: Institution,
     """The account's place in one more institution (a designated person shared by several
     authorities): the same key pair and TOTP, roles of its own here. Reports of this
     institution are sealed to the account from now on."""
+    if account.platform_role is not None:  # the operator and observers serve no institution
+        raise StaffExists(_l("%(email)s is a platform account and cannot work for an "
+                             "institution.", email=account.email), field="email")
     if member_at(account, institution.id) is not None:
         raise StaffExists(_l("%(email)s already works for this institution.",
                              email=account.email), field="email")
@@ -76,9 +79,11 @@ def member_by_email(institution_id: int, email: str) -> StaffMember | None:
         StaffAccount.email == email.strip().lower()))
 
 
-def unlock_private_key(member: StaffMember, password: str) -> X25519PrivateKey | None:
-    """The account's private key if the password is right, else None."""
-    account = member.account
+def unlock_private_key(who: StaffMember | StaffAccount, password: str
+                       ) -> X25519PrivateKey | None:
+    """The account's private key if the password is right, else None (`who`: a place, or a
+    platform account, which has none)."""
+    account = who if isinstance(who, StaffAccount) else who.account
     return PasswordLockedKey.unlock(
         password, account.public_key, account.wrapped_private_key, account.password_verifier,
         account.password_salt, account.password_kdf)
