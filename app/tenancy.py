@@ -72,8 +72,9 @@ def install(app: Flask) -> None:
 # holds: the e-mail and password, or the invitation's token.
 BEFORE_ANY_INSTITUTION = frozenset({"auth.login", "admin.activate"})
 # The platform operator's pages (app/platform/) list and remove institutions, reading nothing
-# but counts of their rows (app/services/operations/platform.py): unrestricted, for a
-# signed-in operator only. A platform account's own sign-in steps touch only its account and
+# but counts of their rows (app/services/operations/platform.py), and the observer's page reads
+# a group's metadata and shows suppressed figures (services/indicators/observer.py):
+# unrestricted, for a signed-in operator or observer only. A platform account's own sign-in steps touch only its account and
 # session, which no institution's scope shows (it has no place): unrestricted too.
 PLATFORM_BLUEPRINT = "platform"
 PLATFORM_SIGN_IN_STEPS = frozenset({"auth.login", "auth.second_factor", "auth.logout"})
@@ -100,7 +101,8 @@ def scope_request() -> None:
         elif access is not None and access.is_platform:
             if request.endpoint in PLATFORM_SIGN_IN_STEPS or (
                     access.second_factor_done
-                    and access.account.platform_role is PlatformRole.OPERATOR
+                    and access.account.platform_role in (PlatformRole.OPERATOR,
+                                                         PlatformRole.OBSERVER)
                     and request.blueprint == PLATFORM_BLUEPRINT):
                 rls.unrestricted()
             else:

@@ -3,6 +3,7 @@ from markupsafe import Markup
 
 from ..extensions import limiter
 from ..form_errors import show_error
+from ..models import PlatformRole
 from ..services.errors import DomainError
 from ..services.kdf import kdf_params
 from ..services.staff import places, totp
@@ -30,7 +31,11 @@ def _safe_next(default: str) -> str:
 
 def _home_of(access) -> str:
     """Where a complete sign-in lands: the back office, or a platform account's own pages."""
-    return url_for("platform.institutions") if access.is_platform else url_for("backoffice.home")
+    if not access.is_platform:
+        return url_for("backoffice.home")
+    if access.account.platform_role is PlatformRole.OBSERVER:
+        return url_for("platform.observer_page")
+    return url_for("platform.institutions")
 
 
 @bp.route("/login", methods=["GET", "POST"])

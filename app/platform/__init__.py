@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("platform", __name__, url_prefix="/staff/platform")
 
-from . import routes  # noqa: E402,F401
+from . import observer, routes  # noqa: E402,F401
