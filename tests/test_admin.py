@@ -530,7 +530,7 @@ def test_other_roles_get_403_on_every_admin_route(app, admin, admin_browser, mak
     token = csrf_token(staff, "/staff/password")
     skip = CONFIRMATION_ENDPOINTS if role == Role.HANDLER else frozenset()
     routes = admin_routes(app, admin.id, invitation.id, skip)
-    assert len(routes) == (12 if skip else 14)
+    assert len(routes) == (14 if skip else 16)
     before = db.session.scalar(select(func.count(AuditEntry.id)))
     for method, path in routes:
         if method == "GET":

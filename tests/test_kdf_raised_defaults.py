@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Receipt, Role, StaffMember
+from app.models import Receipt, Role, StaffAccount
 from app.services.kdf import kdf_params
 from app.services.staff import members as staff_service
 from config import Config
@@ -34,8 +34,8 @@ def test_secrets_made_with_former_defaults_open_after_the_raise(app, client, sub
     handler = make_handler("Ana Popescu")
     _, old_receipt = submit(what_happened="Paid twice for one permit, former parameters.")
     assert old_receipt
-    assert db.session.scalar(select(StaffMember.password_kdf).where(
-        StaffMember.id == handler.id)) == FORMER_TEXT
+    assert db.session.scalar(select(StaffAccount.password_kdf).where(
+        StaffAccount.id == handler.account_id)) == FORMER_TEXT
 
     app.config.update(CURRENT)  # the deployment restarts with the raised defaults
     _, new_receipt = submit(what_happened="A second report, under the raised parameters.")
@@ -64,4 +64,4 @@ def test_secrets_made_with_former_defaults_open_after_the_raise(app, client, sub
     radu = staff_service.add_staff(institution, email="radu@baltati.example", name="Radu Ionescu",
                                    roles=[Role.HANDLER], password="a new password 2026",
                                    kdf_params=kdf_params())
-    assert radu.password_kdf == CURRENT_TEXT
+    assert radu.account.password_kdf == CURRENT_TEXT
