@@ -7,12 +7,13 @@ from pathlib import Path
 import click
 from flask import current_app
 
-from .models import Role
+from .models import PlatformRole, Role
 from .services.kdf import kdf_params
 from .services.operations.institutions import create_institution, default_institution
 from .services.plan import data as plan_data
 from .services.plan.loader import store_plan
 from .services.staff import members as staff_service
+from .services.staff.platform_accounts import add_platform_account
 from .services.transaction import unit_of_work
 
 DEMO_INSTITUTION = "Comuna Bălțați"
@@ -20,6 +21,8 @@ DEMO_NEIGHBOUR = "Comuna Sinești"
 DEMO_HANDLER = "persoana.desemnata@baltati.example"
 DEMO_ADMIN = "admin@baltati.example"
 DEMO_NEIGHBOUR_ADMIN = "admin@sinesti.example"
+DEMO_OPERATOR = "operator@portal.example"
+DEMO_OBSERVER = "observator@judetul-iasi.example"
 PROFILES = {
     DEMO_INSTITUTION: {"county": "Iași", "siruta_code": "95621", "cui": "4540461",
                        "address": "Str. Principală nr. 1, Bălțați, județul Iași",
@@ -55,7 +58,8 @@ def demo_command():
             click.echo(f"Demo accounts: see {path}")
         return
     passwords = {email: secrets.token_urlsafe(12)
-                 for email in (DEMO_ADMIN, DEMO_HANDLER, DEMO_NEIGHBOUR_ADMIN)}
+                 for email in (DEMO_ADMIN, DEMO_HANDLER, DEMO_NEIGHBOUR_ADMIN, DEMO_OPERATOR,
+                               DEMO_OBSERVER)}
     with unit_of_work():
         baltati, baltati_code = _institution(DEMO_INSTITUTION)
         sinesti, sinesti_code = _institution(DEMO_NEIGHBOUR)
@@ -68,6 +72,13 @@ def demo_command():
             roles=[Role.HANDLER, Role.COORDINATOR], password=passwords[DEMO_HANDLER],
             kdf_params=kdf_params())
         staff_service.add_membership(shared.account, sinesti, [Role.HANDLER, Role.COORDINATOR])
+        # The portal's own people: its operator, and the county's observer (indicators only).
+        add_platform_account(DEMO_OPERATOR, name="Operatorul portalului",
+                             role=PlatformRole.OPERATOR, password=passwords[DEMO_OPERATOR],
+                             kdf_params=kdf_params())
+        add_platform_account(DEMO_OBSERVER, name="Consiliul Județean Iași",
+                             role=PlatformRole.OBSERVER, password=passwords[DEMO_OBSERVER],
+                             kdf_params=kdf_params(), scope="county:Iași")
         # The commune's integrity plan, as adopted, published on its public page (1.4).
         store_plan(baltati, plan_data.shipped(), actor=None).published = True
         slugs = baltati.slug, sinesti.slug
@@ -78,7 +89,10 @@ def demo_command():
         f"  recovery code: {baltati_code}\n"
         f"  admin of {DEMO_NEIGHBOUR}:   {DEMO_NEIGHBOUR_ADMIN}  "
         f"password: {passwords[DEMO_NEIGHBOUR_ADMIN]}\n"
-        f"  recovery code of {DEMO_NEIGHBOUR}: {sinesti_code}\n")
+        f"  recovery code of {DEMO_NEIGHBOUR}: {sinesti_code}\n"
+        f"  platform operator (/staff/platform/): {DEMO_OPERATOR}  "
+        f"password: {passwords[DEMO_OPERATOR]}\n"
+        f"  observer of county Iași: {DEMO_OBSERVER}  password: {passwords[DEMO_OBSERVER]}\n")
     click.echo(credentials)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(credentials)

@@ -50,7 +50,10 @@ class InstitutionPath:
         first, _, rest = path.lstrip("/").partition("/")
         if first and SLUG.match(first) and first not in self.own_segments():
             rest = "/" + rest
-            if rest == "/staff" or rest.startswith(("/staff/", "/static/")):
+            if rest.startswith("/static/"):  # the portal's one set of files, served as is
+                environ["PATH_INFO"] = rest
+                return self.wsgi_app(environ, start_response)
+            if rest == "/staff" or rest.startswith("/staff/"):
                 script = environ.get("SCRIPT_NAME", "")
                 query = environ.get("QUERY_STRING")
                 target = script + rest + ("?" + query if query else "")
@@ -92,7 +95,9 @@ def scope_request() -> None:
     them); the session itself is found first, by its token, before any institution is known."""
     if request.path == "/staff" or request.path.startswith("/staff/"):
         from .auth.session import current_access  # the staff side builds on this module
-        with rls.scoped(None):
+        # No flush here: the session's pending last_seen_at must not take SQLite's write lock
+        # before the rate limiter, which counts on a connection of its own, has run.
+        with rls.scoped(None), db.session.no_autoflush:
             access = current_access(allow_pending=True)
             served = ([member.institution_id for member in access.account.memberships
                        if member.active] if access is not None else [])

@@ -73,6 +73,9 @@ def test_each_institution_has_its_pages_under_its_path_and_the_portal_finds_them
     assert client.get("/no-such-commune/report").status_code == 404
     # Staff pages have one address, whatever institution page linked to them.
     assert client.get(f"/{neighbour.slug}/staff/login").headers["Location"] == "/staff/login"
+    # The portal's own files are served under any institution's prefix, without a detour.
+    style = client.get(f"/{neighbour.slug}/static/css/public.css")
+    assert style.status_code == 200 and b"brand" in style.data
 
 
 def test_a_report_belongs_to_the_institution_whose_page_took_it(
