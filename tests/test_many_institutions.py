@@ -177,3 +177,20 @@ def test_the_shared_inbox_merges_the_institutions_in_deadline_order(
     only = [case.id for case in db.session.scalars(
         page_query(shared_handler, InboxFilters(institution_id=neighbour.id)))]
     assert only == [i for i in expected if db.session.get(Case, i).institution_id == neighbour.id]
+
+
+def test_an_admin_inviting_a_person_of_another_institution_is_told_what_to_do(
+        app, institution, neighbour, kdf_params):
+    from app.services.staff import invitations
+    other_admin = staff_service.add_staff(neighbour, email="admin@sinesti.example",
+                                          name="Admin", roles=[Role.ADMIN],
+                                          password="o parolă lungă de tot", kdf_params=kdf_params)
+    staff_service.add_staff(institution, email="ana@baltati.example", name="Ana",
+                            roles=[Role.HANDLER], password="o parolă lungă de tot",
+                            kdf_params=kdf_params)
+    db.session.commit()
+    with pytest.raises(invitations.InvitationRefused) as refused:
+        invitations.invite(other_admin, name="Ana", email="ana@baltati.example",
+                           roles=[Role.HANDLER], public_url="http://127.0.0.1")
+    assert "operatorului platformei" in str(refused.value.message)  # Romanian, the default
+    db.session.rollback()

@@ -179,10 +179,12 @@ def _render_case(access, case_id: int, status: int = 200, identity_shown=None, *
     forms.update(bound_forms)
     refusals = [error for form in bound_forms.values() for error in form.form_errors]
     _redaction_choices(forms, view)
+    institution = institution_of(view.case)
     return render_template("backoffice/case.html", view=view, identity=identity_shown,
                            deadline_days=deadlines.days_left(view.case),
                            overdue=deadlines.is_overdue(view.case), refusals=refusals,
-                           identity_policy=institution_of(view.case).identity_policy,
+                           identity_policy=institution.identity_policy,
+                           institution_name=institution.name,
                            **forms), status
 
 

@@ -16,6 +16,7 @@ from datetime import timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
+from ... import rls
 from ...crypto import DecryptionError, config_sealed
 from ...crypto.kdf import KdfParams
 from ...extensions import db
@@ -26,7 +27,13 @@ from ..audit import chain as audit
 from ..errors import DomainError
 from ..operations import notify
 from . import accounts, totp
-from .members import MIN_PASSWORD_LENGTH, WeakPassword, add_staff, member_by_email
+from .members import (
+    MIN_PASSWORD_LENGTH,
+    WeakPassword,
+    account_by_email,
+    add_staff,
+    member_by_email,
+)
 
 VALID_FOR = timedelta(hours=72)
 TOKEN_BYTES = 32
@@ -96,6 +103,15 @@ def _issue(institution_id: int, inviter: StaffMember | None, *, name: str, email
                    else _l("%(email)s has a deactivated account: reactivate it from the staff "
                            "list instead.", email=email))
         raise InvitationRefused(message, field="email")
+    with rls.scoped(None):  # an account is one for the whole portal, whoever it serves
+        elsewhere = account_by_email(email) is not None
+    if existing is None and elsewhere:
+        # One person, one account: a designated person shared with another institution is
+        # given a place here by the platform operator, keeping their password and TOTP.
+        raise InvitationRefused(_l("%(email)s already has an account on this portal, for "
+                                   "another institution. Ask the platform operator to give "
+                                   "that account a place in this institution too.",
+                                   email=email), field="email")
     if any(invitation.email == email for invitation in pending(institution_id)):
         raise InvitationRefused(_l("%(email)s already has a pending invitation. Cancel it in "
                                    "the staff list to send a new one.", email=email),
