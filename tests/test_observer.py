@@ -11,21 +11,7 @@ from app.extensions import db
 from app.services.operations.institutions import create_institution
 from tests.conftest import RECEIPT_RE, report_fields
 from tests.support.forms import csrf_token
-from tests.support.staff import sign_in_client
-
-
-def _observer(app, scope: str):
-    from sqlalchemy import select
-
-    from app.models import StaffAccount
-    email, password = f"obs.{secrets.token_hex(3)}@judet.example", secrets.token_urlsafe(16)
-    result = app.test_cli_runner().invoke(
-        args=["platform", "add-observer", email, "--name", "Ion Observator", "--scope", scope],
-        input=password + "\n")
-    assert result.exit_code == 0, result.output
-    account = db.session.scalar(select(StaffAccount).where(StaffAccount.email == email))
-    account.password = password
-    return account
+from tests.support.staff import make_observer, sign_in_client
 
 
 def _reports(app, slug: str, count: int) -> None:
@@ -63,7 +49,7 @@ def communes(app, institution, make_handler, kdf_params):
 
 def test_a_county_observer_sees_the_countys_suppressed_indicators_only(app, communes):
     baltati, others = communes
-    observer = _observer(app, "county:Iași")
+    observer = make_observer(app, "county:Iași")
     browser = sign_in_client(app.test_client(), observer)
     page = browser.get("/staff/platform/observer")
     assert page.status_code == 200, page.get_data(as_text=True)[:2000]
@@ -89,7 +75,7 @@ def test_a_county_observer_sees_the_countys_suppressed_indicators_only(app, comm
 
 
 def test_the_ministry_observer_narrows_to_any_county_and_quarter(app, communes):
-    observer = _observer(app, "*")
+    observer = make_observer(app, "*")
     browser = sign_in_client(app.test_client(), observer)
     everyone = browser.get("/staff/platform/observer").get_data(as_text=True)
     assert "Comuna Tăcuta" in everyone and "Comuna Bălțați" in everyone

@@ -1,6 +1,6 @@
 """axe-core on every staff page, through gunicorn: each back-office GET route without
 parameters, visited by the roles that may open it (a handler, a coordinator, an
-administrator, a custodian, the platform operator), plus the pages of one case, one plan
+administrator, a custodian, the platform operator, an observer), plus the pages of one case, one plan
 measure, one staff account and one institution on the operator's pages.
 
 The list of pages is read from the application's URL map, so a page added later is audited
@@ -18,7 +18,7 @@ from app.services.plan import data as plan_data
 from app.services.plan.loader import store_plan
 from tests.browser.test_accessibility import AxeAudit
 from tests.support.desk import Desk
-from tests.support.staff import make_operator, sign_in_page
+from tests.support.staff import make_observer, make_operator, sign_in_page
 
 pytestmark = pytest.mark.browser
 
@@ -50,17 +50,19 @@ def people(portal, app, institution, make_handler, kdf_params):
     store_plan(institution, plan_data.shipped()).published = True
     db.session.commit()
     measure = db.session.scalars(select(PlanMeasure).order_by(PlanMeasure.id)).first()
-    operator = make_operator(app)
+    operator, observer = make_operator(app), make_observer(app, "*")
     found = SimpleNamespace(
         handler=SimpleNamespace(email=handler.email, password=handler.password),
         coordinator=SimpleNamespace(email=coordinator.email, password=coordinator.password),
         admin=SimpleNamespace(email=admin.email, password=admin.password),
         custodian=SimpleNamespace(email=custodian.email, password=custodian.password),
         operator=SimpleNamespace(email=operator.email, password=operator.password),
+        observer=SimpleNamespace(email=observer.email, password=observer.password),
         extra={"handler": [f"/staff/cases/{case.id}"],
                "coordinator": [f"/staff/plan/measures/{measure.id}"],
                "admin": [f"/staff/admin/staff/{handler.id}"], "custodian": [],
-               "operator": [f"/staff/platform/institutions/{institution.slug}"]})
+               "operator": [f"/staff/platform/institutions/{institution.slug}"],
+               "observer": []})
     db.session.close()
     return found
 
@@ -68,7 +70,7 @@ def people(portal, app, institution, make_handler, kdf_params):
 def test_every_staff_page_has_no_serious_accessibility_violation(app, new_page, people):
     audit = AxeAudit("ro")
     opened: set[str] = set()
-    for role in ("handler", "coordinator", "admin", "custodian", "operator"):
+    for role in ("handler", "coordinator", "admin", "custodian", "operator", "observer"):
         page = new_page(java_script_enabled=True)
         sign_in_page(page, getattr(people, role), home=r"/staff/(?!login)")
         for path in _staff_pages(app) + people.extra[role]:

@@ -91,6 +91,18 @@ def signed_in_access(institution, member, kdf_params):
 def make_operator(app, email: str = "operator@portal.example", name: str = "Olga Operator"):
     """A platform operator made as an operator makes one: `flask platform add-operator`,
     password on stdin. Returns the account, its password kept on it as `password`."""
+    return _platform_account(app, ["add-operator", email, "--name", name], email)
+
+
+def make_observer(app, scope: str = "*", email: str = "observer@judet.example",
+                  name: str = "Ion Observator"):
+    """An observer of `scope` ("*", "county:<name>", "ids:1,2"), made with
+    `flask platform add-observer`; its password kept on it as `password`."""
+    return _platform_account(app, ["add-observer", email, "--name", name, "--scope", scope],
+                             email)
+
+
+def _platform_account(app, arguments: list[str], email: str):
     import secrets
 
     from sqlalchemy import select
@@ -99,8 +111,7 @@ def make_operator(app, email: str = "operator@portal.example", name: str = "Olga
     from app.models import StaffAccount
 
     password = secrets.token_urlsafe(16)
-    result = app.test_cli_runner().invoke(
-        args=["platform", "add-operator", email, "--name", name], input=password + "\n")
+    result = app.test_cli_runner().invoke(args=["platform", *arguments], input=password + "\n")
     assert result.exit_code == 0, result.output
     account = db.session.scalar(select(StaffAccount).where(StaffAccount.email == email))
     account.password = password
