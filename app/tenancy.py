@@ -68,7 +68,6 @@ class InstitutionPath:
 def install(app: Flask) -> None:
     # Flask's documented way to add WSGI middleware; its types make wsgi_app a method.
     app.wsgi_app = InstitutionPath(app, app.wsgi_app)  # type: ignore[method-assign]
-    app.before_request(scope_request)
 
 
 # Staff pages that find a person before any institution is known, by what only that person
@@ -95,12 +94,14 @@ def scope_request() -> None:
     them); the session itself is found first, by its token, before any institution is known."""
     if request.path == "/staff" or request.path.startswith("/staff/"):
         from .auth.session import current_access  # the staff side builds on this module
-        # No flush here: the session's pending last_seen_at must not take SQLite's write lock
-        # before the rate limiter, which counts on a connection of its own, has run.
-        with rls.scoped(None), db.session.no_autoflush:
+        with rls.scoped(None):
             access = current_access(allow_pending=True)
             served = ([member.institution_id for member in access.account.memberships
                        if member.active] if access is not None else [])
+            # The session's last_seen_at, written while its row is visible: a platform
+            # session's row is seen by no institution's scope. (This runs after the rate
+            # limiter, which counts on a connection of its own: see create_app.)
+            db.session.flush()
         if access is None and request.endpoint in BEFORE_ANY_INSTITUTION:
             rls.unrestricted()
         elif access is not None and access.is_platform:
