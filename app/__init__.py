@@ -143,9 +143,7 @@ def create_app(config_class=None) -> Flask:
     mail.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
-    # After the rate limiter's check: the scope's first query may take SQLite's write lock,
-    # which the limiter, counting on a connection of its own, would then wait for.
-    app.before_request(tenancy.scope_request)
+    app.before_request(tenancy.scope_request)  # the request's institutions, at PostgreSQL
 
     # models registers the tables; rls makes each PostgreSQL transaction carry its scope.
     from . import models, rls  # noqa: F401

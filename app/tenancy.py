@@ -94,14 +94,12 @@ def scope_request() -> None:
     them); the session itself is found first, by its token, before any institution is known."""
     if request.path == "/staff" or request.path.startswith("/staff/"):
         from .auth.session import current_access  # the staff side builds on this module
-        with rls.scoped(None):
+        # No flush here: the session's pending last_seen_at must not take SQLite's write lock
+        # before a view's rate limit, which counts on a connection of its own, has run.
+        with rls.scoped(None), db.session.no_autoflush:
             access = current_access(allow_pending=True)
             served = ([member.institution_id for member in access.account.memberships
                        if member.active] if access is not None else [])
-            # The session's last_seen_at, written while its row is visible: a platform
-            # session's row is seen by no institution's scope. (This runs after the rate
-            # limiter, which counts on a connection of its own: see create_app.)
-            db.session.flush()
         if access is None and request.endpoint in BEFORE_ANY_INSTITUTION:
             rls.unrestricted()
         elif access is not None and access.is_platform:
@@ -112,7 +110,12 @@ def scope_request() -> None:
                     and request.blueprint == PLATFORM_BLUEPRINT):
                 rls.unrestricted()
             else:
-                rls.limit_to([])  # a platform account serves no institution
+                # A platform account serves no institution; its session row, which no
+                # institution's scope shows, is brought up to date first (no rate-limited
+                # view is reached this way: its sign-in steps are unrestricted above).
+                with rls.scoped(None):
+                    db.session.flush()
+                rls.limit_to([])
         else:
             rls.limit_to(served)
         return
