@@ -177,8 +177,10 @@ class PublicProfile:
 
 
 def current_profile() -> PublicProfile | None:
-    institution = current_institution()
-    return g.public_profile if institution is not None else None
+    """The page's institution as resolved at the start of the request (scope_request), or
+    None. It never asks the database itself: an error page rendered because the database is
+    gone must not fail again on it."""
+    return g.get("public_profile")
 
 
 def current_institution() -> Institution | None:
