@@ -92,6 +92,8 @@ def scope_request() -> None:
     only its institutions' rows, whatever filter a query forgot. Public pages: the page's
     institution. Staff pages: the institutions the signed-in person serves (their inbox spans
     them); the session itself is found first, by its token, before any institution is known."""
+    if request.endpoint == "static":
+        return  # the portal's files read no table: no query to decide whose they are
     if request.path == "/staff" or request.path.startswith("/staff/"):
         from .auth.session import current_access  # the staff side builds on this module
         # No flush here: the session's pending last_seen_at must not take SQLite's write lock

@@ -194,3 +194,18 @@ def test_an_admin_inviting_a_person_of_another_institution_is_told_what_to_do(
                            roles=[Role.HANDLER], public_url="http://127.0.0.1")
     assert "operatorului platformei" in str(refused.value.message)  # Romanian, the default
     db.session.rollback()
+
+
+def test_static_files_ask_the_database_nothing(app, client, institution, neighbour):
+    from sqlalchemy import event
+    statements, slug = [], neighbour.slug
+
+    def count(_connection, _cursor, statement, *_args):
+        statements.append(statement)
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert client.get(f"/{slug}/static/css/public.css").status_code == 200
+        assert client.get("/static/css/public.css").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert statements == []

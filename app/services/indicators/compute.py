@@ -240,6 +240,18 @@ def compute(institution_id: int, period: Period, now: datetime | None = None) ->
     now = now or utcnow()
     received = _received_breakdowns(institution_id, period)
     acknowledgement, feedback, answer, forwarding = clocks(institution_id, period, now)
+    return assembled(institution_id, period, now, received,
+                     acknowledgement=acknowledgement, feedback=feedback, answer=answer,
+                     forwarding=forwarding, overdue_now=_overdue_now(institution_id, now),
+                     outreach=_outreach(institution_id, period),
+                     usage=_usage(institution_id, period, received["by_origin"].cells[WEB]))
+
+
+def assembled(institution_id: int, period: Period, now: datetime, received: dict, *,
+              acknowledgement, feedback, answer, forwarding, overdue_now, outreach,
+              usage) -> Indicators:
+    """One institution's Indicators from its received-in-period breakdowns (one institution's
+    query here, one row of the grouped queries in group_queries.py) and the other figures."""
     return Indicators(
         institution_id=institution_id, period=period, generated_at=now,
         received=received["by_channel"].total, by_channel=received["by_channel"],
@@ -248,9 +260,7 @@ def compute(institution_id: int, period: Period, now: datetime | None = None) ->
         by_outcome=received["by_outcome"], by_anonymity=received["by_anonymity"],
         by_origin=received["by_origin"], by_month=received["by_month"],
         acknowledgement=acknowledgement, feedback=feedback, answer=answer,
-        forwarding=forwarding, overdue_now=_overdue_now(institution_id, now),
-        outreach=_outreach(institution_id, period),
-        usage=_usage(institution_id, period, received["by_origin"].cells[WEB]))
+        forwarding=forwarding, overdue_now=overdue_now, outreach=outreach, usage=usage)
 
 
 def dashboard(member: StaffMember, period: Period, now: datetime | None = None) -> Indicators:

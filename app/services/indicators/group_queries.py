@@ -25,6 +25,7 @@ from .compute import (
     Indicators,
     Outreach,
     _ordered,
+    assembled,
     received_columns,
 )
 from .periods import Period
@@ -187,13 +188,8 @@ def _assemble(institution_id: int, period: Period, now: datetime, received: dict
 
     counts = dict(usage)
     counts["report_submitted"] = received["by_origin"].cells[WEB]
-    return Indicators(
-        institution_id=institution_id, period=period, generated_at=now,
-        received=received["by_channel"].total, by_channel=received["by_channel"],
-        by_platform=received["by_platform"], by_category=received["by_category"],
-        by_regime=received["by_regime"], by_status=received["by_status"],
-        by_outcome=received["by_outcome"], by_anonymity=received["by_anonymity"],
-        by_origin=received["by_origin"], by_month=received["by_month"],
+    return assembled(
+        institution_id, period, now, received,
         acknowledgement=clock("acknowledgement_7_days"), feedback=clock("feedback_3_months"),
         answer=clock("petition_answer_30_45_days"), forwarding=clock("forward_5_days"),
         overdue_now=overdue or Breakdown("overdue_now", _ordered(OVERDUE_KINDS, {})),

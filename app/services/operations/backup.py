@@ -313,15 +313,41 @@ def _missing_files() -> int:
     return sum(1 for name in names if not os.path.exists(os.path.join(folder, name)))
 
 
+def recovery_key(recovery_code: str):
+    """The recovery private key a typed code stands for, or the refusal a restore gives."""
+    try:
+        return keys.private_key_from_recovery_code(recovery_code or "")
+    except ValueError as exc:
+        raise BackupRefused(_l("This recovery code does not open this backup.")) from exc
+
+
+@contextmanager
+def all_or_nothing():
+    """A restore's one transaction: committed when the block ends, rolled back on any error;
+    an archive that does not decrypt or parse is refused in the person's words."""
+    try:
+        yield
+        db.session.commit()
+    except (DecryptionError, tarfile.TarError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        db.session.rollback()
+        raise BackupRefused(_l("The backup is damaged or was altered: nothing was "
+                               "restored.")) from exc
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def refuse_broken_chain(chain_break) -> None:
+    raise BackupRefused(_l("The audit chain in this backup is broken (%(where)s); nothing was "
+                           "restored.", where=str(chain_break)))
+
+
 def restore(path: str, recovery_code: str, *, accept_broken_audit_chain: bool = False
             ) -> RestoreReport:
     """Restore a backup into this (empty, migrated) instance, in one transaction."""
-    try:
-        recovery = keys.private_key_from_recovery_code(recovery_code or "")
-    except ValueError as exc:
-        raise BackupRefused(_l("This recovery code does not open this backup.")) from exc
+    recovery = recovery_key(recovery_code)
     report = RestoreReport()
-    try:
+    with all_or_nothing():
         with open(path, "rb") as source:
             backup_id, archive_key = open_header(source, recovery)
             _require_empty_target()
@@ -332,15 +358,6 @@ def restore(path: str, recovery_code: str, *, accept_broken_audit_chain: bool = 
         report.missing_files = _missing_files()
         report.audit_chain = audit.verify()
         if report.audit_chain is not None and not accept_broken_audit_chain:
-            raise BackupRefused(_l("The audit chain in this backup is broken (%(where)s); "
-                                   "nothing was restored.", where=str(report.audit_chain)))
-        db.session.commit()
-    except (DecryptionError, tarfile.TarError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        db.session.rollback()
-        raise BackupRefused(_l("The backup is damaged or was altered: nothing was "
-                               "restored.")) from exc
-    except BaseException:
-        db.session.rollback()
-        raise
+            refuse_broken_chain(report.audit_chain)
     return report
 

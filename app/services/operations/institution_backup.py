@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import select, text
 
-from ...crypto import DecryptionError, keys, stream
+from ...crypto import stream
 from ...extensions import db
 from ...models import Institution
 from ...models.types import utcnow
@@ -167,12 +167,9 @@ def _load(tar: tarfile.TarFile, slug: str, report: InstitutionRestoreReport) -> 
 def restore(slug: str, path: str, recovery_code: str, *,
             accept_broken_audit_chain: bool = False) -> InstitutionRestoreReport:
     """Put one institution back, in one transaction; other institutions are not touched."""
-    try:
-        recovery = keys.private_key_from_recovery_code(recovery_code or "")
-    except ValueError as exc:
-        raise BackupRefused(_l("This recovery code does not open this backup.")) from exc
+    recovery = whole.recovery_key(recovery_code)
     report = InstitutionRestoreReport(slug=slug)
-    try:
+    with whole.all_or_nothing():
         with open(path, "rb") as source:
             backup_id, archive_key = open_header(source, recovery)
             archive = stream.open_archive(source, archive_key, backup_id)
@@ -186,14 +183,5 @@ def restore(slug: str, path: str, recovery_code: str, *,
         if chain_break is not None and chain_break.institution_id == institution_id:
             report.audit_chain = chain_break
             if not accept_broken_audit_chain:
-                raise BackupRefused(_l("The audit chain in this backup is broken (%(where)s); "
-                                       "nothing was restored.", where=str(chain_break)))
-        db.session.commit()
-    except (DecryptionError, tarfile.TarError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        db.session.rollback()
-        raise BackupRefused(_l("The backup is damaged or was altered: nothing was "
-                               "restored.")) from exc
-    except BaseException:
-        db.session.rollback()
-        raise
+                whole.refuse_broken_chain(chain_break)
     return report
